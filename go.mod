@@ -1,0 +1,3 @@
+module github.com/linkwatch/linkwatch
+
+go 1.26.8

@@ -1,0 +1,274 @@
+package linkwatch
+
+import (
+	"crypto/rand"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on link fields; values beyond them are rejected, never truncated.
+const (
+	MaxSlugLen        = 64
+	MaxURLLen         = 2048
+	MaxDomainLen      = 253
+	MaxTags           = 20
+	MaxTagLen         = 64
+	MinCheckInterval  = time.Second
+	MaxCheckInterval  = 24 * time.Hour
+	DefaultInterval   = 60 * time.Second
+	DefaultRedirect   = 302
+	GeneratedSlugLen  = 7
+	slugAlphabet      = "23456789abcdefghjkmnpqrstuvwxyz" // no 0/o, 1/l/i: unambiguous when read aloud or printed
+	slugSafeCharacter = "letters, digits, '-' and '_'"
+)
+
+// ReservedSlugs are first path segments the server uses itself; a link may not
+// take them on the default domain or any other.
+var reservedSlugs = map[string]bool{
+	"api": true, "status": true, "healthz": true, "readyz": true, "metrics": true,
+	"static": true, "assets": true, "admin": true, "dashboard": true, "login": true,
+	"logout": true, "debug": true, "internal": true, "probe": true, "favicon": true,
+	"robots": true, "well-known": true, "_": true,
+}
+
+// Link is a short link: a slug on a domain that redirects to a destination.
+type Link struct {
+	ID            int64
+	Domain        string // "" is the default domain (the host of the public URL)
+	Slug          string
+	Destination   string
+	FallbackURL   string
+	Tags          []string
+	RedirectCode  int
+	ExpiresAt     time.Time // zero: never expires
+	CheckInterval time.Duration
+	// FailedOver is set while the primary destination is considered down and the
+	// fallback is served instead.
+	FailedOver bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Expired reports whether the link has expired at now.
+func (l *Link) Expired(now time.Time) bool {
+	return !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt)
+}
+
+// Target returns the URL visitors are sent to at now, whether it is the
+// fallback, and whether the link is gone (expired with no fallback).
+func (l *Link) Target(now time.Time) (target string, fallback, gone bool) {
+	switch {
+	case l.Expired(now) && l.FallbackURL != "":
+		return l.FallbackURL, true, false
+	case l.Expired(now):
+		return "", false, true
+	case l.FailedOver && l.FallbackURL != "":
+		return l.FallbackURL, true, false
+	}
+	return l.Destination, false, false
+}
+
+// ApplyDefaults fills the zero values that have defaults.
+func (l *Link) ApplyDefaults() {
+	if l.RedirectCode == 0 {
+		l.RedirectCode = DefaultRedirect
+	}
+	if l.CheckInterval == 0 {
+		l.CheckInterval = DefaultInterval
+	}
+	l.Domain = strings.ToLower(l.Domain)
+	if l.Tags == nil {
+		l.Tags = []string{}
+	}
+}
+
+// Validate checks every field and returns the first problem as an EINVALID
+// error naming the field.
+func (l *Link) Validate() error {
+	if err := ValidateSlug(l.Slug); err != nil {
+		return err
+	}
+	if err := ValidateURL("destination", l.Destination); err != nil {
+		return err
+	}
+	if l.FallbackURL != "" {
+		if err := ValidateURL("fallback_url", l.FallbackURL); err != nil {
+			return err
+		}
+	}
+	if l.Domain != "" {
+		if err := ValidateDomain(l.Domain); err != nil {
+			return err
+		}
+	}
+	if err := ValidateTags(l.Tags); err != nil {
+		return err
+	}
+	switch l.RedirectCode {
+	case 301, 302, 307, 308:
+	default:
+		return FieldErrorf("redirect_code", "redirect_code must be 301, 302, 307 or 308")
+	}
+	if l.CheckInterval < MinCheckInterval || l.CheckInterval > MaxCheckInterval {
+		return FieldErrorf("check_interval", "check_interval must be between 1s and 24h")
+	}
+	if l.CheckInterval%time.Second != 0 {
+		return FieldErrorf("check_interval", "check_interval must be a whole number of seconds")
+	}
+	return nil
+}
+
+// ValidateSlug accepts 1–64 characters from letters, digits, '-' and '_', not
+// starting with '-' or '_', and not a reserved path.
+func ValidateSlug(s string) error {
+	if s == "" {
+		return FieldErrorf("slug", "slug is empty")
+	}
+	if len(s) > MaxSlugLen {
+		return FieldErrorf("slug", "slug is longer than %d characters", MaxSlugLen)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+		if !ok {
+			return FieldErrorf("slug", "slug may contain only %s", slugSafeCharacter)
+		}
+	}
+	if s[0] == '-' || s[0] == '_' {
+		return FieldErrorf("slug", "slug must start with a letter or digit")
+	}
+	if reservedSlugs[strings.ToLower(s)] {
+		return FieldErrorf("slug", "slug %q is reserved", s)
+	}
+	return nil
+}
+
+// ValidateURL accepts absolute http and https URLs with a host and no
+// credentials, up to MaxURLLen bytes.
+func ValidateURL(field, s string) error {
+	if s == "" {
+		return FieldErrorf(field, "%s is required", field)
+	}
+	if len(s) > MaxURLLen {
+		return FieldErrorf(field, "%s is longer than %d bytes", field, MaxURLLen)
+	}
+	if !utf8.ValidString(s) {
+		return FieldErrorf(field, "%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return FieldErrorf(field, "%s contains whitespace or control characters", field)
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return FieldErrorf(field, "%s is not a valid URL", field)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return FieldErrorf(field, "%s must be an absolute http or https URL", field)
+	}
+	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return FieldErrorf(field, "%s must be an absolute http or https URL with a host", field)
+	}
+	if u.User != nil {
+		return FieldErrorf(field, "%s must not contain credentials", field)
+	}
+	if p := u.Port(); p != "" {
+		if len(p) > 5 || p == "0" {
+			return FieldErrorf(field, "%s has an invalid port", field)
+		}
+	}
+	return nil
+}
+
+// ValidateDomain accepts a lower-case DNS host name (no port, no IP literal
+// with brackets) of at most 253 characters.
+func ValidateDomain(d string) error {
+	if len(d) > MaxDomainLen {
+		return FieldErrorf("domain", "domain is longer than %d characters", MaxDomainLen)
+	}
+	if net.ParseIP(d) != nil {
+		return FieldErrorf("domain", "domain must be a host name, not an IP address")
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return FieldErrorf("domain", "domain must be a fully qualified host name such as go.example.com")
+	}
+	for _, label := range labels {
+		if label == "" || len(label) > 63 {
+			return FieldErrorf("domain", "domain has an empty or over-long label")
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return FieldErrorf("domain", "domain may contain only lower-case letters, digits, '-' and '.'")
+			}
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return FieldErrorf("domain", "domain labels must not start or end with '-'")
+		}
+	}
+	return nil
+}
+
+// ValidateTags accepts up to MaxTags tags of 1–64 characters from letters,
+// digits and "-_.:/", without duplicates.
+func ValidateTags(tags []string) error {
+	if len(tags) > MaxTags {
+		return FieldErrorf("tags", "at most %d tags", MaxTags)
+	}
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		if t == "" || len(t) > MaxTagLen {
+			return FieldErrorf("tags", "tags must be 1 to %d characters", MaxTagLen)
+		}
+		for i := 0; i < len(t); i++ {
+			c := t[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:/", c) >= 0) {
+				return FieldErrorf("tags", "tag %q may contain only letters, digits and -_.:/", t)
+			}
+		}
+		if seen[t] {
+			return FieldErrorf("tags", "tag %q is repeated", t)
+		}
+		seen[t] = true
+	}
+	return nil
+}
+
+// NewSlug returns a random slug of GeneratedSlugLen characters from an
+// alphabet without look-alike characters.
+func NewSlug() string {
+	out := make([]byte, 0, GeneratedSlugLen)
+	var buf [32]byte
+	for len(out) < GeneratedSlugLen {
+		rand.Read(buf[:]) // never fails: crypto/rand panics itself on broken platforms
+		for _, c := range buf {
+			// Reject the top of the byte range so every character is equally likely.
+			if int(c) < 256-256%len(slugAlphabet) && len(out) < GeneratedSlugLen {
+				out = append(out, slugAlphabet[int(c)%len(slugAlphabet)])
+			}
+		}
+	}
+	return string(out)
+}
+
+// LinkFilter selects links for listing. Links are ordered by ID; AfterID is the
+// cursor. Limit 0 means no limit.
+type LinkFilter struct {
+	Tag     string
+	Domain  *string // nil: every domain
+	AfterID int64
+	Limit   int
+}
+
+// LinkChange tells caches that the link (Domain, Slug) was created, changed or
+// deleted. Reset means changes may have been missed: reload everything.
+type LinkChange struct {
+	Domain string
+	Slug   string
+	Reset  bool
+}
