@@ -256,6 +256,28 @@ func NewSlug() string {
 	return string(out)
 }
 
+// QRMarker is the query parameter Linkwatch adds to the short URL inside its QR
+// codes (QRMarker=QRMarkerValue) so scans of a code are told from clicks. The
+// redirector removes it before merging the query into the destination.
+const (
+	QRMarker      = "lw"
+	QRMarkerValue = "qr"
+)
+
+// ShortURL returns the link's public URL: base (the public URL) and the slug,
+// or for a custom domain that domain with base's scheme.
+func (l *Link) ShortURL(base *url.URL) string {
+	if l.Domain == "" {
+		return strings.TrimSuffix(base.String(), "/") + "/" + l.Slug
+	}
+	return base.Scheme + "://" + l.Domain + "/" + l.Slug
+}
+
+// QRURL is the short URL a QR code of the link encodes: marked as a QR scan.
+func (l *Link) QRURL(base *url.URL) string {
+	return l.ShortURL(base) + "?" + QRMarker + "=" + QRMarkerValue
+}
+
 // LinkFilter selects links for listing. Links are ordered by ID; AfterID is the
 // cursor. Limit 0 means no limit.
 type LinkFilter struct {

@@ -1,0 +1,238 @@
+// Package config loads Linkwatch's settings from defaults, an optional YAML
+// file, environment variables and flags — later sources override earlier ones
+// — and validates them at load, turning every value into its typed form. A bad
+// setting is one error line naming the setting.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config holds every setting, typed and validated.
+type Config struct {
+	Addr          string
+	DB            string
+	PublicURL     *url.URL
+	AdminToken    linkwatch.Secret
+	LogFormat     string // json or text
+	LogLevel      string // debug, info, warn, error
+	CountryHeader string
+
+	ScanQueueSize     int
+	ScanBatchSize     int
+	ScanFlushInterval time.Duration
+	ShutdownTimeout   time.Duration
+	DrainDelay        time.Duration
+}
+
+// setting is one configuration value under its three names.
+type setting struct {
+	key  string // YAML key; the flag is the same with '-' for '_'
+	env  string
+	def  string
+	help string
+	set  func(c *Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"addr", "LINKWATCH_ADDR", ":8080", "listen address", func(c *Config, v string) error {
+			if !strings.Contains(v, ":") {
+				return errors.New("must be host:port or :port")
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"db", "LINKWATCH_DB", "linkwatch.db", "postgres://… for PostgreSQL, otherwise a SQLite file path", func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			c.DB = v
+			return nil
+		}},
+		{"public_url", "LINKWATCH_PUBLIC_URL", "http://localhost:8080", "base URL of short links (what QR codes encode)", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return fmt.Errorf("must be an absolute http(s) URL with no path, such as https://go.example.com; got %q", v)
+			}
+			u.Path = ""
+			c.PublicURL = u
+			return nil
+		}},
+		{"admin_token", "LINKWATCH_ADMIN_TOKEN", "", "bootstrap admin API token (default: generated on first start)", func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return errors.New("must be at least 16 characters")
+			}
+			c.AdminToken = linkwatch.Secret(v)
+			return nil
+		}},
+		{"log_format", "LINKWATCH_LOG_FORMAT", "json", "log format: json or text", oneOf(func(c *Config) *string { return &c.LogFormat }, "json", "text")},
+		{"log_level", "LINKWATCH_LOG_LEVEL", "info", "log level: debug, info, warn or error", oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+		{"country_header", "LINKWATCH_COUNTRY_HEADER", "", "header from a trusted proxy carrying the visitor's country (e.g. CF-IPCountry)", func(c *Config, v string) error {
+			for _, r := range v {
+				if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+					return fmt.Errorf("must be a header name; got %q", v)
+				}
+			}
+			c.CountryHeader = v
+			return nil
+		}},
+		{"scan_queue_size", "LINKWATCH_SCAN_QUEUE_SIZE", "200000", "scans held in memory while the database is slow or down", intIn(func(c *Config) *int { return &c.ScanQueueSize }, 1, 50_000_000)},
+		{"scan_batch_size", "LINKWATCH_SCAN_BATCH_SIZE", "5000", "scans per database write", intIn(func(c *Config) *int { return &c.ScanBatchSize }, 1, 100_000)},
+		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "250ms", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
+		{"shutdown_timeout", "LINKWATCH_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for requests and the final scan writes", durationIn(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
+		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
+	}
+}
+
+func oneOf(field func(*Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*field(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s; got %q", strings.Join(allowed, ", "), v)
+	}
+}
+
+func intIn(field func(*Config) *int, lo, hi int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			return fmt.Errorf("must be a whole number from %d to %d; got %q", lo, hi, v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func durationIn(field func(*Config) *time.Duration, lo, hi time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < lo || d > hi {
+			return fmt.Errorf("must be a duration from %s to %s, such as 30s; got %q", lo, hi, v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// Flags registers every setting, and --config, on fs. Call Load after
+// fs.Parse.
+func Flags(fs *flag.FlagSet) {
+	fs.String("config", "", "YAML configuration file (env LINKWATCH_CONFIG)")
+	for _, s := range settings() {
+		fs.String(strings.ReplaceAll(s.key, "_", "-"), "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+}
+
+// Load builds the configuration from defaults, the YAML file named by
+// --config or LINKWATCH_CONFIG, the environment and the flags set on fs.
+func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	all := settings()
+	values := map[string]string{}
+	source := map[string]string{}
+	for _, s := range all {
+		values[s.key], source[s.key] = s.def, "default"
+	}
+
+	path := getenv("LINKWATCH_CONFIG")
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		path = f.Value.String()
+	}
+	if path != "" {
+		file, err := readFile(path, all)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range file {
+			values[k], source[k] = v, path
+		}
+	}
+	for _, s := range all {
+		if v, ok := lookupEnv(getenv, s.env); ok {
+			values[s.key], source[s.key] = v, s.env
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		key := strings.ReplaceAll(f.Name, "-", "_")
+		if _, ok := values[key]; ok {
+			values[key], source[key] = f.Value.String(), "--"+f.Name
+		}
+	})
+	for _, s := range all {
+		if err := s.set(c, values[s.key]); err != nil {
+			name := s.env
+			if source[s.key] == "--"+strings.ReplaceAll(s.key, "_", "-") {
+				name = source[s.key]
+			} else if source[s.key] != s.env && source[s.key] != "default" {
+				name = source[s.key] + ": " + s.key
+			}
+			return nil, fmt.Errorf("config: %s %s", name, err)
+		}
+	}
+	return c, nil
+}
+
+// lookupEnv treats an empty variable as unset, as shells and manifests often
+// export empty values.
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// readFile reads the YAML file's settings. Unknown keys are errors: a typo
+// must not silently leave a default in place.
+func readFile(path string, all []setting) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return parseYAML(path, data, all)
+}
+
+func parseYAML(path string, data []byte, all []setting) (map[string]string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config: %s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	out := map[string]string{}
+	if len(doc.Content) == 0 {
+		return out, nil // an empty file
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("config: %s: line %d: the file must be a mapping of settings", path, root.Line)
+	}
+	known := map[string]bool{}
+	for _, s := range all {
+		known[s.key] = true
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if !known[k.Value] {
+			return nil, fmt.Errorf("config: %s: line %d: unknown setting %q", path, k.Line, k.Value)
+		}
+		if _, dup := out[k.Value]; dup {
+			return nil, fmt.Errorf("config: %s: line %d: setting %q appears twice", path, k.Line, k.Value)
+		}
+		if v.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("config: %s: line %d: %s must be a single value", path, v.Line, k.Value)
+		}
+		out[k.Value] = v.Value
+	}
+	return out, nil
+}

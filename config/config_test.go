@@ -1,0 +1,119 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (*Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs, func(k string) string { return env[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.DB != "linkwatch.db" || c.PublicURL.String() != "http://localhost:8080" ||
+		c.AdminToken != "" || c.LogFormat != "json" || c.ScanFlushInterval != 250*time.Millisecond {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	// file < env < flag
+	c, err := load(t, []string{"--config", "testdata/valid.yaml", "--addr", ":7070"},
+		map[string]string{"LINKWATCH_ADDR": ":6060", "LINKWATCH_PUBLIC_URL": "https://env.example.com/", "LINKWATCH_DB": ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":7070" {
+		t.Errorf("flag must win: addr = %q", c.Addr)
+	}
+	if c.PublicURL.String() != "https://env.example.com" {
+		t.Errorf("env must beat file: public_url = %q", c.PublicURL)
+	}
+	if c.ScanBatchSize != 100 {
+		t.Errorf("file must beat default: scan_batch_size = %d", c.ScanBatchSize)
+	}
+	if c.DB != "linkwatch.db" {
+		t.Errorf("empty env is unset: db = %q", c.DB)
+	}
+}
+
+// TestInvalid pins the exact one-line error for each failure mode.
+func TestInvalid(t *testing.T) {
+	want := map[string]string{
+		"invalid-unknown-key.yaml":   `config: testdata/invalid-unknown-key.yaml: line 1: unknown setting "adr"`,
+		"invalid-duplicate-key.yaml": `config: testdata/invalid-duplicate-key.yaml: line 2: setting "addr" appears twice`,
+		"invalid-public-url.yaml":    `config: testdata/invalid-public-url.yaml: public_url must be an absolute http(s) URL with no path, such as https://go.example.com; got "go.example.com"`,
+		"invalid-duration.yaml":      `config: testdata/invalid-duration.yaml: scan_flush_interval must be a duration from 1ms to 24h0m0s, such as 30s; got "soon"`,
+		"invalid-negative.yaml":      `config: testdata/invalid-negative.yaml: scan_queue_size must be a whole number from 1 to 50000000; got "-5"`,
+		"invalid-not-mapping.yaml":   `config: testdata/invalid-not-mapping.yaml: line 1: the file must be a mapping of settings`,
+		"invalid-list-value.yaml":    `config: testdata/invalid-list-value.yaml: line 1: addr must be a single value`,
+		"invalid-syntax.yaml":        `config: testdata/invalid-syntax.yaml: line 2: found unexpected end of stream`,
+		"invalid-log-format.yaml":    `config: testdata/invalid-log-format.yaml: log_format must be one of json, text; got "xml"`,
+	}
+	files, _ := filepath.Glob("testdata/invalid-*.yaml")
+	if len(files) != len(want) {
+		t.Fatalf("%d invalid-*.yaml files, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		_, err := load(t, []string{"--config", f}, nil)
+		if err == nil || err.Error() != want[filepath.Base(f)] {
+			t.Errorf("%s:\n got  %v\n want %s", f, err, want[filepath.Base(f)])
+		}
+	}
+}
+
+func TestEnvAndFlagErrorsNameTheSetting(t *testing.T) {
+	_, err := load(t, nil, map[string]string{"LINKWATCH_PUBLIC_URL": "ftp://x"})
+	if err == nil || !strings.HasPrefix(err.Error(), "config: LINKWATCH_PUBLIC_URL must be") {
+		t.Errorf("env error = %v", err)
+	}
+	_, err = load(t, []string{"--scan-batch-size", "0"}, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "config: --scan-batch-size must be") {
+		t.Errorf("flag error = %v", err)
+	}
+	_, err = load(t, nil, map[string]string{"LINKWATCH_ADMIN_TOKEN": "short"})
+	if err == nil || strings.Contains(err.Error(), "short") {
+		t.Errorf("admin token error must not echo the secret: %v", err)
+	}
+}
+
+func FuzzParseYAML(f *testing.F) {
+	for _, name := range []string{"valid.yaml", "invalid-syntax.yaml", "invalid-list-value.yaml"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", name))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := parseYAML("fuzz.yaml", data, settings())
+		if err == nil {
+			for k := range out {
+				if !strings.Contains(strings.Join(keys(), " "), k) {
+					t.Fatalf("unknown key %q accepted", k)
+				}
+			}
+		}
+	})
+}
+
+func keys() []string {
+	var ks []string
+	for _, s := range settings() {
+		ks = append(ks, s.key)
+	}
+	return ks
+}

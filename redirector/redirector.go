@@ -1,0 +1,238 @@
+// Package redirector is the redirect core: it answers GET and HEAD /{slug}
+// from an in-memory replica of every link and records each visit as a scan
+// without making the visitor wait for the database.
+package redirector
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Cache lifetimes of redirects. Temporary redirects are cached briefly and
+// privately so an edit reaches visitors quickly; permanent ones for a day.
+const (
+	cacheTemporary = "private, max-age=30"
+	cachePermanent = "public, max-age=86400"
+)
+
+// Config tunes the redirect handler.
+type Config struct {
+	// CountryHeader names a header set by a trusted proxy or CDN
+	// (e.g. CF-IPCountry) carrying the visitor's country; "" ignores countries.
+	CountryHeader string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// ScanRecorder receives scans; it must not block.
+type ScanRecorder interface {
+	Record(linkwatch.Scan)
+}
+
+// Redirector serves redirects. Build it with New and mount it with Handler.
+type Redirector struct {
+	cache         *Cache
+	rec           ScanRecorder
+	now           func() time.Time
+	countryHeader string
+
+	redirects map[int]prometheus.Counter
+	latency   map[int]prometheus.Observer
+	hits      prometheus.Counter
+	misses    prometheus.Counter
+}
+
+// New returns a redirector serving from cache and recording to rec. Its
+// metrics are registered on reg; duration observations go to durations,
+// the server-wide request histogram, under the route "/{slug}".
+func New(cfg Config, cache *Cache, rec ScanRecorder, reg prometheus.Registerer, durations *prometheus.HistogramVec) *Redirector {
+	r := &Redirector{
+		cache: cache, rec: rec, now: cfg.Now, countryHeader: http.CanonicalHeaderKey(cfg.CountryHeader),
+		redirects: map[int]prometheus.Counter{},
+		latency:   map[int]prometheus.Observer{},
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_link_cache_hits_total", Help: "Redirect lookups answered by a cached link.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_link_cache_misses_total", Help: "Redirect lookups for a slug that is not cached (404).",
+		}),
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	redirects := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "linkwatch_redirects_total", Help: "Redirect requests answered, by status code.",
+	}, []string{"code"})
+	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "linkwatch_link_cache_links", Help: "Links held in the in-memory cache.",
+	}, func() float64 { return float64(cache.Len()) })
+	reg.MustRegister(redirects, r.hits, r.misses, size)
+	// Curry every label set once so the hot path does no label hashing.
+	for _, code := range []int{301, 302, 307, 308, 404, 410, 503} {
+		c := strconv.Itoa(code)
+		r.redirects[code] = redirects.WithLabelValues(c)
+		r.latency[code] = durations.WithLabelValues("/{slug}", c)
+	}
+	return r
+}
+
+// Handler serves GET and HEAD for single-segment paths that can be slugs and
+// passes every other request (reserved paths such as /api, /healthz,
+// /status) to next.
+func (rd *Redirector) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slug, ok := slugOf(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rd.serve(w, r, slug)
+	})
+}
+
+// slugOf returns the slug a request addresses, if it is a redirect request.
+func slugOf(r *http.Request) (string, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "", false
+	}
+	p := r.URL.Path
+	if len(p) < 2 || strings.IndexByte(p[1:], '/') >= 0 {
+		return "", false
+	}
+	slug := p[1:]
+	if linkwatch.ValidateSlug(slug) != nil {
+		// Reserved names belong to the server; other non-slugs are 404s that
+		// the router answers.
+		return "", false
+	}
+	return slug, true
+}
+
+func (rd *Redirector) serve(w http.ResponseWriter, r *http.Request, slug string) {
+	start := time.Now()
+	code := rd.redirect(w, r, slug)
+	rd.redirects[code].Inc()
+	rd.latency[code].Observe(time.Since(start).Seconds())
+}
+
+func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug string) int {
+	if !rd.cache.Loaded() {
+		writePage(w, r, http.StatusServiceUnavailable, pageUnavailable)
+		return http.StatusServiceUnavailable
+	}
+	e := rd.cache.lookup(requestHost(r), slug)
+	if e == nil {
+		rd.misses.Inc()
+		writePage(w, r, http.StatusNotFound, pageNotFound)
+		return http.StatusNotFound
+	}
+	rd.hits.Inc()
+	now := rd.now()
+	target, fallback, gone := e.link.Target(now)
+	if gone {
+		writePage(w, r, http.StatusGone, pageGone)
+		return http.StatusGone
+	}
+	u := e.dest
+	if fallback {
+		u = e.fallback
+	}
+	location, source := mergeQuery(target, u, r.URL.RawQuery)
+
+	code := e.link.RedirectCode
+	h := w.Header()
+	h["Location"] = []string{location}
+	if code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect {
+		h["Cache-Control"] = []string{cachePermanent}
+	} else {
+		h["Cache-Control"] = []string{cacheTemporary}
+	}
+	w.WriteHeader(code)
+
+	device, bot := classify(r.UserAgent())
+	rd.rec.Record(linkwatch.Scan{
+		LinkID:       e.link.ID,
+		At:           now,
+		Source:       source,
+		ReferrerHost: referrerHost(r.Referer()),
+		Device:       device,
+		Bot:          bot,
+		Country:      rd.country(r),
+		Fallback:     fallback,
+	})
+	return code
+}
+
+// mergeQuery returns the Location for a request query: the destination's own
+// query with the request's values added (the request's win for the same key),
+// and the scan source the QR marker implies. The marker never reaches the
+// destination.
+func mergeQuery(target string, dest *url.URL, rawQuery string) (location, source string) {
+	if rawQuery == "" {
+		return target, linkwatch.SourceLink
+	}
+	req, _ := url.ParseQuery(rawQuery) // keep what parses; a bad pair is skipped
+	source = linkwatch.SourceLink
+	if req.Get(linkwatch.QRMarker) == linkwatch.QRMarkerValue {
+		source = linkwatch.SourceQR
+		delete(req, linkwatch.QRMarker)
+	}
+	if len(req) == 0 {
+		return target, source
+	}
+	q := dest.Query()
+	for k, v := range req {
+		q[k] = v
+	}
+	u := *dest
+	u.RawQuery = q.Encode()
+	return u.String(), source
+}
+
+// requestHost is the Host header without port, lower-cased.
+func requestHost(r *http.Request) string {
+	h := r.Host
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	return strings.ToLower(h)
+}
+
+// referrerHost keeps only the host of the Referer: enough to tell where
+// visitors come from, without recording their paths.
+func referrerHost(ref string) string {
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	h := strings.ToLower(u.Hostname())
+	if len(h) > linkwatch.MaxDomainLen {
+		return ""
+	}
+	return h
+}
+
+// country returns a two-letter country code from the trusted header, or "".
+func (rd *Redirector) country(r *http.Request) string {
+	if rd.countryHeader == "" {
+		return ""
+	}
+	v := r.Header[rd.countryHeader]
+	if len(v) == 0 || len(v[0]) != 2 {
+		return ""
+	}
+	c := strings.ToUpper(v[0])
+	if c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		return ""
+	}
+	return c
+}
