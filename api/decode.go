@@ -1,0 +1,150 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+)
+
+// maxBody bounds every JSON request body.
+const maxBody = 64 << 10
+
+// decodeJSON reads exactly one JSON object from the request body into v,
+// rejecting unknown fields, trailing data and bodies over maxBody.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body is larger than %d bytes", maxBody)
+		}
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "could not read request body")
+	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is decodeJSON's parser, separate so it can be fuzzed.
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body must hold a single JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body must hold a single JSON object")
+	}
+	return nil
+}
+
+// jsonError turns encoding/json's errors into messages that name the field.
+func jsonError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var field *fieldError
+	switch {
+	case errors.As(err, &field):
+		return &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: field.field, Message: field.msg}
+	case errors.As(err, &syntax):
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		name := typ.Field
+		if name == "" {
+			return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body must be a JSON object")
+		}
+		return &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: name, Message: fmt.Sprintf("%s must be a JSON %s", name, jsonKind(typ.Type.Kind().String()))}
+	case errors.Is(err, io.EOF):
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body is truncated JSON")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: name, Message: fmt.Sprintf("unknown field %q", name)}
+	}
+	return linkwatch.Errorf(linkwatch.EBADREQUEST, "malformed JSON request body")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}
+
+// fieldError is returned by the custom field types so jsonError can name the
+// field in its message.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+// optional is a PATCH field: Set when present, Null when present as null.
+type optional[T any] struct {
+	Set  bool
+	Null bool
+	V    T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.V)
+}
+
+// timestamp is an RFC 3339 time with a clear error.
+type timestamp struct {
+	T time.Time
+}
+
+func (t *timestamp) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return &fieldError{"expires_at", "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
+	}
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return &fieldError{"expires_at", "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
+	}
+	t.T = v.UTC()
+	return nil
+}
+
+// duration accepts a Go duration string ("90s", "5m") or a number of seconds.
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return &fieldError{"check_interval", "must be a duration such as \"60s\" or \"5m\""}
+		}
+		*d = duration(v)
+		return nil
+	}
+	n, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || n < 0 || n > float64(linkwatch.MaxCheckInterval/time.Second) {
+		return &fieldError{"check_interval", "must be a duration such as \"60s\" or a number of seconds up to 86400"}
+	}
+	*d = duration(time.Duration(n * float64(time.Second)))
+	return nil
+}

@@ -1,0 +1,294 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+)
+
+// Links is what the link API needs from storage.
+type Links interface {
+	CreateLink(ctx context.Context, l *linkwatch.Link) error
+	LinkBySlug(ctx context.Context, domain, slug string) (*linkwatch.Link, error)
+	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+	UpdateLink(ctx context.Context, domain, slug string, fn func(*linkwatch.Link) error) (*linkwatch.Link, error)
+	DeleteLink(ctx context.Context, domain, slug string) error
+}
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 500
+)
+
+// linkJSON is a link as the API shows it.
+type linkJSON struct {
+	ID            int64      `json:"id"`
+	Slug          string     `json:"slug"`
+	Domain        string     `json:"domain"`
+	ShortURL      string     `json:"short_url"`
+	Destination   string     `json:"destination"`
+	FallbackURL   string     `json:"fallback_url"`
+	Tags          []string   `json:"tags"`
+	RedirectCode  int        `json:"redirect_code"`
+	ExpiresAt     *time.Time `json:"expires_at"`
+	CheckInterval string     `json:"check_interval"`
+	Failover      bool       `json:"failover"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
+	j := linkJSON{
+		ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: l.ShortURL(a.cfg.PublicURL),
+		Destination: l.Destination, FallbackURL: l.FallbackURL, Tags: l.Tags,
+		RedirectCode: l.RedirectCode, CheckInterval: l.CheckInterval.String(), Failover: l.FailedOver,
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
+	}
+	if !l.ExpiresAt.IsZero() {
+		t := l.ExpiresAt
+		j.ExpiresAt = &t
+	}
+	return j
+}
+
+// createLinkRequest is the body of POST /api/v1/links.
+type createLinkRequest struct {
+	Slug          string     `json:"slug"`
+	Domain        string     `json:"domain"`
+	Destination   string     `json:"destination"`
+	FallbackURL   string     `json:"fallback_url"`
+	Tags          []string   `json:"tags"`
+	RedirectCode  int        `json:"redirect_code"`
+	ExpiresAt     *timestamp `json:"expires_at"`
+	CheckInterval duration   `json:"check_interval"`
+}
+
+// link turns the request into a validated link with defaults applied.
+func (req *createLinkRequest) link(now time.Time, publicHost string) (*linkwatch.Link, error) {
+	l := &linkwatch.Link{
+		Slug: req.Slug, Domain: req.Domain, Destination: req.Destination, FallbackURL: req.FallbackURL,
+		Tags: req.Tags, RedirectCode: req.RedirectCode, CheckInterval: time.Duration(req.CheckInterval),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if req.ExpiresAt != nil {
+		if !req.ExpiresAt.T.After(now) {
+			return nil, linkwatch.FieldErrorf("expires_at", "expires_at is in the past")
+		}
+		l.ExpiresAt = req.ExpiresAt.T
+	}
+	l.ApplyDefaults()
+	if l.Domain == publicHost {
+		l.Domain = "" // the public URL's own host is the default domain
+	}
+	generated := l.Slug == ""
+	if generated {
+		l.Slug = linkwatch.NewSlug()
+	}
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (a *API) createLink() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req createLinkRequest
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		l, err := req.link(a.now(), a.cfg.PublicURL.Hostname())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		err = a.links.CreateLink(r.Context(), l)
+		// A generated slug may collide with an existing one; draw again.
+		for tries := 0; req.Slug == "" && linkwatch.ErrorCode(err) == linkwatch.ECONFLICT && tries < 5; tries++ {
+			l.Slug = linkwatch.NewSlug()
+			err = a.links.CreateLink(r.Context(), l)
+		}
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("link created", "slug", l.Slug, "domain", l.Domain, "by", tokenName(r))
+		w.Header().Set("Location", "/api/v1/links/"+l.Slug)
+		writeJSON(w, http.StatusCreated, a.linkJSON(l))
+	})
+}
+
+// domainParam is the ?domain= that addresses links on custom domains.
+func domainParam(r *http.Request) string { return r.URL.Query().Get("domain") }
+
+func (a *API) getLink() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a.linkJSON(l))
+	})
+}
+
+type linkPage struct {
+	Links      []linkJSON `json:"links"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+func (a *API) listLinks() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := linkFilter(r)
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		limit := f.Limit
+		f.Limit++ // one more tells whether there is a next page
+		links, err := a.links.ListLinks(r.Context(), f)
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		page := linkPage{Links: []linkJSON{}}
+		if len(links) > limit {
+			links = links[:limit]
+			page.NextCursor = encodeCursor(links[limit-1].ID)
+		}
+		for _, l := range links {
+			page.Links = append(page.Links, a.linkJSON(l))
+		}
+		writeJSON(w, http.StatusOK, page)
+	})
+}
+
+func linkFilter(r *http.Request) (linkwatch.LinkFilter, error) {
+	q := r.URL.Query()
+	f := linkwatch.LinkFilter{Tag: q.Get("tag"), Limit: defaultPageSize}
+	if q.Has("domain") {
+		d := q.Get("domain")
+		f.Domain = &d
+	}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			return f, &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: "limit", Message: "limit must be a number from 1 to 500"}
+		}
+		f.Limit = n
+	}
+	if s := q.Get("cursor"); s != "" {
+		id, ok := decodeCursor(s)
+		if !ok {
+			return f, &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: "cursor", Message: "cursor is not one this API returned"}
+		}
+		f.AfterID = id
+	}
+	return f, nil
+}
+
+// Cursors are opaque to clients; they hold the last ID of the previous page.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("l:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (int64, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 3 || string(b[:2]) != "l:" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(string(b[2:]), 10, 64)
+	return id, err == nil && id >= 0
+}
+
+// patchLinkRequest is the body of PATCH /api/v1/links/{slug}: fields present
+// are changed, null clears an optional field, absent fields stay.
+type patchLinkRequest struct {
+	Slug          optional[string]    `json:"slug"`
+	Domain        optional[string]    `json:"domain"`
+	Destination   optional[string]    `json:"destination"`
+	FallbackURL   optional[string]    `json:"fallback_url"`
+	Tags          optional[[]string]  `json:"tags"`
+	RedirectCode  optional[int]       `json:"redirect_code"`
+	ExpiresAt     optional[timestamp] `json:"expires_at"`
+	CheckInterval optional[duration]  `json:"check_interval"`
+}
+
+// apply changes l as the request says, then validates it.
+func (req *patchLinkRequest) apply(l *linkwatch.Link, now time.Time) error {
+	if req.Slug.Set && req.Slug.V != l.Slug {
+		return linkwatch.FieldErrorf("slug", "slug cannot be changed: printed QR codes and shared links point to it")
+	}
+	if req.Domain.Set && req.Domain.V != l.Domain {
+		return linkwatch.FieldErrorf("domain", "domain cannot be changed: printed QR codes and shared links point to it")
+	}
+	if req.Destination.Set {
+		if req.Destination.Null {
+			return linkwatch.FieldErrorf("destination", "destination cannot be removed")
+		}
+		l.Destination = req.Destination.V
+	}
+	if req.FallbackURL.Set {
+		l.FallbackURL = req.FallbackURL.V // null and "" both clear it
+	}
+	if req.Tags.Set {
+		l.Tags = req.Tags.V
+	}
+	if req.RedirectCode.Set {
+		l.RedirectCode = req.RedirectCode.V
+		if req.RedirectCode.Null {
+			l.RedirectCode = linkwatch.DefaultRedirect
+		}
+	}
+	if req.ExpiresAt.Set {
+		l.ExpiresAt = req.ExpiresAt.V.T // null clears; a past time expires the link now
+	}
+	if req.CheckInterval.Set {
+		l.CheckInterval = time.Duration(req.CheckInterval.V)
+		if req.CheckInterval.Null {
+			l.CheckInterval = linkwatch.DefaultInterval
+		}
+	}
+	l.ApplyDefaults()
+	l.UpdatedAt = now
+	return l.Validate()
+}
+
+func (a *API) updateLink() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req patchLinkRequest
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		now := a.now()
+		l, err := a.links.UpdateLink(r.Context(), domainParam(r), slugParam(r), func(l *linkwatch.Link) error {
+			return req.apply(l, now)
+		})
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("link updated", "slug", l.Slug, "domain", l.Domain, "by", tokenName(r))
+		writeJSON(w, http.StatusOK, a.linkJSON(l))
+	})
+}
+
+func (a *API) deleteLink() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		domain, slug := domainParam(r), slugParam(r)
+		if err := a.links.DeleteLink(r.Context(), domain, slug); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("link deleted", "slug", slug, "domain", domain, "by", tokenName(r))
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/linkwatch/linkwatch"
+)
+
+// Tokens is what token management and authentication need from storage.
+type Tokens interface {
+	CreateToken(ctx context.Context, t *linkwatch.Token) error
+	TokenByID(ctx context.Context, id string) (*linkwatch.Token, error)
+	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
+	DeleteToken(ctx context.Context, id string) error
+}
+
+type tokenJSON struct {
+	ID        string            `json:"id"`
+	Name      string            `json:"name"`
+	Scopes    []linkwatch.Scope `json:"scopes"`
+	CreatedAt time.Time         `json:"created_at"`
+	// Token is the secret, present only in the response that creates it.
+	Token string `json:"token,omitempty"`
+}
+
+type createTokenRequest struct {
+	Name   string            `json:"name"`
+	Scopes []linkwatch.Scope `json:"scopes"`
+}
+
+func (req *createTokenRequest) validate() error {
+	if req.Name == "" || len(req.Name) > 100 {
+		return linkwatch.FieldErrorf("name", "name is required, up to 100 characters")
+	}
+	if len(req.Scopes) == 0 {
+		return linkwatch.FieldErrorf("scopes", "scopes must list at least one of admin, read, prober")
+	}
+	for _, s := range req.Scopes {
+		if !linkwatch.ValidScope(s) {
+			return linkwatch.FieldErrorf("scopes", "unknown scope %q: use admin, read or prober", s)
+		}
+	}
+	return nil
+}
+
+func (a *API) createToken() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req createTokenRequest
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if err := req.validate(); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		t, secret := linkwatch.NewToken(req.Name, req.Scopes, a.now().UTC().Truncate(time.Millisecond))
+		if err := a.tokens.CreateToken(r.Context(), t); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("token created", "id", t.ID, "name", t.Name, "scopes", t.Scopes, "by", tokenName(r))
+		writeJSON(w, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, CreatedAt: t.CreatedAt, Token: secret.Reveal()})
+	})
+}
+
+func (a *API) listTokens() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts, err := a.tokens.ListTokens(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		out := struct {
+			Tokens []tokenJSON `json:"tokens"`
+		}{Tokens: []tokenJSON{}}
+		for _, t := range ts {
+			out.Tokens = append(out.Tokens, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, CreatedAt: t.CreatedAt})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func (a *API) deleteToken() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "id")
+		if err := a.tokens.DeleteToken(r.Context(), id); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("token deleted", "id", id, "by", tokenName(r))
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// EnsureAdminToken creates an admin token when none exists and returns its
+// secret, to be shown once; created is false when an admin token exists.
+func EnsureAdminToken(ctx context.Context, tokens Tokens, now time.Time) (secret linkwatch.Secret, created bool, err error) {
+	ts, err := tokens.ListTokens(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	for _, t := range ts {
+		if t.Allows(linkwatch.ScopeAdmin) {
+			return "", false, nil
+		}
+	}
+	t, secret := linkwatch.NewToken("bootstrap admin", []linkwatch.Scope{linkwatch.ScopeAdmin}, now.UTC().Truncate(time.Millisecond))
+	if err := tokens.CreateToken(ctx, t); err != nil {
+		return "", false, err
+	}
+	return secret, true, nil
+}

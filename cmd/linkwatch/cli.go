@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("migrate", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	st.Close()
+	fmt.Fprintf(stdout, "migrations applied: %s is up to date\n", describeDB(cfg.DB))
+	return nil
+}
+
+func runCheckConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if _, _, err := loadConfig("check-config", args, getenv, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "configuration is valid")
+	return nil
+}
+
+// client talks to a running server's API for the CLI subcommands.
+type client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func newClient(fs *flag.FlagSet, getenv func(string) string) *client {
+	server := fs.Lookup("server").Value.String()
+	if server == "" {
+		server = getenv("LINKWATCH_SERVER")
+	}
+	if server == "" {
+		server = "http://localhost:8080"
+	}
+	token := fs.Lookup("token").Value.String()
+	for _, env := range []string{"LINKWATCH_TOKEN", "LINKWATCH_ADMIN_TOKEN"} {
+		if token == "" {
+			token = getenv(env)
+		}
+	}
+	return &client{base: strings.TrimSuffix(server, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+func clientFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("linkwatch "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("server", "", "server base URL (env LINKWATCH_SERVER, default http://localhost:8080)")
+	fs.String("token", "", "API token (env LINKWATCH_TOKEN or LINKWATCH_ADMIN_TOKEN)")
+	return fs
+}
+
+// do sends a request and decodes a JSON response into out; API errors come
+// back as their message.
+func (c *client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if c.token == "" {
+		return errors.New("no API token: pass --token or set LINKWATCH_TOKEN")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message, Field string } `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error.Message != "" {
+			if e.Error.Field != "" {
+				return fmt.Errorf("%s (%s): %s", resp.Status, e.Error.Field, e.Error.Message)
+			}
+			return fmt.Errorf("%s: %s", resp.Status, e.Error.Message)
+		}
+		return fmt.Errorf("%s", resp.Status)
+	}
+	if out != nil && len(data) > 0 {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// stringList is a repeatable or comma-separated flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+const linksUsage = `usage: linkwatch links <create|list|get|delete> [flags]
+  create --destination URL [--slug S] [--tag T]... [--domain D] [--fallback URL] [--code 302] [--expires RFC3339] [--interval 60s]
+  list   [--tag T] [--domain D] [--limit N]
+  get    SLUG [--domain D]
+  delete SLUG [--domain D]
+`
+
+func runLinks(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, linksUsage)
+		return errors.New("links: no subcommand given")
+	}
+	sub, args := args[0], args[1:]
+	fs := clientFlags("links "+sub, stderr)
+	domain := fs.String("domain", "", "custom domain of the link")
+	switch sub {
+	case "create":
+		dest := fs.String("destination", "", "destination URL (required)")
+		slug := fs.String("slug", "", "slug (default: generated)")
+		fallback := fs.String("fallback", "", "fallback URL")
+		code := fs.Int("code", 0, "redirect code: 301, 302, 307 or 308 (default 302)")
+		expires := fs.String("expires", "", "expiry time, RFC 3339")
+		interval := fs.String("interval", "", "check interval, e.g. 60s")
+		var tags stringList
+		fs.Var(&tags, "tag", "tag (repeatable or comma-separated)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		body := map[string]any{"destination": *dest}
+		for k, v := range map[string]string{"slug": *slug, "fallback_url": *fallback, "domain": *domain, "expires_at": *expires, "check_interval": *interval} {
+			if v != "" {
+				body[k] = v
+			}
+		}
+		if *code != 0 {
+			body["redirect_code"] = *code
+		}
+		if len(tags) > 0 {
+			body["tags"] = tags
+		}
+		var out map[string]any
+		if err := newClient(fs, getenv).do(ctx, http.MethodPost, "/api/v1/links", body, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "list":
+		tag := fs.String("tag", "", "only links with this tag")
+		limit := fs.Int("limit", 0, "at most this many links (default: all)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return listLinks(ctx, newClient(fs, getenv), *tag, *domain, *limit, stdout)
+	case "get", "delete":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return fmt.Errorf("links %s: give exactly one slug", sub)
+		}
+		path := "/api/v1/links/" + url.PathEscape(fs.Arg(0))
+		if *domain != "" {
+			path += "?domain=" + url.QueryEscape(*domain)
+		}
+		c := newClient(fs, getenv)
+		if sub == "delete" {
+			if err := c.do(ctx, http.MethodDelete, path, nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "deleted %s\n", fs.Arg(0))
+			return nil
+		}
+		var out map[string]any
+		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	}
+	fmt.Fprint(stderr, linksUsage)
+	return fmt.Errorf("links: unknown subcommand %q", sub)
+}
+
+// listLinks follows the cursor through every page and prints a table.
+func listLinks(ctx context.Context, c *client, tag, domain string, limit int, stdout io.Writer) error {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLUG\tSHORT URL\tCODE\tDESTINATION\tTAGS")
+	cursor, n := "", 0
+	for {
+		q := url.Values{}
+		if tag != "" {
+			q.Set("tag", tag)
+		}
+		if domain != "" {
+			q.Set("domain", domain)
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		q.Set("limit", "500")
+		var page struct {
+			Links []struct {
+				Slug        string   `json:"slug"`
+				ShortURL    string   `json:"short_url"`
+				Code        int      `json:"redirect_code"`
+				Destination string   `json:"destination"`
+				Tags        []string `json:"tags"`
+			} `json:"links"`
+			NextCursor string `json:"next_cursor"`
+		}
+		if err := c.do(ctx, http.MethodGet, "/api/v1/links?"+q.Encode(), nil, &page); err != nil {
+			return err
+		}
+		for _, l := range page.Links {
+			if limit > 0 && n >= limit {
+				return tw.Flush()
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", l.Slug, l.ShortURL, l.Code, l.Destination, strings.Join(l.Tags, ","))
+			n++
+		}
+		if page.NextCursor == "" {
+			return tw.Flush()
+		}
+		cursor = page.NextCursor
+	}
+}
+
+const tokensUsage = `usage: linkwatch tokens <create|list|delete> [flags]
+  create --name NAME --scope admin|read|prober [--scope …]
+  list
+  delete ID
+`
+
+func runTokens(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tokensUsage)
+		return errors.New("tokens: no subcommand given")
+	}
+	sub, args := args[0], args[1:]
+	fs := clientFlags("tokens "+sub, stderr)
+	switch sub {
+	case "create":
+		name := fs.String("name", "", "what the token is for")
+		var scopes stringList
+		fs.Var(&scopes, "scope", "scope: admin, read or prober (repeatable)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		var out map[string]any
+		if err := newClient(fs, getenv).do(ctx, http.MethodPost, "/api/v1/tokens", map[string]any{"name": *name, "scopes": scopes}, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "list":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		var out map[string]any
+		if err := newClient(fs, getenv).do(ctx, http.MethodGet, "/api/v1/tokens", nil, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "delete":
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return errors.New("tokens delete: give exactly one token id")
+		}
+		if err := newClient(fs, getenv).do(ctx, http.MethodDelete, "/api/v1/tokens/"+url.PathEscape(fs.Arg(0)), nil, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted token %s\n", fs.Arg(0))
+		return nil
+	}
+	fmt.Fprint(stderr, tokensUsage)
+	return fmt.Errorf("tokens: unknown subcommand %q", sub)
+}

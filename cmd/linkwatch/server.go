@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/api"
+	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/redirector"
+	"github.com/linkwatch/linkwatch/storage"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+)
+
+// role is what a server process does.
+type role string
+
+const (
+	roleServe      role = "serve"      // everything
+	roleRedirector role = "redirector" // redirects only
+	roleControl    role = "control"    // API only
+)
+
+func (r role) redirects() bool { return r == roleServe || r == roleRedirector }
+func (r role) controls() bool  { return r == roleServe || r == roleControl }
+
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("linkwatch "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(fs, getenv)
+	return cfg, fs, err
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// runServer runs a server role until ctx ends, then drains: readiness turns
+// 503, after DrainDelay the listener closes and in-flight requests finish, and
+// only then is the scan queue flushed, so no scan is left behind.
+func runServer(ctx context.Context, rl role, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig(string(rl), args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr).With("role", string(rl))
+
+	st, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	// Every metric is named linkwatch_…, the runtime's included.
+	prometheus.WrapRegistererWithPrefix("linkwatch_", reg).MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	reg.MustRegister(storage.NewPoolCollector(st.PoolStats))
+	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "linkwatch_http_request_duration_seconds",
+		Help:    "HTTP request durations by route pattern and status code.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route", "code"})
+	reg.MustRegister(durations)
+
+	var draining atomic.Bool
+	mux := chi.NewRouter()
+	g, gctx := errgroup.WithContext(ctx)
+	// The recorder stops only after the HTTP server has, so it gets every scan.
+	recCtx, stopRecorder := context.WithCancel(context.Background())
+	defer stopRecorder()
+
+	ready := func(ctx context.Context) error { return nil }
+	var handler http.Handler = mux
+	if rl.redirects() {
+		cache := redirector.NewCache(st, log)
+		rec := redirector.NewRecorder(redirector.RecorderConfig{
+			QueueSize: cfg.ScanQueueSize, BatchSize: cfg.ScanBatchSize,
+			FlushInterval: cfg.ScanFlushInterval, DrainTimeout: cfg.ShutdownTimeout,
+		}, st, log, reg)
+		rd := redirector.New(redirector.Config{CountryHeader: cfg.CountryHeader}, cache, rec, reg, durations)
+		handler = rd.Handler(mux)
+		g.Go(func() error { return cache.Run(gctx) })
+		g.Go(func() error { return rec.Run(recCtx) })
+		ready = func(context.Context) error {
+			if !cache.Loaded() {
+				return errors.New("link cache not loaded yet")
+			}
+			return nil // cached links keep redirecting while the database is down
+		}
+	}
+	var adminSecret linkwatch.Secret
+	if rl.controls() {
+		if cfg.AdminToken == "" {
+			if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
+				return fmt.Errorf("bootstrap admin token: %w", err)
+			}
+		}
+		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}, log, st, st, st, durations)
+		mux.Mount("/api/v1", a.Handler())
+		if !rl.redirects() {
+			ready = st.Ping // the API is useless without its database
+		}
+	}
+	mux.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if draining.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		if err := ready(ctx); err != nil {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	printBanner(stdout, rl, listenURL(ln.Addr()), cfg, adminSecret)
+	log.Info("linkwatch started", "addr", ln.Addr().String(), "db", describeDB(cfg.DB), "public_url", cfg.PublicURL.String())
+
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		draining.Store(true)
+		log.Info("shutting down: draining", "drain_delay", cfg.DrainDelay)
+		time.Sleep(cfg.DrainDelay)
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		stopRecorder()
+		return err
+	})
+	err = g.Wait()
+	log.Info("linkwatch stopped")
+	return err
+}
+
+// listenURL is a URL for the address the server listens on.
+func listenURL(a net.Addr) string {
+	host, port, _ := net.SplitHostPort(a.String())
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// printBanner tells a person what just started and how to use it. A generated
+// admin token is shown here once; a configured one never is.
+func printBanner(w io.Writer, rl role, url string, cfg *config.Config, adminSecret linkwatch.Secret) {
+	fmt.Fprintf(w, "Linkwatch %s listening on %s (%s)\n", rl, url, describeDB(cfg.DB))
+	if !rl.controls() {
+		return
+	}
+	token := "$LINKWATCH_TOKEN"
+	switch {
+	case adminSecret != "":
+		token = adminSecret.Reveal()
+		fmt.Fprintf(w, "Admin token (shown once, keep it safe): %s\n", token)
+	case cfg.AdminToken != "":
+		token = "$LINKWATCH_ADMIN_TOKEN"
+		fmt.Fprintln(w, "Admin token: the one set in LINKWATCH_ADMIN_TOKEN")
+	default:
+		fmt.Fprintln(w, "Admin token: printed on first start; set LINKWATCH_ADMIN_TOKEN to use one of your choosing")
+	}
+	fmt.Fprintf(w, "Create your first link:\n  curl -sS -X POST %s/api/v1/links -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' -d '{\"destination\":\"https://example.com/\"}'\n",
+		strings.TrimSuffix(url, "/"), token)
+}

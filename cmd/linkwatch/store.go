@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage"
+	"github.com/linkwatch/linkwatch/storage/postgres"
+	"github.com/linkwatch/linkwatch/storage/sqlite"
+)
+
+// store is what this binary wires together; each consumer sees only its part.
+type store interface {
+	CreateLink(ctx context.Context, l *linkwatch.Link) error
+	LinkBySlug(ctx context.Context, domain, slug string) (*linkwatch.Link, error)
+	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+	UpdateLink(ctx context.Context, domain, slug string, fn func(*linkwatch.Link) error) (*linkwatch.Link, error)
+	DeleteLink(ctx context.Context, domain, slug string) error
+	WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) error
+	InsertScans(ctx context.Context, scans []linkwatch.Scan) error
+	ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatch.ScanStats, error)
+	CreateToken(ctx context.Context, t *linkwatch.Token) error
+	TokenByID(ctx context.Context, id string) (*linkwatch.Token, error)
+	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
+	DeleteToken(ctx context.Context, id string) error
+	Ping(ctx context.Context) error
+	PoolStats() storage.PoolStats
+	Migrate(ctx context.Context) error
+	Close()
+}
+
+// isPostgres tells a PostgreSQL URL from a SQLite file path.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openStore opens the database LINKWATCH_DB names and applies migrations.
+func openStore(ctx context.Context, dsn string) (store, error) {
+	var (
+		s   store
+		err error
+	)
+	if isPostgres(dsn) {
+		s, err = postgres.Open(ctx, dsn)
+	} else {
+		s, err = sqlite.Open(ctx, dsn)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return s, nil
+}
+
+// describeDB names the database for humans without its credentials.
+func describeDB(dsn string) string {
+	if !isPostgres(dsn) {
+		return "SQLite " + dsn
+	}
+	dsn, _, _ = strings.Cut(dsn, "?") // parameters may hold a password
+	if i := strings.Index(dsn, "@"); i >= 0 {
+		return "PostgreSQL " + dsn[i+1:]
+	}
+	return "PostgreSQL " + strings.TrimPrefix(strings.TrimPrefix(dsn, "postgresql://"), "postgres://")
+}
