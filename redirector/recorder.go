@@ -3,6 +3,7 @@ package redirector
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -31,6 +32,9 @@ type Recorder struct {
 	w     ScanWriter
 	log   *slog.Logger
 	queue chan linkwatch.Scan
+	// inHand counts scans taken off the queue into the batch being filled or
+	// retried; they are still pending.
+	inHand atomic.Int64
 
 	written   prometheus.Counter
 	dropped   prometheus.Counter
@@ -62,7 +66,7 @@ func NewRecorder(cfg RecorderConfig, w ScanWriter, log *slog.Logger, reg prometh
 	}
 	depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "linkwatch_scan_queue_depth", Help: "Scans waiting in memory to be written.",
-	}, func() float64 { return float64(len(r.queue)) })
+	}, func() float64 { return float64(r.Pending()) })
 	capacity := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "linkwatch_scan_queue_capacity", Help: "Scans the in-memory queue can hold.",
 	}, func() float64 { return float64(cap(r.queue)) })
@@ -80,8 +84,8 @@ func (r *Recorder) Record(s linkwatch.Scan) {
 	}
 }
 
-// Pending returns the number of queued scans.
-func (r *Recorder) Pending() int { return len(r.queue) }
+// Pending returns the number of scans not yet written.
+func (r *Recorder) Pending() int { return len(r.queue) + int(r.inHand.Load()) }
 
 // Run writes batches until ctx ends, then writes everything still queued,
 // retrying for up to DrainTimeout. Stop Record's callers (the HTTP server)
@@ -96,14 +100,15 @@ func (r *Recorder) Run(ctx context.Context) error {
 			return r.drain(batch)
 		case s := <-r.queue:
 			batch = append(batch, s)
+			r.inHand.Store(int64(len(batch)))
 			if len(batch) < r.cfg.BatchSize {
 				continue
 			}
 		case <-timer.C:
 		}
-		if len(batch) > 0 {
-			r.writeRetrying(ctx, batch)
+		if len(batch) > 0 && r.writeRetrying(ctx, batch) {
 			batch = batch[:0]
+			r.inHand.Store(0)
 		}
 		timer.Reset(r.cfg.FlushInterval)
 	}
@@ -149,6 +154,7 @@ func (r *Recorder) drain(batch []linkwatch.Scan) error {
 			select {
 			case s := <-r.queue:
 				batch = append(batch, s)
+				r.inHand.Store(int64(len(batch)))
 				continue
 			default:
 			}
@@ -164,5 +170,6 @@ func (r *Recorder) drain(batch []linkwatch.Scan) error {
 			return nil
 		}
 		batch = batch[:0]
+		r.inHand.Store(0)
 	}
 }
