@@ -46,7 +46,9 @@ func run(args []string) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-func destination(i int) string { return "https://example.com/landing/" + strconv.Itoa(i) + "?utm_source=bench" }
+func destination(i int) string {
+	return "https://example.com/landing/" + strconv.Itoa(i) + "?utm_source=bench"
+}
 
 // baseline serves GET /{slug} from a map: no router, no metrics, no scans.
 func baseline(addr string, n int) error {
