@@ -27,7 +27,14 @@ type Scan struct {
 	Bot          bool
 	Country      string // ISO 3166-1 alpha-2 from a trusted proxy header, or ""
 	Fallback     bool   // the fallback URL was served
+	// Count is how many identical scans this one stands for: the recorder
+	// stores scans alike in every field within the same second as one row
+	// with their number. 0 is read as 1.
+	Count int64
 }
+
+// Weight is the number of scans s stands for.
+func (s *Scan) Weight() int64 { return max(s.Count, 1) }
 
 // ScanQuery selects a link's scans in [From, To) grouped in buckets of Bucket.
 type ScanQuery struct {

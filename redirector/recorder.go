@@ -18,7 +18,7 @@ type ScanWriter interface {
 // RecorderConfig sizes the scan queue.
 type RecorderConfig struct {
 	QueueSize     int           // scans held in memory; beyond it they are counted as dropped
-	BatchSize     int           // scans per database write
+	BatchSize     int           // rows per database write (identical scans in a second share a row)
 	FlushInterval time.Duration // longest a scan waits for its batch to fill
 	DrainTimeout  time.Duration // how long shutdown keeps retrying the final writes
 }
@@ -91,27 +91,61 @@ func (r *Recorder) Pending() int { return len(r.queue) + int(r.inHand.Load()) }
 // retrying for up to DrainTimeout. Stop Record's callers (the HTTP server)
 // before cancelling ctx, or their last scans may arrive after the drain.
 func (r *Recorder) Run(ctx context.Context) error {
-	batch := make([]linkwatch.Scan, 0, r.cfg.BatchSize)
+	b := newBatch()
 	timer := time.NewTimer(r.cfg.FlushInterval)
 	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return r.drain(batch)
+			return r.drain(b)
 		case s := <-r.queue:
-			batch = append(batch, s)
-			r.inHand.Store(int64(len(batch)))
-			if len(batch) < r.cfg.BatchSize {
+			b.add(s)
+			r.inHand.Store(b.scans)
+			if len(b.rows) < r.cfg.BatchSize {
 				continue
 			}
 		case <-timer.C:
 		}
-		if len(batch) > 0 && r.writeRetrying(ctx, batch) {
-			batch = batch[:0]
+		if len(b.rows) > 0 && r.writeRetrying(ctx, b.slice()) {
+			b = newBatch()
 			r.inHand.Store(0)
 		}
 		timer.Reset(r.cfg.FlushInterval)
 	}
+}
+
+// batch folds identical scans within the same second into one row with a
+// count: a popular link's thousand scans a second become a handful of rows,
+// which is what keeps recording cheap enough not to slow redirects.
+type batch struct {
+	rows  map[scanKey]int64
+	scans int64
+}
+
+type scanKey struct {
+	link                           int64
+	second                         int64
+	source, referrer, device, land string
+	bot, fallback                  bool
+}
+
+func newBatch() *batch { return &batch{rows: map[scanKey]int64{}} }
+
+func (b *batch) add(s linkwatch.Scan) {
+	k := scanKey{s.LinkID, s.At.Unix(), s.Source, s.ReferrerHost, s.Device, s.Country, s.Bot, s.Fallback}
+	b.rows[k] += s.Weight()
+	b.scans += s.Weight()
+}
+
+func (b *batch) slice() []linkwatch.Scan {
+	out := make([]linkwatch.Scan, 0, len(b.rows))
+	for k, n := range b.rows {
+		out = append(out, linkwatch.Scan{
+			LinkID: k.link, At: time.Unix(k.second, 0).UTC(), Source: k.source, ReferrerHost: k.referrer,
+			Device: k.device, Country: k.land, Bot: k.bot, Fallback: k.fallback, Count: n,
+		})
+	}
+	return out
 }
 
 // writeRetrying writes one batch, retrying with backoff until it succeeds or
@@ -137,39 +171,41 @@ func (r *Recorder) write(ctx context.Context, batch []linkwatch.Scan) bool {
 	defer cancel()
 	if err := r.w.InsertScans(wctx, batch); err != nil {
 		r.failures.Inc()
-		r.log.Warn("writing scans failed; holding them and retrying", "scans", len(batch), "queued", len(r.queue), "err", err)
+		r.log.Warn("writing scans failed; holding them and retrying", "rows", len(batch), "pending", r.Pending(), "err", err)
 		return false
 	}
 	r.batchTime.Observe(time.Since(start).Seconds())
-	r.written.Add(float64(len(batch)))
+	for _, s := range batch {
+		r.written.Add(float64(s.Weight()))
+	}
 	return true
 }
 
 // drain writes the batch in hand and everything queued, within DrainTimeout.
-func (r *Recorder) drain(batch []linkwatch.Scan) error {
+func (r *Recorder) drain(b *batch) error {
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.DrainTimeout)
 	defer cancel()
 	for {
-		for len(batch) < r.cfg.BatchSize {
+	fill:
+		for len(b.rows) < r.cfg.BatchSize {
 			select {
 			case s := <-r.queue:
-				batch = append(batch, s)
-				r.inHand.Store(int64(len(batch)))
-				continue
+				b.add(s)
+				r.inHand.Store(b.scans)
 			default:
+				break fill
 			}
-			break
 		}
-		if len(batch) == 0 {
+		if len(b.rows) == 0 {
 			return nil
 		}
-		if !r.writeRetrying(ctx, batch) {
-			lost := len(batch) + len(r.queue)
+		if !r.writeRetrying(ctx, b.slice()) {
+			lost := b.scans + int64(len(r.queue))
 			r.dropped.Add(float64(lost))
 			r.log.Error("shutdown: database unreachable, scans lost", "scans", lost)
 			return nil
 		}
-		batch = batch[:0]
+		b = newBatch()
 		r.inHand.Store(0)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -46,9 +47,9 @@ func (w *flakyWriter) written() (n int, ids map[int64]int) {
 	defer w.mu.Unlock()
 	ids = map[int64]int{}
 	for _, b := range w.batches {
-		n += len(b)
 		for _, s := range b {
-			ids[s.LinkID]++
+			n += int(s.Weight())
+			ids[s.LinkID] += int(s.Weight())
 		}
 	}
 	return n, ids
@@ -138,5 +139,36 @@ func TestRecorderShutdownWithDatabaseDownCountsLoss(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(r.dropped); got != 42 {
 		t.Fatalf("dropped = %v, want all 42 counted", got)
+	}
+}
+
+func TestRecorderFoldsIdenticalScans(t *testing.T) {
+	w := &flakyWriter{}
+	r, _ := newTestRecorder(RecorderConfig{QueueSize: 10000, BatchSize: 1000, FlushInterval: time.Hour, DrainTimeout: time.Second}, w)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		s := linkwatch.Scan{LinkID: 1, At: at.Add(time.Duration(i%1000) * time.Millisecond), Source: "qr", Device: "mobile"}
+		if i%3 == 0 {
+			s.Source = "link" // a second row
+		}
+		r.Record(s)
+	}
+	r.Record(linkwatch.Scan{LinkID: 1, At: at.Add(time.Second), Source: "qr", Device: "mobile"}) // the next second: a third row
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.Run(ctx)
+	if len(w.batches) != 1 || len(w.batches[0]) != 3 {
+		t.Fatalf("batches %v, want one of 3 rows", w.batches)
+	}
+	got := map[string]int64{}
+	for _, s := range w.batches[0] {
+		got[s.Source+s.At.Format(time.TimeOnly)] = s.Count
+	}
+	want := map[string]int64{"qr12:00:00": 2000, "link12:00:00": 1000, "qr12:00:01": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	if n := testutil.ToFloat64(r.written); n != 3001 {
+		t.Fatalf("written = %v, want 3001", n)
 	}
 }

@@ -41,6 +41,7 @@ type Redirector struct {
 	rec           ScanRecorder
 	now           func() time.Time
 	countryHeader string
+	agents        *uaCache
 
 	redirects map[int]prometheus.Counter
 	latency   map[int]prometheus.Observer
@@ -54,6 +55,7 @@ type Redirector struct {
 func New(cfg Config, cache *Cache, rec ScanRecorder, reg prometheus.Registerer, durations *prometheus.HistogramVec) *Redirector {
 	r := &Redirector{
 		cache: cache, rec: rec, now: cfg.Now, countryHeader: http.CanonicalHeaderKey(cfg.CountryHeader),
+		agents:    newUACache(),
 		redirects: map[int]prometheus.Counter{},
 		latency:   map[int]prometheus.Observer{},
 		hits: prometheus.NewCounter(prometheus.CounterOpts{
@@ -115,13 +117,13 @@ func slugOf(r *http.Request) (string, bool) {
 }
 
 func (rd *Redirector) serve(w http.ResponseWriter, r *http.Request, slug string) {
-	start := time.Now()
-	code := rd.redirect(w, r, slug)
+	start := rd.now()
+	code := rd.redirect(w, r, slug, start)
 	rd.redirects[code].Inc()
 	rd.latency[code].Observe(time.Since(start).Seconds())
 }
 
-func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug string) int {
+func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug string, now time.Time) int {
 	if !rd.cache.Loaded() {
 		writePage(w, r, http.StatusServiceUnavailable, pageUnavailable)
 		return http.StatusServiceUnavailable
@@ -133,7 +135,6 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 		return http.StatusNotFound
 	}
 	rd.hits.Inc()
-	now := rd.now()
 	target, fallback, gone := e.link.Target(now)
 	if gone {
 		writePage(w, r, http.StatusGone, pageGone)
@@ -155,7 +156,7 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 	}
 	w.WriteHeader(code)
 
-	device, bot := classify(r.UserAgent())
+	device, bot := rd.agents.classify(r.UserAgent())
 	rd.rec.Record(linkwatch.Scan{
 		LinkID:       e.link.ID,
 		At:           now,
@@ -174,8 +175,11 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 // and the scan source the QR marker implies. The marker never reaches the
 // destination.
 func mergeQuery(target string, dest *url.URL, rawQuery string) (location, source string) {
-	if rawQuery == "" {
+	switch rawQuery {
+	case "":
 		return target, linkwatch.SourceLink
+	case linkwatch.QRMarker + "=" + linkwatch.QRMarkerValue: // a plain QR scan, the common case
+		return target, linkwatch.SourceQR
 	}
 	req, _ := url.ParseQuery(rawQuery) // keep what parses; a bad pair is skipped
 	source = linkwatch.SourceLink

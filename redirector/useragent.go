@@ -1,7 +1,9 @@
 package redirector
 
 import (
+	"hash/maphash"
 	"strings"
+	"sync/atomic"
 
 	"github.com/linkwatch/linkwatch"
 )
@@ -39,4 +41,34 @@ func classify(ua string) (device string, bot bool) {
 		return linkwatch.DeviceDesktop, false
 	}
 	return linkwatch.DeviceOther, false
+}
+
+// uaCache remembers the class of recently seen User-Agents. Phones send a
+// few thousand distinct strings, and classifying one costs more than the rest
+// of a redirect; the cache is direct-mapped and lock-free, so a flood of
+// random User-Agents costs a miss each and evicts, never grows.
+type uaCache struct {
+	seed  maphash.Seed
+	slots [4096]atomic.Pointer[uaClass]
+}
+
+type uaClass struct {
+	ua     string
+	device string
+	bot    bool
+}
+
+func newUACache() *uaCache { return &uaCache{seed: maphash.MakeSeed()} }
+
+func (c *uaCache) classify(ua string) (device string, bot bool) {
+	if len(ua) > 512 {
+		return classify(ua) // not worth a slot
+	}
+	slot := &c.slots[maphash.String(c.seed, ua)&uint64(len(c.slots)-1)]
+	if e := slot.Load(); e != nil && e.ua == ua {
+		return e.device, e.bot
+	}
+	device, bot = classify(ua)
+	slot.Store(&uaClass{ua: strings.Clone(ua), device: device, bot: bot})
+	return device, bot
 }

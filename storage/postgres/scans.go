@@ -16,10 +16,10 @@ func (s *Store) InsertScans(ctx context.Context, scans []linkwatch.Scan) error {
 	}
 	rows := pgx.CopyFromSlice(len(scans), func(i int) ([]any, error) {
 		sc := &scans[i]
-		return []any{sc.LinkID, stored(sc.At), sc.Source, sc.ReferrerHost, sc.Device, sc.Bot, sc.Country, sc.Fallback}, nil
+		return []any{sc.LinkID, stored(sc.At), sc.Source, sc.ReferrerHost, sc.Device, sc.Bot, sc.Country, sc.Fallback, sc.Weight()}, nil
 	})
 	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"scans"},
-		[]string{"link_id", "at", "source", "referrer_host", "device", "bot", "country", "fallback"}, rows)
+		[]string{"link_id", "at", "source", "referrer_host", "device", "bot", "country", "fallback", "count"}, rows)
 	return mapErr(err, "")
 }
 
@@ -36,14 +36,14 @@ func (s *Store) ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatc
 	err := pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
 		const where = " FROM scans WHERE link_id = $1 AND at >= $2 AND at < $3"
 		args := []any{q.LinkID, stored(q.From), stored(q.To)}
-		err := tx.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE source = 'qr'),
-			count(*) FILTER (WHERE source = 'link'), count(*) FILTER (WHERE bot)`+where, args...).
+		err := tx.QueryRow(ctx, `SELECT coalesce(sum(count), 0), coalesce(sum(count) FILTER (WHERE source = 'qr'), 0),
+			coalesce(sum(count) FILTER (WHERE source = 'link'), 0), coalesce(sum(count) FILTER (WHERE bot), 0)`+where, args...).
 			Scan(&st.Total, &st.QR, &st.Link, &st.Bots)
 		if err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT date_bin($4 * interval '1 millisecond', at, timestamptz '1970-01-01 00:00:00+00') AS b,
-			count(*)`+where+" GROUP BY b ORDER BY b", append(args, bucket)...)
+			sum(count)`+where+" GROUP BY b ORDER BY b", append(args, bucket)...)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (s *Store) ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatc
 // counts returns the scans per non-empty value of column, most first, ties
 // by value in byte order (as SQLite sorts), at most limit of them (-1: all).
 func counts(ctx context.Context, tx pgx.Tx, column, where string, args []any, limit int) ([]linkwatch.Count, error) {
-	q := "SELECT " + column + ", count(*) AS n" + where + " AND " + column + " <> ''" +
+	q := "SELECT " + column + ", sum(count) AS n" + where + " AND " + column + " <> ''" +
 		" GROUP BY " + column + ` ORDER BY n DESC, ` + column + ` COLLATE "C"`
 	if limit >= 0 {
 		q += " LIMIT $4"

@@ -19,13 +19,13 @@ func (s *Store) InsertScans(ctx context.Context, scans []linkwatch.Scan) error {
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO scans
-		(link_id, at, source, referrer_host, device, bot, country, fallback) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		(link_id, at, source, referrer_host, device, bot, country, fallback, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return mapErr(err, "")
 	}
 	defer stmt.Close()
 	for _, sc := range scans {
-		_, err := stmt.ExecContext(ctx, sc.LinkID, ms(sc.At), sc.Source, sc.ReferrerHost, sc.Device, sc.Bot, sc.Country, sc.Fallback)
+		_, err := stmt.ExecContext(ctx, sc.LinkID, ms(sc.At), sc.Source, sc.ReferrerHost, sc.Device, sc.Bot, sc.Country, sc.Fallback, sc.Weight())
 		if err != nil {
 			return mapErr(err, "")
 		}
@@ -50,15 +50,15 @@ func (s *Store) ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatc
 	const where = " FROM scans WHERE link_id = ? AND at >= ? AND at < ?"
 	args := []any{q.LinkID, ms(q.From), ms(q.To)}
 	st := &linkwatch.ScanStats{}
-	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(source = 'qr'), 0),
-		coalesce(sum(source = 'link'), 0), coalesce(sum(bot), 0)`+where, args...).
+	err = tx.QueryRowContext(ctx, `SELECT coalesce(sum(count), 0), coalesce(sum((source = 'qr') * count), 0),
+		coalesce(sum((source = 'link') * count), 0), coalesce(sum(bot * count), 0)`+where, args...).
 		Scan(&st.Total, &st.QR, &st.Link, &st.Bots)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
 
 	// at - (at mod bucket), with mod rounding down also before 1970.
-	rows, err := tx.QueryContext(ctx, "SELECT at - ((at % ?) + ?) % ? AS b, count(*)"+where+" GROUP BY b ORDER BY b",
+	rows, err := tx.QueryContext(ctx, "SELECT at - ((at % ?) + ?) % ? AS b, sum(count)"+where+" GROUP BY b ORDER BY b",
 		append([]any{bucket, bucket, bucket}, args...)...)
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -90,7 +90,7 @@ func (s *Store) ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatc
 // counts returns the scans per non-empty value of column, most first, ties
 // by value, at most limit of them (-1: all).
 func counts(ctx context.Context, tx *sql.Tx, column, where string, args []any, limit int) ([]linkwatch.Count, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+column+", count(*) AS n"+where+" AND "+column+" <> ''"+
+	rows, err := tx.QueryContext(ctx, "SELECT "+column+", sum(count) AS n"+where+" AND "+column+" <> ''"+
 		" GROUP BY "+column+" ORDER BY n DESC, "+column+" LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, mapErr(err, "")

@@ -169,3 +169,24 @@ func testScanStatsEmpty(t *testing.T, s Store) {
 	_, err := s.ScanStats(t.Context(), linkwatch.ScanQuery{LinkID: l.ID, From: noon(), To: noon().Add(time.Hour)})
 	wantCode(t, "ScanStats without a bucket width", err, linkwatch.EINVALID)
 }
+
+// testScanCounts: a row standing for several identical scans counts as that
+// many everywhere.
+func testScanCounts(t *testing.T, s Store) {
+	at := noon()
+	insert(t, s, []linkwatch.Scan{
+		{LinkID: 7, At: at, Source: "qr", Device: "mobile", ReferrerHost: "a.example", Count: 40},
+		{LinkID: 7, At: at.Add(time.Minute), Source: "link", Device: "bot", Bot: true, Count: 2},
+		{LinkID: 7, At: at.Add(time.Minute), Source: "link", Device: "desktop", ReferrerHost: "b.example"}, // Count 0 is one scan
+	})
+	got := stats(t, s, linkwatch.ScanQuery{LinkID: 7, From: at, To: at.Add(time.Hour), Bucket: time.Minute})
+	want := &linkwatch.ScanStats{
+		Total: 43, QR: 40, Link: 3, Bots: 2,
+		Series:    []linkwatch.ScanBucket{bucket(at, 40), bucket(at.Add(time.Minute), 3)},
+		Referrers: []linkwatch.Count{count("a.example", 40), count("b.example", 1)},
+		Devices:   []linkwatch.Count{count("mobile", 40), count("bot", 2), count("desktop", 1)},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ScanStats =\n %+v\nwant\n %+v", got, want)
+	}
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ScanStats/Buckets", testScanBuckets},
 		{"ScanStats/TopReferrers", testTopReferrers},
 		{"ScanStats/Empty", testScanStatsEmpty},
+		{"ScanStats/Counts", testScanCounts},
 		{"Tokens/RoundTrip", testTokenRoundTrip},
 		{"Tokens/Errors", testTokenErrors},
 		{"Tokens/List", testTokenList},
