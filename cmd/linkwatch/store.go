@@ -5,31 +5,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/storage"
 	"github.com/linkwatch/linkwatch/storage/postgres"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
 )
 
 // store is what this binary wires together; each consumer sees only its part.
-type store interface {
-	CreateLink(ctx context.Context, l *linkwatch.Link) error
-	LinkBySlug(ctx context.Context, domain, slug string) (*linkwatch.Link, error)
-	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
-	UpdateLink(ctx context.Context, domain, slug string, fn func(*linkwatch.Link) error) (*linkwatch.Link, error)
-	DeleteLink(ctx context.Context, domain, slug string) error
-	WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) error
-	InsertScans(ctx context.Context, scans []linkwatch.Scan) error
-	ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatch.ScanStats, error)
-	CreateToken(ctx context.Context, t *linkwatch.Token) error
-	TokenByID(ctx context.Context, id string) (*linkwatch.Token, error)
-	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
-	DeleteToken(ctx context.Context, id string) error
-	Ping(ctx context.Context) error
-	PoolStats() storage.PoolStats
-	Migrate(ctx context.Context) error
-	Close()
-}
+type store = storage.Engine
 
 // isPostgres tells a PostgreSQL URL from a SQLite file path.
 func isPostgres(dsn string) bool {

@@ -1,0 +1,32 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/linkwatch/linkwatch"
+)
+
+// Engine is everything a storage engine provides. Only the binary's wiring
+// and the conformance suite use it; every consumer declares the few methods
+// it needs itself.
+type Engine interface {
+	CreateLink(ctx context.Context, l *linkwatch.Link) error
+	LinkBySlug(ctx context.Context, domain, slug string) (*linkwatch.Link, error)
+	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+	UpdateLink(ctx context.Context, domain, slug string, fn func(*linkwatch.Link) error) (*linkwatch.Link, error)
+	DeleteLink(ctx context.Context, domain, slug string) error
+	WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) error
+
+	InsertScans(ctx context.Context, scans []linkwatch.Scan) error
+	ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatch.ScanStats, error)
+
+	CreateToken(ctx context.Context, t *linkwatch.Token) error
+	TokenByID(ctx context.Context, id string) (*linkwatch.Token, error)
+	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
+	DeleteToken(ctx context.Context, id string) error
+
+	Migrate(ctx context.Context) error
+	Ping(ctx context.Context) error
+	PoolStats() PoolStats
+	Close()
+}
