@@ -45,6 +45,8 @@ type Link struct {
 	RedirectCode  int
 	ExpiresAt     time.Time // zero: never expires
 	CheckInterval time.Duration
+	// Expect is what the probers require of the destination.
+	Expect Expectation
 	// FailedOver is set while the primary destination is considered down and the
 	// fallback is served instead.
 	FailedOver bool
@@ -118,7 +120,7 @@ func (l *Link) Validate() error {
 	if l.CheckInterval%time.Second != 0 {
 		return FieldErrorf("check_interval", "check_interval must be a whole number of seconds")
 	}
-	return nil
+	return l.Expect.Validate()
 }
 
 // ValidateSlug accepts 1–64 characters from letters, digits, '-' and '_', not
