@@ -1,0 +1,148 @@
+package prober
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+)
+
+// fakeRedirector answers GET /spring with a fixed status and Location, as a
+// working or broken redirector would, and 404 for anything else.
+type fakeRedirector struct {
+	code     int
+	location string
+	mu       sync.Mutex
+	agents   []string
+}
+
+func (f *fakeRedirector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.agents = append(f.agents, r.UserAgent())
+	f.mu.Unlock()
+	if r.URL.Path != "/spring" || r.URL.RawQuery != "" {
+		http.NotFound(w, r)
+		return
+	}
+	if f.location != "" {
+		w.Header().Set("Location", f.location)
+	}
+	w.WriteHeader(f.code)
+}
+
+func TestCheckLink(t *testing.T) {
+	d := newDestinationServer(t)
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	dest, fallback, down := d.URL+"/ok", d.URL+"/chain/1", d.URL+"/status/503"
+	expired := now.Add(-time.Hour)
+	tests := []struct {
+		name       string
+		link       linkwatch.Link
+		code       int    // the redirector's answer
+		location   string // the redirector's Location
+		class      string
+		step       string
+		status     int
+		failedOver bool
+		hops       int
+		errHas     []string
+	}{
+		{name: "ok", link: linkwatch.Link{Destination: dest, RedirectCode: 302},
+			code: 302, location: dest, step: linkwatch.StepDestination, status: 200, hops: 2},
+		{name: "default redirect code", link: linkwatch.Link{Destination: dest},
+			code: 302, location: dest, step: linkwatch.StepDestination, status: 200, hops: 2},
+		{name: "permanent", link: linkwatch.Link{Destination: dest, RedirectCode: 308},
+			code: 308, location: dest, step: linkwatch.StepDestination, status: 200, hops: 2},
+		{name: "wrong location", link: linkwatch.Link{Destination: dest, RedirectCode: 302},
+			code: 302, location: d.URL + "/elsewhere", class: linkwatch.ClassRedirectMismatch, step: linkwatch.StepShortLink,
+			status: 302, hops: 1, errHas: []string{`answered 302 to "` + d.URL + `/elsewhere"`, `want 302 to "` + dest + `"`}},
+		{name: "wrong code", link: linkwatch.Link{Destination: dest, RedirectCode: 302},
+			code: 301, location: dest, class: linkwatch.ClassRedirectMismatch, step: linkwatch.StepShortLink,
+			status: 301, hops: 1, errHas: []string{"answered 301", "want 302"}},
+		{name: "unknown to the redirector", link: linkwatch.Link{Destination: dest, RedirectCode: 302},
+			code: 404, class: linkwatch.ClassRedirectMismatch, step: linkwatch.StepShortLink, status: 404, hops: 1},
+		{name: "failed over", link: linkwatch.Link{Destination: dest, FallbackURL: fallback, FailedOver: true, RedirectCode: 302},
+			code: 302, location: fallback, step: linkwatch.StepDestination, status: 200, failedOver: true, hops: 3},
+		{name: "failed over but primary served", link: linkwatch.Link{Destination: dest, FallbackURL: fallback, FailedOver: true, RedirectCode: 302},
+			code: 302, location: dest, class: linkwatch.ClassRedirectMismatch, step: linkwatch.StepShortLink,
+			status: 302, failedOver: true, hops: 1, errHas: []string{fallback}},
+		{name: "expired", link: linkwatch.Link{Destination: dest, ExpiresAt: expired, RedirectCode: 302},
+			code: 410, step: linkwatch.StepDestination, status: 410, hops: 1},
+		{name: "expired but still served", link: linkwatch.Link{Destination: dest, ExpiresAt: expired, RedirectCode: 302},
+			code: 302, location: dest, class: linkwatch.ClassRedirectMismatch, step: linkwatch.StepShortLink,
+			status: 302, hops: 1, errHas: []string{"want 410"}},
+		{name: "expired with fallback", link: linkwatch.Link{Destination: dest, FallbackURL: fallback, ExpiresAt: expired, RedirectCode: 302},
+			code: 302, location: fallback, step: linkwatch.StepDestination, status: 200, failedOver: true, hops: 3},
+		{name: "destination down", link: linkwatch.Link{Destination: down, RedirectCode: 302},
+			code: 302, location: down, class: linkwatch.ClassHTTPStatus, step: linkwatch.StepDestination, status: 503, hops: 2},
+		{name: "destination keyword", link: linkwatch.Link{Destination: dest, RedirectCode: 302, Expect: linkwatch.Expectation{Keyword: "winter"}},
+			code: 302, location: dest, class: linkwatch.ClassKeyword, step: linkwatch.StepDestination, status: 200, hops: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			red := &fakeRedirector{code: tt.code, location: tt.location}
+			srv, _ := startServer(t, red)
+			c := testChecker(t, func(cfg *Config) {
+				cfg.PublicURL = mustURL(t, srv.URL)
+				cfg.Now = func() time.Time { return now }
+			})
+			l := tt.link
+			l.ID, l.Slug = 42, "spring"
+			res := c.CheckLink(context.Background(), &l)
+			checkBasics(t, res, linkwatch.Target{Kind: linkwatch.KindLink, ID: 42})
+			if res.Class != tt.class || res.Step != tt.step || res.Status != tt.status {
+				t.Fatalf("class %q step %q status %d (%s), want %q %q %d",
+					res.Class, res.Step, res.Status, res.Error, tt.class, tt.step, tt.status)
+			}
+			if !res.At.Equal(now) || res.FailedOver != tt.failedOver || len(res.Hops) != tt.hops {
+				t.Errorf("at %v failed over %v hops %v, want %v %v %d hops", res.At, res.FailedOver, res.Hops, now, tt.failedOver, tt.hops)
+			}
+			if h := res.Hops[0]; h.URL != srv.URL+"/spring" || h.Status != tt.code {
+				t.Errorf("first hop %+v, want the short link answering %d", h, tt.code)
+			}
+			for _, s := range tt.errHas {
+				if !strings.Contains(res.Error, s) {
+					t.Errorf("Error %q does not contain %q", res.Error, s)
+				}
+			}
+			red.mu.Lock()
+			defer red.mu.Unlock()
+			if len(red.agents) != 1 || !strings.Contains(red.agents[0], "Linkwatch-Prober/1 (region=eu-west)") {
+				t.Errorf("redirector saw User-Agents %q", red.agents)
+			}
+		})
+	}
+}
+
+func TestCheckLinkRedirectorDown(t *testing.T) {
+	c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, "http://"+closedAddr(t)) })
+	res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: "https://example.com/", RedirectCode: 302})
+	if res.Class != linkwatch.ClassConnect || res.Step != linkwatch.StepShortLink || len(res.Hops) != 1 || res.Status != 0 {
+		t.Errorf("class %q step %q status %d hops %v (%s)", res.Class, res.Step, res.Status, res.Hops, res.Error)
+	}
+}
+
+// TestCheckLinkHopBudget checks that the short link's redirect counts
+// towards MaxHops, so a link result fits what the control plane accepts.
+func TestCheckLinkHopBudget(t *testing.T) {
+	d := newDestinationServer(t)
+	for _, tt := range []struct {
+		path  string
+		class string
+	}{
+		{"/chain/9", ""},
+		{"/chain/10", linkwatch.ClassTooManyRedirects},
+	} {
+		red := &fakeRedirector{code: 302, location: d.URL + tt.path}
+		srv, _ := startServer(t, red)
+		c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, srv.URL) })
+		res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: d.URL + tt.path, RedirectCode: 302})
+		if res.Class != tt.class || len(res.Hops) != linkwatch.MaxHops+1 {
+			t.Errorf("%s: class %q (%s) with %d hops, want %q with %d", tt.path, res.Class, res.Error, len(res.Hops), tt.class, linkwatch.MaxHops+1)
+		}
+	}
+}

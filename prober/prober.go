@@ -1,0 +1,183 @@
+package prober
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/prober/schedule"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+)
+
+// Source supplies what this prober must check.
+type Source interface {
+	Assignments(ctx context.Context) (links []*linkwatch.Link, monitors []*linkwatch.Monitor, err error)
+}
+
+// Sink receives results; it must not block for long.
+type Sink interface {
+	Submit(linkwatch.Result)
+}
+
+// RunnerConfig tunes a Runner.
+type RunnerConfig struct {
+	// Refresh is how often assignments are reloaded: an edited, created or
+	// deleted link reaches the schedule within it.
+	Refresh time.Duration
+	// QREvery re-checks a link's QR code this often even when it did not change.
+	QREvery time.Duration
+}
+
+// Runner keeps the schedule in step with the assignments and feeds results
+// to the sink.
+type Runner struct {
+	cfg     RunnerConfig
+	checker *Checker
+	sched   *schedule.Scheduler
+	src     Source
+	sink    Sink
+	log     *slog.Logger
+	region  string
+
+	mu     sync.Mutex
+	qrSeen map[int64]qrState // link ID → when its QR code was last checked, and for what
+
+	durations *prometheus.HistogramVec
+	results   *prometheus.CounterVec
+}
+
+type qrState struct {
+	qrURL string
+	at    time.Time
+}
+
+// NewRunner wires a checker and a scheduler to a source and a sink.
+func NewRunner(cfg RunnerConfig, region string, checker *Checker, sched *schedule.Scheduler, src Source, sink Sink, log *slog.Logger, reg prometheus.Registerer) *Runner {
+	r := &Runner{
+		cfg: cfg, checker: checker, sched: sched, src: src, sink: sink, log: log, region: region,
+		qrSeen: map[int64]qrState{},
+		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "linkwatch_probe_duration_seconds", Help: "Check timings by region and phase (dns, connect, tls, first_byte, total).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"region", "phase"}),
+		results: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "linkwatch_probe_results_total", Help: "Check results by region and error class (ok for passing checks).",
+		}, []string{"region", "error_class"}),
+	}
+	reg.MustRegister(r.durations, r.results)
+	return r
+}
+
+// Run refreshes assignments and runs the schedule until ctx ends. While the
+// source fails, the last assignments keep running.
+func (r *Runner) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return r.sched.Run(ctx) })
+	g.Go(func() error {
+		tick := time.NewTicker(r.cfg.Refresh)
+		defer tick.Stop()
+		for {
+			r.refresh(ctx)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+	})
+	return g.Wait()
+}
+
+func (r *Runner) refresh(ctx context.Context) {
+	links, monitors, err := r.src.Assignments(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("cannot load assignments; keeping the last ones", "err", err)
+		}
+		return
+	}
+	jobs := make([]schedule.Job, 0, len(links)+len(monitors))
+	live := make(map[int64]bool, len(links))
+	for _, l := range links {
+		live[l.ID] = true
+		jobs = append(jobs, schedule.Job{
+			Key: "link/" + strconv.FormatInt(l.ID, 10), Interval: l.CheckInterval, Host: hostOf(l.Destination),
+			Run: func(ctx context.Context) bool { return r.checkLink(ctx, l) },
+		})
+	}
+	for _, m := range monitors {
+		jobs = append(jobs, schedule.Job{
+			Key: "monitor/" + strconv.FormatInt(m.ID, 10), Interval: m.Interval, Cron: m.Cron, Host: hostOf(m.URL),
+			Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckMonitor(ctx, m)) },
+		})
+	}
+	r.sched.Set(jobs)
+	r.mu.Lock()
+	for id := range r.qrSeen {
+		if !live[id] {
+			delete(r.qrSeen, id)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// checkLink runs the short-link and destination steps, and the QR step when
+// the link's QR code is new, changed, or not checked for QREvery. One result
+// per run: a QR failure is reported only when the other steps pass.
+func (r *Runner) checkLink(ctx context.Context, l *linkwatch.Link) bool {
+	res := r.checker.CheckLink(ctx, l)
+	if res.OK() && r.qrDue(l) {
+		if qr := r.checker.CheckQR(l); !qr.OK() {
+			res.Step, res.Class, res.Error = qr.Step, qr.Class, qr.Error
+		} else {
+			r.mu.Lock()
+			r.qrSeen[l.ID] = qrState{qrURL: l.QRURL(r.checker.cfg.PublicURL), at: time.Now()}
+			r.mu.Unlock()
+		}
+	}
+	return r.record(ctx, res)
+}
+
+func (r *Runner) qrDue(l *linkwatch.Link) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st, ok := r.qrSeen[l.ID]
+	return !ok || st.qrURL != l.QRURL(r.checker.cfg.PublicURL) || time.Since(st.at) >= r.cfg.QREvery
+}
+
+// record counts and submits a result. A check cut short by shutdown says
+// nothing about the target and is not recorded.
+func (r *Runner) record(ctx context.Context, res linkwatch.Result) bool {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return true
+	}
+	class := res.Class
+	if class == "" {
+		class = "ok"
+	}
+	r.results.WithLabelValues(r.region, class).Inc()
+	for phase, d := range map[string]time.Duration{
+		"dns": res.Phases.DNS, "connect": res.Phases.Connect, "tls": res.Phases.TLS,
+		"first_byte": res.Phases.FirstByte, "total": res.Phases.Total,
+	} {
+		if d > 0 {
+			r.durations.WithLabelValues(r.region, phase).Observe(d.Seconds())
+		}
+	}
+	r.sink.Submit(res)
+	return res.OK()
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Hostname()
+}

@@ -1,0 +1,199 @@
+package prober
+
+import (
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+)
+
+// The prober protocol's wire types, shared by the control plane's handlers
+// (api) and the remote prober's client. Durations travel as milliseconds.
+
+// Heartbeat is POST /api/v1/probe/heartbeat.
+type Heartbeat struct {
+	Prober  string `json:"prober"`
+	Region  string `json:"region"`
+	Version string `json:"version"`
+}
+
+// Assignments is GET /api/v1/probe/assignments: the share of links and
+// monitors this prober checks, and the live probers of its region it was
+// shared with.
+type Assignments struct {
+	Region   string        `json:"region"`
+	Probers  []string      `json:"probers"`
+	Links    []WireLink    `json:"links"`
+	Monitors []WireMonitor `json:"monitors"`
+}
+
+// WireExpect is an Expectation on the wire.
+type WireExpect struct {
+	Statuses     []int  `json:"expect_status,omitempty"`
+	Keyword      string `json:"expect_keyword,omitempty"`
+	MaxLatencyMS int64  `json:"max_response_ms,omitempty"`
+}
+
+// WireLink is what a prober needs of a link.
+type WireLink struct {
+	ID           int64      `json:"id"`
+	Slug         string     `json:"slug"`
+	Domain       string     `json:"domain"`
+	Destination  string     `json:"destination"`
+	FallbackURL  string     `json:"fallback_url,omitempty"`
+	RedirectCode int        `json:"redirect_code"`
+	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	IntervalMS   int64      `json:"interval_ms"`
+	FailedOver   bool       `json:"failover,omitempty"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	WireExpect
+}
+
+// WireMonitor is what a prober needs of a monitor.
+type WireMonitor struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	IntervalMS int64  `json:"interval_ms"`
+	Cron       string `json:"cron,omitempty"`
+	WireExpect
+}
+
+// ResultBatch is POST /api/v1/probe/results.
+type ResultBatch struct {
+	Results []WireResult `json:"results"`
+}
+
+// WireHop is a Hop on the wire.
+type WireHop struct {
+	URL        string `json:"url"`
+	Status     int    `json:"status"`
+	DurationMS int64  `json:"duration_ms"`
+}
+
+// WireResult is a Result on the wire.
+type WireResult struct {
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"`
+	TargetID    int64      `json:"target_id"`
+	Region      string     `json:"region"`
+	Prober      string     `json:"prober"`
+	At          time.Time  `json:"at"`
+	Step        string     `json:"step"`
+	Class       string     `json:"error_class,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	Degraded    bool       `json:"degraded,omitempty"`
+	Status      int        `json:"status"`
+	DNSMS       float64    `json:"dns_ms"`
+	ConnectMS   float64    `json:"connect_ms"`
+	TLSMS       float64    `json:"tls_ms"`
+	FirstByteMS float64    `json:"first_byte_ms"`
+	TotalMS     float64    `json:"total_ms"`
+	Hops        []WireHop  `json:"hops"`
+	FinalURL    string     `json:"final_url,omitempty"`
+	CertExpiry  *time.Time `json:"cert_expiry,omitempty"`
+	Fingerprint string     `json:"fingerprint,omitempty"`
+	FailedOver  bool       `json:"failover,omitempty"`
+}
+
+func ms(d time.Duration) float64     { return float64(d) / float64(time.Millisecond) }
+func fromMS(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+func expectToWire(e linkwatch.Expectation) WireExpect {
+	return WireExpect{Statuses: e.Statuses, Keyword: e.Keyword, MaxLatencyMS: e.MaxLatency.Milliseconds()}
+}
+func (w WireExpect) expectation() linkwatch.Expectation {
+	return linkwatch.Expectation{Statuses: w.Statuses, Keyword: w.Keyword, MaxLatency: time.Duration(w.MaxLatencyMS) * time.Millisecond}
+}
+
+// LinkToWire converts a link for the wire.
+func LinkToWire(l *linkwatch.Link) WireLink {
+	w := WireLink{ID: l.ID, Slug: l.Slug, Domain: l.Domain, Destination: l.Destination, FallbackURL: l.FallbackURL,
+		RedirectCode: l.RedirectCode, IntervalMS: l.CheckInterval.Milliseconds(), FailedOver: l.FailedOver,
+		UpdatedAt: l.UpdatedAt, WireExpect: expectToWire(l.Expect)}
+	if !l.ExpiresAt.IsZero() {
+		t := l.ExpiresAt
+		w.ExpiresAt = &t
+	}
+	return w
+}
+
+// Link converts a wire link back.
+func (w WireLink) Link() *linkwatch.Link {
+	l := &linkwatch.Link{ID: w.ID, Slug: w.Slug, Domain: w.Domain, Destination: w.Destination, FallbackURL: w.FallbackURL,
+		RedirectCode: w.RedirectCode, CheckInterval: time.Duration(w.IntervalMS) * time.Millisecond, FailedOver: w.FailedOver,
+		UpdatedAt: w.UpdatedAt, Expect: w.expectation()}
+	if w.ExpiresAt != nil {
+		l.ExpiresAt = *w.ExpiresAt
+	}
+	return l
+}
+
+// MonitorToWire converts a monitor for the wire.
+func MonitorToWire(m *linkwatch.Monitor) WireMonitor {
+	return WireMonitor{ID: m.ID, Name: m.Name, URL: m.URL, IntervalMS: m.Interval.Milliseconds(), Cron: m.Cron, WireExpect: expectToWire(m.Expect)}
+}
+
+// Monitor converts a wire monitor back.
+func (w WireMonitor) Monitor() *linkwatch.Monitor {
+	return &linkwatch.Monitor{ID: w.ID, Name: w.Name, URL: w.URL, Interval: time.Duration(w.IntervalMS) * time.Millisecond, Cron: w.Cron, Expect: w.expectation()}
+}
+
+// ResultToWire converts a result for the wire.
+func ResultToWire(r *linkwatch.Result) WireResult {
+	w := WireResult{ID: r.ID, Kind: r.Target.Kind, TargetID: r.Target.ID, Region: r.Region, Prober: r.Prober, At: r.At,
+		Step: r.Step, Class: r.Class, Error: r.Error, Degraded: r.Degraded, Status: r.Status,
+		DNSMS: ms(r.Phases.DNS), ConnectMS: ms(r.Phases.Connect), TLSMS: ms(r.Phases.TLS),
+		FirstByteMS: ms(r.Phases.FirstByte), TotalMS: ms(r.Phases.Total), Hops: []WireHop{},
+		FinalURL: r.FinalURL, Fingerprint: r.Fingerprint, FailedOver: r.FailedOver}
+	for _, h := range r.Hops {
+		w.Hops = append(w.Hops, WireHop{URL: h.URL, Status: h.Status, DurationMS: h.Duration.Milliseconds()})
+	}
+	if !r.CertExpiry.IsZero() {
+		t := r.CertExpiry
+		w.CertExpiry = &t
+	}
+	return w
+}
+
+// Result converts a wire result back.
+func (w WireResult) Result() linkwatch.Result {
+	r := linkwatch.Result{ID: w.ID, Target: linkwatch.Target{Kind: w.Kind, ID: w.TargetID}, Region: w.Region, Prober: w.Prober,
+		At: w.At, Step: w.Step, Class: w.Class, Error: w.Error, Degraded: w.Degraded, Status: w.Status,
+		Phases: linkwatch.Phases{DNS: fromMS(w.DNSMS), Connect: fromMS(w.ConnectMS), TLS: fromMS(w.TLSMS),
+			FirstByte: fromMS(w.FirstByteMS), Total: fromMS(w.TotalMS)},
+		FinalURL: w.FinalURL, Fingerprint: w.Fingerprint, FailedOver: w.FailedOver}
+	for _, h := range w.Hops {
+		r.Hops = append(r.Hops, linkwatch.Hop{URL: h.URL, Status: h.Status, Duration: time.Duration(h.DurationMS) * time.Millisecond})
+	}
+	if w.CertExpiry != nil {
+		r.CertExpiry = *w.CertExpiry
+	}
+	return r
+}
+
+// Validate checks a result from outside before it is stored.
+func (w WireResult) Validate() error {
+	switch {
+	case len(w.ID) < 8 || len(w.ID) > 64:
+		return linkwatch.FieldErrorf("id", "result id must be 8-64 characters")
+	case w.Kind != linkwatch.KindLink && w.Kind != linkwatch.KindMonitor:
+		return linkwatch.FieldErrorf("kind", "kind must be link or monitor")
+	case w.Region == "" || len(w.Region) > 64 || len(w.Prober) > 128:
+		return linkwatch.FieldErrorf("region", "region is required, up to 64 characters")
+	case w.At.IsZero():
+		return linkwatch.FieldErrorf("at", "at is required")
+	case w.Step != linkwatch.StepShortLink && w.Step != linkwatch.StepDestination && w.Step != linkwatch.StepQR:
+		return linkwatch.FieldErrorf("step", "unknown step %q", w.Step)
+	case len(w.Hops) > linkwatch.MaxHops+1 || len(w.Error) > 2048 || len(w.FinalURL) > linkwatch.MaxURLLen:
+		return linkwatch.FieldErrorf("hops", "result too large")
+	}
+	if w.Class != "" {
+		known := false
+		for _, c := range linkwatch.ErrorClasses {
+			known = known || c == w.Class
+		}
+		if !known {
+			return linkwatch.FieldErrorf("error_class", "unknown error class %q", w.Class)
+		}
+	}
+	return nil
+}

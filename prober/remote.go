@@ -1,0 +1,281 @@
+package prober
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+)
+
+// RemoteConfig configures a prober that talks to a control plane.
+type RemoteConfig struct {
+	Control   *url.URL
+	Token     linkwatch.Secret
+	Region    string
+	ProberID  string
+	Version   string
+	SpoolDir  string
+	SpoolMax  int64         // bytes
+	Push      time.Duration // how often results are pushed (default 1s)
+	Heartbeat time.Duration // default 10s
+	Batch     int           // results per push (default 500)
+	HTTP      *http.Client
+}
+
+// Remote is the Source and Sink of a remote prober: it pulls assignments
+// from the control plane and pushes results in batches. When a push fails,
+// the batch goes to the spool; the spool is replayed, oldest first, before
+// anything newer is pushed, so results arrive in order. Results carry IDs,
+// and the control plane stores each ID once, so a replay after an unclear
+// failure duplicates nothing.
+type Remote struct {
+	cfg   RemoteConfig
+	log   *slog.Logger
+	queue chan linkwatch.Result
+	spool *Spool
+
+	pushed, spooled, dropped prometheus.Counter
+}
+
+// NewRemote opens the spool and returns the client.
+func NewRemote(cfg RemoteConfig, log *slog.Logger, reg prometheus.Registerer) (*Remote, error) {
+	if cfg.Push == 0 {
+		cfg.Push = time.Second
+	}
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = 10 * time.Second
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 500
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Timeout: 30 * time.Second}
+	}
+	sp, err := OpenSpool(cfg.SpoolDir, cfg.SpoolMax)
+	if err != nil {
+		return nil, err
+	}
+	r := &Remote{
+		cfg: cfg, log: log, queue: make(chan linkwatch.Result, 4*cfg.Batch), spool: sp,
+		pushed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_pushed_total", Help: "Results the control plane accepted."}),
+		spooled: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_spooled_total", Help: "Results written to the local spool because the control plane could not take them."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_dropped_total", Help: "Results lost: the spool was full or the control plane rejected them as invalid."}),
+	}
+	spoolBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkwatch_prober_spool_bytes", Help: "Size of the local result spool."},
+		func() float64 { return float64(sp.Bytes()) })
+	reg.MustRegister(r.pushed, r.spooled, r.dropped, spoolBytes)
+	return r, nil
+}
+
+// Assignments pulls this prober's share of the checks.
+func (r *Remote) Assignments(ctx context.Context) ([]*linkwatch.Link, []*linkwatch.Monitor, error) {
+	q := url.Values{"region": {r.cfg.Region}, "prober": {r.cfg.ProberID}}
+	var a Assignments
+	if err := r.do(ctx, http.MethodGet, "/api/v1/probe/assignments?"+q.Encode(), nil, &a); err != nil {
+		return nil, nil, err
+	}
+	links := make([]*linkwatch.Link, 0, len(a.Links))
+	for _, l := range a.Links {
+		links = append(links, l.Link())
+	}
+	monitors := make([]*linkwatch.Monitor, 0, len(a.Monitors))
+	for _, m := range a.Monitors {
+		monitors = append(monitors, m.Monitor())
+	}
+	return links, monitors, nil
+}
+
+// Submit queues a result. When the queue is full (the pusher is behind), the
+// result goes straight to the spool rather than being lost.
+func (r *Remote) Submit(res linkwatch.Result) {
+	select {
+	case r.queue <- res:
+	default:
+		r.toSpool([]linkwatch.Result{res})
+	}
+}
+
+// Run beats and pushes until ctx ends, then pushes or spools what is queued.
+func (r *Remote) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { r.heartbeats(gctx); return nil })
+	g.Go(func() error { r.pusher(gctx); return nil })
+	return g.Wait()
+}
+
+func (r *Remote) heartbeats(ctx context.Context) {
+	tick := time.NewTicker(r.cfg.Heartbeat)
+	defer tick.Stop()
+	for {
+		hb := Heartbeat{Prober: r.cfg.ProberID, Region: r.cfg.Region, Version: r.cfg.Version}
+		if err := r.do(ctx, http.MethodPost, "/api/v1/probe/heartbeat", hb, nil); err != nil && ctx.Err() == nil {
+			r.log.Warn("heartbeat failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Remote) pusher(ctx context.Context) {
+	tick := time.NewTicker(r.cfg.Push)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.flush()
+			return
+		case <-tick.C:
+		}
+		r.pushOnce(ctx)
+	}
+}
+
+// pushOnce replays the spool, then pushes what is queued; after any failure
+// the rest waits for the next tick (queued results going to the spool, so
+// their order is kept).
+func (r *Remote) pushOnce(ctx context.Context) {
+	for r.spool.Len() > 0 {
+		batch, seq, _, err := r.spool.Oldest()
+		if err == nil {
+			err = r.push(ctx, batch)
+		}
+		if err != nil && !errors.Is(err, errRejected) {
+			r.toSpool(r.take()) // keep the order: behind what is spooled
+			return
+		}
+		if err := r.spool.Remove(seq); err != nil {
+			r.log.Error("cannot remove a replayed spool batch", "err", err)
+			return
+		}
+	}
+	for {
+		results := r.take()
+		if len(results) == 0 {
+			return
+		}
+		if err := r.push(ctx, wireBatch(results)); err != nil && !errors.Is(err, errRejected) {
+			r.toSpool(results)
+			return
+		}
+	}
+}
+
+// flush runs at shutdown: one last push with a fresh, short deadline, and the
+// spool for whatever does not make it.
+func (r *Remote) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r.pushOnce(ctx)
+	if rest := r.take(); len(rest) > 0 {
+		r.toSpool(rest)
+	}
+}
+
+// take removes up to one batch of queued results.
+func (r *Remote) take() []linkwatch.Result {
+	var out []linkwatch.Result
+	for len(out) < r.cfg.Batch {
+		select {
+		case res := <-r.queue:
+			out = append(out, res)
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+func (r *Remote) toSpool(results []linkwatch.Result) {
+	if len(results) == 0 {
+		return
+	}
+	if err := r.spool.Append(wireBatch(results)); err != nil {
+		r.dropped.Add(float64(len(results)))
+		r.log.Error("results lost: cannot spool them", "results", len(results), "err", err)
+		return
+	}
+	r.spooled.Add(float64(len(results)))
+}
+
+func wireBatch(results []linkwatch.Result) ResultBatch {
+	b := ResultBatch{Results: make([]WireResult, 0, len(results))}
+	for i := range results {
+		b.Results = append(b.Results, ResultToWire(&results[i]))
+	}
+	return b
+}
+
+// errRejected marks a batch the control plane refused as invalid: retrying
+// cannot help, so it is dropped (and counted) instead of blocking the spool.
+var errRejected = errors.New("control plane rejected the results")
+
+func (r *Remote) push(ctx context.Context, batch ResultBatch) error {
+	err := r.do(ctx, http.MethodPost, "/api/v1/probe/results", batch, nil)
+	var se *statusError
+	if errors.As(err, &se) && se.code >= 400 && se.code < 500 && se.code != http.StatusTooManyRequests && se.code != http.StatusRequestTimeout {
+		r.dropped.Add(float64(len(batch.Results)))
+		r.log.Error("control plane rejected results; dropping them", "results", len(batch.Results), "err", err)
+		return errRejected
+	}
+	if err == nil {
+		r.pushed.Add(float64(len(batch.Results)))
+	}
+	return err
+}
+
+type statusError struct {
+	code int
+	body string
+}
+
+func (e *statusError) Error() string {
+	return fmt.Sprintf("control plane answered %d: %s", e.code, e.body)
+}
+
+func (r *Remote) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.cfg.Control.String(), "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.cfg.Token.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := r.cfg.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if resp.StatusCode >= 300 {
+		msg := string(data)
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return &statusError{resp.StatusCode, msg}
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
