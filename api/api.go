@@ -34,22 +34,36 @@ type Route struct {
 	Handler http.Handler
 }
 
+// Stores are the API's views of storage, one small interface per concern.
+type Stores struct {
+	Links    Links
+	Scans    Scans
+	Tokens   Tokens
+	Monitors Monitors
+	Health   Health
+	Probes   Probes
+}
+
 // API serves /api/v1.
 type API struct {
-	cfg       Config
-	log       *slog.Logger
-	now       func() time.Time
-	links     Links
-	scans     Scans
-	tokens    Tokens
-	bootstrap *linkwatch.Token
-	durations *prometheus.HistogramVec
+	cfg         Config
+	log         *slog.Logger
+	now         func() time.Time
+	links       Links
+	scans       Scans
+	tokens      Tokens
+	monitors    Monitors
+	healthStore Health
+	probes      Probes
+	bootstrap   *linkwatch.Token
+	durations   *prometheus.HistogramVec
 }
 
 // New returns the API. durations is the server-wide request histogram
 // (labels route and code).
-func New(cfg Config, log *slog.Logger, links Links, scans Scans, tokens Tokens, durations *prometheus.HistogramVec) *API {
-	a := &API{cfg: cfg, log: log, now: cfg.Now, links: links, scans: scans, tokens: tokens, durations: durations}
+func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
+	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
+		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, durations: durations}
 	if a.now == nil {
 		a.now = time.Now
 	}

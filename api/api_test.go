@@ -48,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	public, _ := url.Parse("https://lw.example.com")
 	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
 	a := New(Config{PublicURL: public, AdminToken: adminSecret, Now: func() time.Time { return testNow }},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), st, st, st, durations)
+		slog.New(slog.NewTextHandler(io.Discard, nil)), Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st}, durations)
 	mux := chi.NewRouter()
 	mux.Mount("/api/v1", a.Handler())
 	e := &env{t: t, srv: httptest.NewServer(mux), api: a, store: st}
@@ -111,9 +111,14 @@ func TestEveryRouteRequiresItsScope(t *testing.T) {
 				t.Errorf("%s %s with token %q: %d %s, want 401", method, path, tok, resp.StatusCode, b)
 			}
 		}
-		under := []string{e.probe} // prober tokens may use only the prober protocol
-		if scope == linkwatch.ScopeAdmin {
-			under = append(under, e.read)
+		var under []string
+		switch scope {
+		case linkwatch.ScopeProber: // only prober (and admin) tokens may use the prober protocol
+			under = []string{e.read}
+		case linkwatch.ScopeAdmin:
+			under = []string{e.read, e.probe}
+		default:
+			under = []string{e.probe} // prober tokens may use only the prober protocol
 		}
 		for _, tok := range under {
 			if resp, b := e.do(method, path, tok, "{}"); resp.StatusCode != 403 {
@@ -125,7 +130,7 @@ func TestEveryRouteRequiresItsScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if walked != len(scopes) || walked < 11 {
+	if walked != len(scopes) || walked < 21 {
 		t.Fatalf("walked %d routes, table has %d", walked, len(scopes))
 	}
 }

@@ -128,23 +128,37 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// duration accepts a Go duration string ("90s", "5m") or a number of seconds.
+// duration is check_interval: a Go duration string ("90s", "5m") or a
+// number of seconds.
 type duration time.Duration
 
 func (d *duration) UnmarshalJSON(b []byte) error {
+	v, err := parseDuration(b, "check_interval", linkwatch.MaxCheckInterval)
+	*d = duration(v)
+	return err
+}
+
+// latency is max_response_time, in the same forms as duration.
+type latency time.Duration
+
+func (d *latency) UnmarshalJSON(b []byte) error {
+	v, err := parseDuration(b, "max_response_time", 5*time.Minute)
+	*d = latency(v)
+	return err
+}
+
+func parseDuration(b []byte, field string, limit time.Duration) (time.Duration, error) {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return &fieldError{"check_interval", "must be a duration such as \"60s\" or \"5m\""}
+			return 0, &fieldError{field, "must be a duration such as \"60s\" or \"1.5s\""}
 		}
-		*d = duration(v)
-		return nil
+		return v, nil
 	}
 	n, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || n < 0 || n > float64(linkwatch.MaxCheckInterval/time.Second) {
-		return &fieldError{"check_interval", "must be a duration such as \"60s\" or a number of seconds up to 86400"}
+	if err != nil || n < 0 || n > limit.Seconds() {
+		return 0, &fieldError{field, fmt.Sprintf("must be a duration such as \"60s\" or a number of seconds up to %g", limit.Seconds())}
 	}
-	*d = duration(time.Duration(n * float64(time.Second)))
-	return nil
+	return time.Duration(n * float64(time.Second)), nil
 }

@@ -36,9 +36,10 @@ type linkJSON struct {
 	RedirectCode  int        `json:"redirect_code"`
 	ExpiresAt     *time.Time `json:"expires_at"`
 	CheckInterval string     `json:"check_interval"`
-	Failover      bool       `json:"failover"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	expectJSON
+	Failover  bool      `json:"failover"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
@@ -46,7 +47,8 @@ func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
 		ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: l.ShortURL(a.cfg.PublicURL),
 		Destination: l.Destination, FallbackURL: l.FallbackURL, Tags: l.Tags,
 		RedirectCode: l.RedirectCode, CheckInterval: l.CheckInterval.String(), Failover: l.FailedOver,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+		expectJSON: newExpectJSON(l.Expect),
+		CreatedAt:  l.CreatedAt, UpdatedAt: l.UpdatedAt,
 	}
 	if j.Tags == nil {
 		j.Tags = []string{}
@@ -68,6 +70,7 @@ type createLinkRequest struct {
 	RedirectCode  int        `json:"redirect_code"`
 	ExpiresAt     *timestamp `json:"expires_at"`
 	CheckInterval duration   `json:"check_interval"`
+	expectRequest
 }
 
 // link turns the request into a validated link with defaults applied.
@@ -75,7 +78,7 @@ func (req *createLinkRequest) link(now time.Time, publicHost string) (*linkwatch
 	l := &linkwatch.Link{
 		Slug: req.Slug, Domain: req.Domain, Destination: req.Destination, FallbackURL: req.FallbackURL,
 		Tags: req.Tags, RedirectCode: req.RedirectCode, CheckInterval: time.Duration(req.CheckInterval),
-		CreatedAt: now, UpdatedAt: now,
+		Expect: req.expectation(), CreatedAt: now, UpdatedAt: now,
 	}
 	if req.ExpiresAt != nil {
 		if !req.ExpiresAt.T.After(now) {
@@ -219,6 +222,7 @@ type patchLinkRequest struct {
 	RedirectCode  optional[int]       `json:"redirect_code"`
 	ExpiresAt     optional[timestamp] `json:"expires_at"`
 	CheckInterval optional[duration]  `json:"check_interval"`
+	expectPatch
 }
 
 // apply changes l as the request says, then validates it.
@@ -256,6 +260,7 @@ func (req *patchLinkRequest) apply(l *linkwatch.Link, now time.Time) error {
 			l.CheckInterval = linkwatch.DefaultInterval
 		}
 	}
+	req.expectPatch.apply(&l.Expect)
 	l.ApplyDefaults()
 	l.UpdatedAt = now
 	return l.Validate()

@@ -8,7 +8,7 @@ import (
 
 // routes lists every endpoint of this package with the scope it requires.
 func (a *API) routes() []Route {
-	read, admin := linkwatch.ScopeRead, linkwatch.ScopeAdmin
+	read, admin, probe := linkwatch.ScopeRead, linkwatch.ScopeAdmin, linkwatch.ScopeProber
 	return []Route{
 		{http.MethodPost, "/links", admin, a.createLink()},
 		{http.MethodGet, "/links", read, a.listLinks()},
@@ -18,6 +18,18 @@ func (a *API) routes() []Route {
 		{http.MethodGet, "/links/{slug}/scans", read, a.scanStats()},
 		{http.MethodGet, "/links/{slug}/qr.png", read, a.qrImage("png")},
 		{http.MethodGet, "/links/{slug}/qr.svg", read, a.qrImage("svg")},
+		{http.MethodGet, "/links/{slug}/health", read, a.linkHealth()},
+
+		{http.MethodPost, "/monitors", admin, a.createMonitor()},
+		{http.MethodGet, "/monitors", read, a.listMonitors()},
+		{http.MethodGet, "/monitors/{id}", read, a.getMonitor()},
+		{http.MethodPatch, "/monitors/{id}", admin, a.updateMonitor()},
+		{http.MethodDelete, "/monitors/{id}", admin, a.deleteMonitor()},
+		{http.MethodGet, "/monitors/{id}/health", read, a.monitorHealth()},
+
+		{http.MethodPost, "/probe/heartbeat", probe, a.heartbeat()},
+		{http.MethodGet, "/probe/assignments", probe, a.assignments()},
+		{http.MethodPost, "/probe/results", probe, a.pushResults()},
 
 		{http.MethodPost, "/tokens", admin, a.createToken()},
 		{http.MethodGet, "/tokens", admin, a.listTokens()},

@@ -33,6 +33,16 @@ type Config struct {
 	ScanFlushInterval time.Duration
 	ShutdownTimeout   time.Duration
 	DrainDelay        time.Duration
+
+	Region            string
+	ProbeAllowPrivate bool
+	ProbeConcurrency  int
+	ProbePerHost      int
+	ProbeTimeout      time.Duration
+	ProbeConfirm      time.Duration
+	ProbeRefresh      time.Duration
+	ResultRetention   time.Duration
+	RollupRetention   time.Duration
 }
 
 // setting is one configuration value under its three names.
@@ -91,6 +101,28 @@ func settings() []setting {
 		{"scan_batch_size", "LINKWATCH_SCAN_BATCH_SIZE", "5000", "scans per database write", intIn(func(c *Config) *int { return &c.ScanBatchSize }, 1, 100_000)},
 		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "1s", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
 		{"shutdown_timeout", "LINKWATCH_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for requests and the final scan writes", durationIn(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
+		{"region", "LINKWATCH_REGION", "local", "this prober's region", func(c *Config, v string) error {
+			if v == "" || len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+				return fmt.Errorf("must be 1-64 lower-case letters, digits, '-' or '_'; got %q", v)
+			}
+			c.Region = v
+			return nil
+		}},
+		{"probe_allow_private", "LINKWATCH_PROBE_ALLOW_PRIVATE", "false", "let probers reach private, loopback and metadata addresses", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false; got %q", v)
+			}
+			c.ProbeAllowPrivate = b
+			return nil
+		}},
+		{"probe_concurrency", "LINKWATCH_PROBE_CONCURRENCY", "200", "checks a prober runs at once", intIn(func(c *Config) *int { return &c.ProbeConcurrency }, 1, 10_000)},
+		{"probe_per_host", "LINKWATCH_PROBE_PER_HOST", "4", "checks a prober runs at once against one destination host", intIn(func(c *Config) *int { return &c.ProbePerHost }, 1, 1000)},
+		{"probe_timeout", "LINKWATCH_PROBE_TIMEOUT", "10s", "time limit of one check, redirect chain included", durationIn(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 100*time.Millisecond, 5*time.Minute)},
+		{"probe_confirm", "LINKWATCH_PROBE_CONFIRM", "10s", "a check that starts failing is re-run after this to confirm (0s: off)", durationIn(func(c *Config) *time.Duration { return &c.ProbeConfirm }, 0, time.Hour)},
+		{"probe_refresh", "LINKWATCH_PROBE_REFRESH", "5s", "how often a prober reloads what it must check", durationIn(func(c *Config) *time.Duration { return &c.ProbeRefresh }, 100*time.Millisecond, time.Hour)},
+		{"result_retention", "LINKWATCH_RESULT_RETENTION", "168h", "how long raw check results are kept (rollups stay)", durationIn(func(c *Config) *time.Duration { return &c.ResultRetention }, time.Hour, 24*400*time.Hour)},
+		{"rollup_retention", "LINKWATCH_ROLLUP_RETENTION", "9600h", "how long hourly and daily rollups are kept (default 400 days)", durationIn(func(c *Config) *time.Duration { return &c.RollupRetention }, 24*time.Hour, 24*3650*time.Hour)},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
 	}
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/linkwatch/linkwatch"
 )
@@ -24,6 +25,22 @@ type Engine interface {
 	TokenByID(ctx context.Context, id string) (*linkwatch.Token, error)
 	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
 	DeleteToken(ctx context.Context, id string) error
+
+	CreateMonitor(ctx context.Context, m *linkwatch.Monitor) error
+	MonitorByID(ctx context.Context, id int64) (*linkwatch.Monitor, error)
+	ListMonitors(ctx context.Context) ([]*linkwatch.Monitor, error)
+	UpdateMonitor(ctx context.Context, id int64, fn func(*linkwatch.Monitor) error) (*linkwatch.Monitor, error)
+	DeleteMonitor(ctx context.Context, id int64) error
+
+	InsertResults(ctx context.Context, results []linkwatch.Result) error
+	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error)
+	Results(ctx context.Context, t linkwatch.Target, from, to time.Time, limit int) ([]linkwatch.Result, error)
+	Rollups(ctx context.Context, t linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)
+	PruneResults(ctx context.Context, before time.Time) (int64, error)
+	PruneRollups(ctx context.Context, resolution time.Duration, before time.Time) (int64, error)
+
+	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
+	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
 
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error

@@ -23,9 +23,10 @@ func main() {
 const usage = `usage: linkwatch <command> [flags]
 
 commands:
-  serve          everything in one process: redirector, control API (default storage: SQLite)
+  serve          everything in one process: redirector, control API, a prober (default storage: SQLite)
   redirector     only the redirect core
   control        only the control API
+  prober         a regional prober: --region R --control URL --token T
   migrate        apply the embedded database migrations and exit
   check-config   validate the configuration and exit
   links          manage links on a running server: create, list, get, delete
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve", "redirector", "control":
 		return runServer(ctx, role(cmd), rest, getenv, stdout, stderr)
+	case "prober":
+		return runProber(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "check-config":

@@ -17,6 +17,7 @@ import (
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/prober"
 	"github.com/linkwatch/linkwatch/redirector"
 	"github.com/linkwatch/linkwatch/storage"
 	"github.com/prometheus/client_golang/prometheus"
@@ -121,11 +122,30 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 				return fmt.Errorf("bootstrap admin token: %w", err)
 			}
 		}
-		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}, log, st, st, st, durations)
+		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}, log,
+			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st}, durations)
 		mux.Mount("/api/v1", a.Handler())
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database
 		}
+	}
+	if rl == roleServe {
+		// The in-process prober for this region. Its writer stops after it,
+		// so the last results are written.
+		id := proberID(cfg.Region)
+		results := prober.NewWriter(st, 100_000, 500, time.Second, cfg.ShutdownTimeout, log, reg)
+		runner, checker := newRunner(cfg, id, prober.StoreSource{Store: st}, results, log, reg)
+		defer checker.Close()
+		writerCtx, stopWriter := context.WithCancel(context.Background())
+		defer stopWriter()
+		g.Go(func() error { defer stopWriter(); return runner.Run(gctx) })
+		g.Go(func() error { return results.Run(writerCtx) })
+		g.Go(func() error {
+			return heartbeat(gctx, st, linkwatch.ProberInfo{ID: id, Region: cfg.Region, Version: "in-process"}, log)
+		})
+	}
+	if rl.controls() {
+		g.Go(func() error { return runRetention(gctx, st, cfg, log) })
 	}
 	mux.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {

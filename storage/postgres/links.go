@@ -11,22 +11,26 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage"
 )
 
 const linkColumns = `id, domain, slug, destination, fallback_url, tags, redirect_code,
-	expires_at, check_interval, failed_over, created_at, updated_at`
+	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, created_at, updated_at`
 
 func scanLink(row pgx.Row) (*linkwatch.Link, error) {
 	var (
 		l        linkwatch.Link
 		expires  *time.Time
 		interval int64
+		maxLat   int64
 	)
 	err := row.Scan(&l.ID, &l.Domain, &l.Slug, &l.Destination, &l.FallbackURL, &l.Tags, &l.RedirectCode,
-		&expires, &interval, &l.FailedOver, &l.CreatedAt, &l.UpdatedAt)
+		&expires, &interval, &l.Expect.Statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &l.CreatedAt, &l.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
+	l.Expect.MaxLatency = time.Duration(maxLat) * time.Millisecond
+	l.Expect = storage.StoredExpectation(l.Expect)
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
@@ -41,9 +45,18 @@ func scanLink(row pgx.Row) (*linkwatch.Link, error) {
 // normalize makes the caller's link equal to what the database stores.
 func normalize(l *linkwatch.Link) {
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = stored(l.CreatedAt), stored(l.UpdatedAt), stored(l.ExpiresAt)
+	l.Expect = storage.StoredExpectation(l.Expect)
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
+}
+
+// statuses is the expect_statuses of e: never NULL.
+func statuses(e linkwatch.Expectation) []int {
+	if e.Statuses == nil {
+		return []int{}
+	}
+	return e.Statuses
 }
 
 func notFound(domain, slug string) error {
@@ -68,10 +81,12 @@ func (s *Store) CreateLink(ctx context.Context, l *linkwatch.Link) error {
 	normalize(l)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO links (domain, slug, destination, fallback_url, tags,
-			redirect_code, expires_at, check_interval, failed_over, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			redirect_code, expires_at, check_interval, expect_statuses, expect_keyword, max_latency,
+			failed_over, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			l.Domain, l.Slug, l.Destination, l.FallbackURL, l.Tags, l.RedirectCode, nullTime(l.ExpiresAt),
-			int64(l.CheckInterval/time.Second), l.FailedOver, l.CreatedAt, l.UpdatedAt).Scan(&l.ID)
+			int64(l.CheckInterval/time.Second), statuses(l.Expect), l.Expect.Keyword, l.Expect.MaxLatency.Milliseconds(),
+			l.FailedOver, l.CreatedAt, l.UpdatedAt).Scan(&l.ID)
 		if err != nil {
 			return err
 		}
@@ -151,9 +166,11 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 		l.ID, l.Domain, l.Slug, l.CreatedAt = id, domain, slug, created
 		normalize(l)
 		_, err = tx.Exec(ctx, `UPDATE links SET destination = $1, fallback_url = $2, tags = $3, redirect_code = $4,
-			expires_at = $5, check_interval = $6, failed_over = $7, updated_at = $8 WHERE id = $9`,
+			expires_at = $5, check_interval = $6, expect_statuses = $7, expect_keyword = $8, max_latency = $9,
+			failed_over = $10, updated_at = $11 WHERE id = $12`,
 			l.Destination, l.FallbackURL, l.Tags, l.RedirectCode, nullTime(l.ExpiresAt),
-			int64(l.CheckInterval/time.Second), l.FailedOver, l.UpdatedAt, l.ID)
+			int64(l.CheckInterval/time.Second), statuses(l.Expect), l.Expect.Keyword, l.Expect.MaxLatency.Milliseconds(),
+			l.FailedOver, l.UpdatedAt, l.ID)
 		if err != nil {
 			return err
 		}
@@ -168,7 +185,8 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 	return l, nil
 }
 
-// DeleteLink deletes the link and its scans, or returns an ENOTFOUND error.
+// DeleteLink deletes the link with its scans, check results, rollups and
+// latest results, or returns an ENOTFOUND error.
 func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id int64
@@ -180,6 +198,9 @@ func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 			return err
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM scans WHERE link_id = $1", id); err != nil {
+			return err
+		}
+		if err := deleteResults(ctx, tx, linkwatch.Target{Kind: linkwatch.KindLink, ID: id}); err != nil {
 			return err
 		}
 		return notify(ctx, tx, domain, slug)

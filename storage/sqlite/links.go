@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage"
 )
 
 const linkColumns = `id, domain, slug, destination, fallback_url, tags, redirect_code,
-	expires_at, check_interval, failed_over, created_at, updated_at`
+	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, created_at, updated_at`
 
 // scanLink reads a row of linkColumns.
 func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
@@ -22,12 +23,17 @@ func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
 		tags             string
 		expires          sql.NullInt64
 		interval         int64
+		statuses         string
+		maxLat           int64
 		created, updated int64
 	)
 	err := row.Scan(&l.ID, &l.Domain, &l.Slug, &l.Destination, &l.FallbackURL, &tags, &l.RedirectCode,
-		&expires, &interval, &l.FailedOver, &created, &updated)
+		&expires, &interval, &statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &created, &updated)
 	if err != nil {
 		return nil, err
+	}
+	if l.Expect, err = expectation(statuses, l.Expect.Keyword, maxLat); err != nil {
+		return nil, fmt.Errorf("link %d: %w", l.ID, err)
 	}
 	if err := json.Unmarshal([]byte(tags), &l.Tags); err != nil {
 		return nil, fmt.Errorf("link %d: tags: %w", l.ID, err)
@@ -46,6 +52,7 @@ func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
 // normalize makes the caller's link equal to what the database stores.
 func normalize(l *linkwatch.Link) {
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = stored(l.CreatedAt), stored(l.UpdatedAt), stored(l.ExpiresAt)
+	l.Expect = storage.StoredExpectation(l.Expect)
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
@@ -70,10 +77,12 @@ func (s *Store) CreateLink(ctx context.Context, l *linkwatch.Link) error {
 	s.uses.Add(1)
 	normalize(l)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO links (domain, slug, destination, fallback_url, tags,
-		redirect_code, expires_at, check_interval, failed_over, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		redirect_code, expires_at, check_interval, expect_statuses, expect_keyword, max_latency,
+		failed_over, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.Domain, l.Slug, l.Destination, l.FallbackURL, tagsJSON(l.Tags), l.RedirectCode,
-		nullMS(l.ExpiresAt), int64(l.CheckInterval/time.Second), l.FailedOver, ms(l.CreatedAt), ms(l.UpdatedAt))
+		nullMS(l.ExpiresAt), int64(l.CheckInterval/time.Second), statusesJSON(l.Expect), l.Expect.Keyword,
+		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, ms(l.CreatedAt), ms(l.UpdatedAt))
 	if err != nil {
 		return mapErr(err, "slug")
 	}
@@ -155,9 +164,11 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 	l.ID, l.Domain, l.Slug, l.CreatedAt = id, domain, slug, created
 	normalize(l)
 	_, err = tx.ExecContext(ctx, `UPDATE links SET destination = ?, fallback_url = ?, tags = ?, redirect_code = ?,
-		expires_at = ?, check_interval = ?, failed_over = ?, updated_at = ? WHERE id = ?`,
+		expires_at = ?, check_interval = ?, expect_statuses = ?, expect_keyword = ?, max_latency = ?,
+		failed_over = ?, updated_at = ? WHERE id = ?`,
 		l.Destination, l.FallbackURL, tagsJSON(l.Tags), l.RedirectCode, nullMS(l.ExpiresAt),
-		int64(l.CheckInterval/time.Second), l.FailedOver, ms(l.UpdatedAt), l.ID)
+		int64(l.CheckInterval/time.Second), statusesJSON(l.Expect), l.Expect.Keyword,
+		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, ms(l.UpdatedAt), l.ID)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
@@ -168,7 +179,8 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 	return l, nil
 }
 
-// DeleteLink deletes the link and its scans, or returns an ENOTFOUND error.
+// DeleteLink deletes the link with its scans, check results, rollups and
+// latest results, or returns an ENOTFOUND error.
 func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 	s.uses.Add(1)
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -185,6 +197,9 @@ func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 		return mapErr(err, "")
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM scans WHERE link_id = ?", id); err != nil {
+		return mapErr(err, "")
+	}
+	if err := deleteResults(ctx, tx, linkwatch.Target{Kind: linkwatch.KindLink, ID: id}); err != nil {
 		return mapErr(err, "")
 	}
 	if err := tx.Commit(); err != nil {

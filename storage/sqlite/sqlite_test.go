@@ -26,3 +26,16 @@ func open(t testing.TB) *sqlite.Store {
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Store { return open(t) })
 }
+
+func BenchmarkInsertResults(b *testing.B) {
+	s := open(b)
+	const batch = 500
+	round := 0
+	for b.Loop() {
+		if err := s.InsertResults(b.Context(), storagetest.ResultBatch(round, batch)); err != nil {
+			b.Fatal(err)
+		}
+		round++
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "results/s")
+}

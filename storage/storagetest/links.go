@@ -17,6 +17,8 @@ func testCreateRoundTrip(t *testing.T, s Store) {
 	l.CheckInterval = 90 * time.Second
 	l.FailedOver = true
 	l.UpdatedAt = created().Add(time.Hour)
+	// Sub-millisecond latency is dropped.
+	l.Expect = linkwatch.Expectation{Statuses: []int{200, 301}, Keyword: "Spring sale", MaxLatency: 1500*time.Millisecond + 300*time.Microsecond}
 	given := *l
 	create(t, s, l)
 	if l.ID <= 0 {
@@ -24,6 +26,9 @@ func testCreateRoundTrip(t *testing.T, s Store) {
 	}
 	given.ID = l.ID
 	equalLink(t, "CreateLink leaves the link as stored", l, given)
+	if l.Expect.MaxLatency != 1500*time.Millisecond {
+		t.Errorf("MaxLatency stored as %v, want 1.5s", l.Expect.MaxLatency)
+	}
 	got, err := s.LinkBySlug(t.Context(), "go.example.com", "spring-24")
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +52,9 @@ func testCreateDefaults(t *testing.T, s Store) {
 	}
 	if got.Tags == nil || len(got.Tags) != 0 {
 		t.Errorf("Tags = %#v, want an empty, non-nil slice", got.Tags)
+	}
+	if !reflect.DeepEqual(got.Expect, linkwatch.Expectation{}) {
+		t.Errorf("Expect = %#v, want the zero expectation (nil statuses)", got.Expect)
 	}
 	second := create(t, s, newLink("", "second"))
 	if second.ID <= l.ID {
@@ -165,6 +173,7 @@ func testUpdateAllFields(t *testing.T, s Store) {
 		l.ExpiresAt = later.Add(time.Hour)
 		l.CheckInterval = 5 * time.Minute
 		l.FailedOver = true
+		l.Expect = linkwatch.Expectation{Statuses: []int{204}, Keyword: "ok", MaxLatency: 2 * time.Second}
 		l.UpdatedAt = later
 	}
 	want := *l
@@ -186,12 +195,14 @@ func testUpdateAllFields(t *testing.T, s Store) {
 	// Clearing fields clears them in the store.
 	got, err = s.UpdateLink(t.Context(), "go.example.com", "edit", func(l *linkwatch.Link) error {
 		l.ExpiresAt, l.FallbackURL, l.Tags, l.FailedOver = time.Time{}, "", nil, false
+		l.Expect = linkwatch.Expectation{Statuses: []int{}}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.ExpiresAt, want.FallbackURL, want.Tags, want.FailedOver = time.Time{}, "", []string{}, false
+	want.Expect = linkwatch.Expectation{}
 	equalLink(t, "cleared by UpdateLink", got, want)
 	got, _ = s.LinkBySlug(t.Context(), "go.example.com", "edit")
 	equalLink(t, "after clearing", got, want)

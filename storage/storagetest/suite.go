@@ -41,6 +41,22 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Tokens/RoundTrip", testTokenRoundTrip},
 		{"Tokens/Errors", testTokenErrors},
 		{"Tokens/List", testTokenList},
+		{"Monitors/RoundTrip", testMonitorRoundTrip},
+		{"Monitors/Update", testMonitorUpdate},
+		{"Monitors/UpdateRollback", testMonitorUpdateRollback},
+		{"Monitors/NotFound", testMonitorNotFound},
+		{"Monitors/DeleteCascade", testMonitorDeleteCascade},
+		{"Results/RoundTrip", testResultRoundTrip},
+		{"Results/Replay", testResultReplay},
+		{"Results/Invalid", testResultInvalid},
+		{"Results/Range", testResultRange},
+		{"Results/LatestOrdering", testLatestOrdering},
+		{"Results/RollupsRecompute", testRollupsRecompute},
+		{"Results/RollupBounds", testRollupBounds},
+		{"Results/Prune", testResultPrune},
+		{"Results/DeleteLinkCascade", testResultDeleteLink},
+		{"Results/Concurrent", testResultConcurrent},
+		{"Probers", testProbers},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Pool", testPool},
 	}
@@ -72,20 +88,33 @@ func newLink(domain, slug string, tags ...string) *linkwatch.Link {
 	}
 }
 
+// ms is t as stores keep it: in UTC to the millisecond.
+func ms(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Millisecond).UTC()
+}
+
 // stored is what a store returns for l: times in UTC to the millisecond,
 // tags never nil.
 func stored(l linkwatch.Link) linkwatch.Link {
-	ms := func(t time.Time) time.Time {
-		if t.IsZero() {
-			return t
-		}
-		return t.Truncate(time.Millisecond).UTC()
-	}
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = ms(l.CreatedAt), ms(l.UpdatedAt), ms(l.ExpiresAt)
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
+	l.Expect = storedExpect(l.Expect)
 	return l
+}
+
+// storedExpect is what a store returns for e: the maximum latency to the
+// millisecond, no statuses as nil.
+func storedExpect(e linkwatch.Expectation) linkwatch.Expectation {
+	if len(e.Statuses) == 0 {
+		e.Statuses = nil
+	}
+	e.MaxLatency = e.MaxLatency.Truncate(time.Millisecond)
+	return e
 }
 
 func create(t *testing.T, s Store, l *linkwatch.Link) *linkwatch.Link {

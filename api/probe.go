@@ -1,0 +1,151 @@
+package api
+
+import (
+	"context"
+	"hash/fnv"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/prober"
+)
+
+// Probes is what the prober protocol needs from storage.
+type Probes interface {
+	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
+	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
+	InsertResults(ctx context.Context, results []linkwatch.Result) error
+}
+
+// proberTTL is how long a prober counts as live after its last heartbeat.
+// Probers beat every 10 s and reload assignments every 15 s, so a dead
+// prober's share moves to the others within about 45 s.
+const proberTTL = 30 * time.Second
+
+// maxResultBatch bounds one push.
+const maxResultBatch = 1000
+
+func (a *API) heartbeat() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var hb prober.Heartbeat
+		if err := decodeJSON(r, &hb); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if err := validProber(hb.Prober, hb.Region); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		info := linkwatch.ProberInfo{ID: hb.Prober, Region: hb.Region, Version: hb.Version, LastSeen: a.now().UTC()}
+		if err := a.probes.Heartbeat(r.Context(), info); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func validProber(id, region string) error {
+	if id == "" || len(id) > 128 {
+		return linkwatch.FieldErrorf("prober", "prober id is required, up to 128 characters")
+	}
+	if region == "" || len(region) > 64 {
+		return linkwatch.FieldErrorf("region", "region is required, up to 64 characters")
+	}
+	return nil
+}
+
+// assignments shares the region's checks among its live probers by
+// rendezvous hashing: each check goes to the prober with the highest hash of
+// (check, prober), so each runs once per region, and when a prober joins or
+// dies only its share moves.
+func (a *API) assignments() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		me, region := q.Get("prober"), q.Get("region")
+		if err := validProber(me, region); err != nil {
+			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: linkwatch.ErrorField(err), Message: linkwatch.ErrorMessage(err)})
+			return
+		}
+		all, err := a.probes.Probers(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		now := a.now()
+		live := []string{me}
+		for _, p := range all {
+			if p.Region == region && p.ID != me && now.Sub(p.LastSeen) <= proberTTL {
+				live = append(live, p.ID)
+			}
+		}
+		slices.Sort(live)
+		links, err := a.links.ListLinks(r.Context(), linkwatch.LinkFilter{})
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		monitors, err := a.monitors.ListMonitors(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		out := prober.Assignments{Region: region, Probers: live, Links: []prober.WireLink{}, Monitors: []prober.WireMonitor{}}
+		for _, l := range links {
+			if _, _, gone := l.Target(now); !gone && owner("link/"+strconv.FormatInt(l.ID, 10), live) == me {
+				out.Links = append(out.Links, prober.LinkToWire(l))
+			}
+		}
+		for _, m := range monitors {
+			if owner("monitor/"+strconv.FormatInt(m.ID, 10), live) == me {
+				out.Monitors = append(out.Monitors, prober.MonitorToWire(m))
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// owner picks the prober a check belongs to.
+func owner(key string, probers []string) string {
+	var best string
+	var bestHash uint64
+	for _, p := range probers {
+		h := fnv.New64a()
+		h.Write([]byte(key))
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+		if v := h.Sum64(); best == "" || v > bestHash {
+			best, bestHash = p, v
+		}
+	}
+	return best
+}
+
+func (a *API) pushResults() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var batch prober.ResultBatch
+		if err := decodeJSON(r, &batch); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if len(batch.Results) > maxResultBatch {
+			writeError(w, r, a.log, linkwatch.FieldErrorf("results", "at most %d results per push", maxResultBatch))
+			return
+		}
+		results := make([]linkwatch.Result, 0, len(batch.Results))
+		for i, wr := range batch.Results {
+			if err := wr.Validate(); err != nil {
+				writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "results[" + strconv.Itoa(i) + "]." + linkwatch.ErrorField(err), Message: linkwatch.ErrorMessage(err)})
+				return
+			}
+			results = append(results, wr.Result())
+		}
+		if err := a.probes.InsertResults(r.Context(), results); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(results)})
+	})
+}

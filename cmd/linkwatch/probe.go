@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/prober"
+	"github.com/linkwatch/linkwatch/prober/schedule"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+)
+
+// newRunner builds a prober for cfg's region around a source and a sink.
+func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sink, log *slog.Logger, reg prometheus.Registerer) (*prober.Runner, *prober.Checker) {
+	checker := prober.NewChecker(prober.Config{
+		Region: cfg.Region, ProberID: id, PublicURL: cfg.PublicURL, AllowPrivate: cfg.ProbeAllowPrivate,
+		Timeout: cfg.ProbeTimeout,
+	})
+	confirm := cfg.ProbeConfirm
+	if confirm == 0 {
+		confirm = -1 // the setting's 0 is "off"; the scheduler's is "default"
+	}
+	sched := schedule.New(schedule.Config{
+		Concurrency: cfg.ProbeConcurrency, PerHost: cfg.ProbePerHost, Timeout: cfg.ProbeTimeout + 5*time.Second, Confirm: confirm,
+	}, reg)
+	runner := prober.NewRunner(prober.RunnerConfig{Refresh: cfg.ProbeRefresh, QREvery: 24 * time.Hour},
+		cfg.Region, checker, sched, src, sink, log.With("region", cfg.Region), reg)
+	return runner, checker
+}
+
+// proberID names this process among the region's probers.
+func proberID(region string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%s/%d", region, host, os.Getpid())
+}
+
+// retention prunes raw results and rollups past their retention, hourly.
+type pruner interface {
+	PruneResults(ctx context.Context, before time.Time) (int64, error)
+	PruneRollups(ctx context.Context, resolution time.Duration, before time.Time) (int64, error)
+}
+
+func runRetention(ctx context.Context, st pruner, cfg *config.Config, log *slog.Logger) error {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		now := time.Now()
+		if n, err := st.PruneResults(ctx, now.Add(-cfg.ResultRetention)); err != nil && ctx.Err() == nil {
+			log.Warn("pruning old results failed", "err", err)
+		} else if n > 0 {
+			log.Info("pruned old check results", "results", n)
+		}
+		for _, res := range []time.Duration{linkwatch.Hourly, linkwatch.Daily} {
+			if _, err := st.PruneRollups(ctx, res, now.Add(-cfg.RollupRetention)); err != nil && ctx.Err() == nil {
+				log.Warn("pruning old rollups failed", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// runProber is `linkwatch prober`: a remote prober for one region that pulls
+// its share of the checks from the control plane and pushes results back.
+func runProber(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("linkwatch prober", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config.Flags(fs)
+	control := fs.String("control", "", "control plane base URL (env LINKWATCH_CONTROL)")
+	token := fs.String("token", "", "prober-scoped API token (env LINKWATCH_PROBER_TOKEN)")
+	spool := fs.String("spool", "", "directory for results the control plane cannot take yet (default: linkwatch-spool-<region>)")
+	spoolMax := fs.Int64("spool-max-bytes", 256<<20, "bound of the spool")
+	id := fs.String("id", "", "this prober's id among its region's probers (default: region/hostname/pid)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(fs, getenv)
+	if err != nil {
+		return err
+	}
+	if *control == "" {
+		*control = getenv("LINKWATCH_CONTROL")
+	}
+	if *token == "" {
+		*token = getenv("LINKWATCH_PROBER_TOKEN")
+	}
+	cu, err := url.Parse(*control)
+	if err != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Host == "" {
+		return fmt.Errorf("config: --control must be the control plane's http(s) base URL; got %q", *control)
+	}
+	if *token == "" {
+		return errors.New("config: --token (or LINKWATCH_PROBER_TOKEN) is required: a token with the prober scope")
+	}
+	if *spool == "" {
+		*spool = "linkwatch-spool-" + cfg.Region
+	}
+	log := newLogger(cfg, stderr).With("role", "prober", "region", cfg.Region)
+	reg := prometheus.NewRegistry()
+	if *id == "" {
+		*id = proberID(cfg.Region)
+	}
+	remote, err := prober.NewRemote(prober.RemoteConfig{
+		Control: cu, Token: linkwatch.Secret(*token), Region: cfg.Region, ProberID: *id, Version: "dev",
+		SpoolDir: filepath.Clean(*spool), SpoolMax: *spoolMax,
+	}, log, reg)
+	if err != nil {
+		return err
+	}
+	runner, checker := newRunner(cfg, *id, remote, remote, log, reg)
+	defer checker.Close()
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Addr: cfg.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "Linkwatch prober %s for region %s, control plane %s, metrics on %s\n", *id, cfg.Region, cu.Redacted(), cfg.Addr)
+
+	g, gctx := errgroup.WithContext(ctx)
+	// The remote stops after the runner, so the last results are pushed or spooled.
+	remoteCtx, stopRemote := context.WithCancel(context.Background())
+	defer stopRemote()
+	g.Go(func() error { defer stopRemote(); return runner.Run(gctx) })
+	g.Go(func() error { return remote.Run(remoteCtx) })
+	g.Go(func() error {
+		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// heartbeat records the in-process prober's liveness every 10 s.
+func heartbeat(ctx context.Context, st interface {
+	Heartbeat(context.Context, linkwatch.ProberInfo) error
+}, info linkwatch.ProberInfo, log *slog.Logger) error {
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	for {
+		info.LastSeen = time.Now().UTC()
+		if err := st.Heartbeat(ctx, info); err != nil && ctx.Err() == nil {
+			log.Warn("prober heartbeat failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}

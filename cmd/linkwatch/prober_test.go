@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage/sqlite"
+)
+
+// destination is a landing page that counts the checks of each region.
+type destination struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hits map[string]int // "<path> <region>" → requests
+}
+
+func newDestination(t *testing.T) *destination {
+	d := &destination{hits: map[string]int{}}
+	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		region := "?"
+		if _, after, ok := strings.Cut(r.UserAgent(), "region="); ok {
+			region = strings.TrimSuffix(after, ")")
+		}
+		d.mu.Lock()
+		d.hits[r.URL.Path+" "+region]++
+		d.mu.Unlock()
+		io.WriteString(w, "<html>spring sale</html>")
+	}))
+	t.Cleanup(d.Close)
+	return d
+}
+
+func (d *destination) count(path, region string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.hits[path+" "+region]
+}
+
+// freeAddr reserves a loopback port for a server that must restart on it.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startAt runs a server on a fixed address (startServer picks :0).
+func startAt(t *testing.T, env map[string]string, addr string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append(args, "--addr", addr), func(k string) string { return env[k] }, s.stdout, s.stderr) }()
+	var stopped bool
+	var stopErr error
+	s.stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			stopErr = <-done
+		}
+		return stopErr
+	}
+	t.Cleanup(func() { s.stop() })
+	waitUntil(t, 20*time.Second, func() bool { return s.status("/healthz") == 200 })
+	return s
+}
+
+func (s *server) apiJSON(t *testing.T, method, path, body string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// startProber runs `linkwatch prober` in-process against control.
+func startProber(t *testing.T, control, token, region, id, spool string) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		done <- run(ctx, []string{"prober", "--region", region, "--id", id, "--control", control, "--token", token,
+			"--spool", spool, "--addr", "127.0.0.1:0", "--probe-allow-private", "true", "--probe-refresh", "200ms",
+			"--log-level", "error"}, func(string) string { return "" }, &out, &out)
+	}()
+	var stopped bool
+	var err error
+	stop := func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			err = <-done
+		}
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func spoolFiles(dir string) int {
+	entries, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".json") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRemoteProberSurvivesControlPlaneOutage: a remote prober keeps checking
+// while the control plane is down, spools its results, and replays them
+// when it returns — every check's result stored exactly once.
+func TestRemoteProberSurvivesControlPlaneOutage(t *testing.T) {
+	dest := newDestination(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "control.db")
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": db, "LINKWATCH_ADMIN_TOKEN": testAdminToken, "LINKWATCH_REGION": "local",
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true"}
+	control := startAt(t, env, addr, "control")
+
+	var tok struct{ Token string }
+	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"eu prober","scopes":["prober"]}`, &tok)
+	var mon struct{ ID int64 }
+	control.apiJSON(t, "POST", "/api/v1/monitors", fmt.Sprintf(`{"name":"landing","url":%q,"check_interval":"1s"}`, dest.URL+"/landing"), &mon)
+
+	spool := filepath.Join(dir, "spool")
+	stopProber := startProber(t, control.url, tok.Token, "eu-west", "eu-1", spool)
+	health := func() (h struct{ Regions []struct{ Region, State string } }) {
+		control.apiJSON(t, "GET", fmt.Sprintf("/api/v1/monitors/%d/health", mon.ID), "", &h)
+		return h
+	}
+	waitUntil(t, 20*time.Second, func() bool { h := health(); return len(h.Regions) == 1 && h.Regions[0].State == "up" })
+
+	if err := control.stop(); err != nil {
+		t.Fatal(err)
+	}
+	before := dest.count("/landing", "eu-west")
+	waitUntil(t, 20*time.Second, func() bool { return spoolFiles(spool) >= 2 })
+	if dest.count("/landing", "eu-west") <= before {
+		t.Fatal("the prober stopped checking while the control plane was down")
+	}
+
+	control = startAt(t, env, addr, "control")
+	waitUntil(t, 20*time.Second, func() bool { return spoolFiles(spool) == 0 })
+	if err := stopProber(); err != nil {
+		t.Fatal(err)
+	}
+	checks := dest.count("/landing", "eu-west")
+	// Results pushed at shutdown may still be in flight to the database.
+	time.Sleep(200 * time.Millisecond)
+	control.stop()
+
+	st, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	results, err := st.Results(context.Background(), linkwatch.Target{Kind: linkwatch.KindMonitor, ID: mon.ID}, time.Unix(0, 0), time.Now().Add(time.Hour), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range results {
+		if r.Region == "eu-west" {
+			ids[r.ID] = true
+		}
+	}
+	if len(ids) != checks {
+		t.Fatalf("%d results stored for %d checks made: lost or duplicated", len(ids), checks)
+	}
+	t.Logf("%d checks, all stored once, through an outage of the control plane", checks)
+}
+
+// TestProbersShareARegion: two probers in one region split the checks, each
+// check made by one of them.
+func TestProbersShareARegion(t *testing.T) {
+	dest := newDestination(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(dir, "c.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr}
+	control := startAt(t, env, addr, "control")
+	var tok struct{ Token string }
+	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"p","scopes":["prober"]}`, &tok)
+	const monitors = 12
+	var ids []int64
+	for i := range monitors {
+		var mon struct{ ID int64 }
+		control.apiJSON(t, "POST", "/api/v1/monitors", fmt.Sprintf(`{"name":"m%d","url":%q,"check_interval":"1s"}`, i, fmt.Sprintf("%s/m%d", dest.URL, i)), &mon)
+		ids = append(ids, mon.ID)
+	}
+	startProber(t, control.url, tok.Token, "us-east", "a", filepath.Join(dir, "sa"))
+	startProber(t, control.url, tok.Token, "us-east", "b", filepath.Join(dir, "sb"))
+
+	// Once both have sent a heartbeat and reloaded assignments, each monitor
+	// is checked by exactly one of them.
+	time.Sleep(3 * time.Second)
+	since := time.Now()
+	time.Sleep(3 * time.Second)
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "c.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	per := map[string]int{}
+	for _, id := range ids {
+		res, err := st.Results(context.Background(), linkwatch.Target{Kind: linkwatch.KindMonitor, ID: id}, since, time.Now(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		probers := map[string]bool{}
+		for _, r := range res {
+			probers[r.Prober] = true
+		}
+		if len(probers) != 1 || len(res) > 4 {
+			t.Errorf("monitor %d: %d results from probers %v in 3s; want ≤ 4 from exactly one", id, len(res), probers)
+		}
+		for p := range probers {
+			per[p]++
+		}
+	}
+	if per["a"] == 0 || per["b"] == 0 {
+		t.Fatalf("work not shared: %v", per)
+	}
+	t.Logf("monitors per prober: %v", per)
+}

@@ -1,0 +1,197 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage"
+)
+
+const resultColumns = `id, target_kind, target_id, region, prober, at, step, class, error, degraded, status,
+	dns_ns, connect_ns, tls_ns, first_byte_ns, total_ns, hops, final_url, cert_expiry, fingerprint, failed_over`
+
+// resultCopyColumns are resultColumns for pgx.CopyFrom.
+var resultCopyColumns = []string{"id", "target_kind", "target_id", "region", "prober", "at", "step", "class",
+	"error", "degraded", "status", "dns_ns", "connect_ns", "tls_ns", "first_byte_ns", "total_ns", "hops",
+	"final_url", "cert_expiry", "fingerprint", "failed_over"}
+
+// stagingTables are where InsertResults copies a batch before merging it into
+// the real tables. They belong to the connection, are created by the first
+// batch it carries and emptied by every commit. Their columns are spelled
+// out rather than copied from the real tables, so that a connection opened
+// before a migration does not keep a stale copy.
+const stagingTables = `
+CREATE TEMP TABLE IF NOT EXISTS linkwatch_results_in (
+	id text, target_kind text, target_id bigint, region text, prober text, at timestamptz, step text,
+	class text, error text, degraded boolean, status integer, dns_ns bigint, connect_ns bigint, tls_ns bigint,
+	first_byte_ns bigint, total_ns bigint, hops jsonb, final_url text, cert_expiry timestamptz,
+	fingerprint text, failed_over boolean
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS linkwatch_rollups_in (
+	target_kind text, target_id bigint, resolution integer, start timestamptz, region text,
+	checks bigint, failures bigint, degraded bigint, latency_sum bigint, latency bigint[]
+) ON COMMIT DELETE ROWS;`
+
+func resultRow(r *linkwatch.Result) []any {
+	p := &r.Phases
+	return []any{r.ID, r.Target.Kind, r.Target.ID, r.Region, r.Prober, r.At, r.Step, r.Class, r.Error, r.Degraded,
+		r.Status, int64(p.DNS), int64(p.Connect), int64(p.TLS), int64(p.FirstByte), int64(p.Total),
+		storage.EncodeHops(r.Hops), r.FinalURL, nullTime(r.CertExpiry), r.Fingerprint, r.FailedOver}
+}
+
+func scanResult(row pgx.Row) (linkwatch.Result, error) {
+	var (
+		r                                   linkwatch.Result
+		dns, connect, tls, firstByte, total int64
+		hops                                []byte
+		certExpiry                          *time.Time
+	)
+	err := row.Scan(&r.ID, &r.Target.Kind, &r.Target.ID, &r.Region, &r.Prober, &r.At, &r.Step, &r.Class, &r.Error,
+		&r.Degraded, &r.Status, &dns, &connect, &tls, &firstByte, &total, &hops, &r.FinalURL, &certExpiry,
+		&r.Fingerprint, &r.FailedOver)
+	if err != nil {
+		return r, err
+	}
+	r.Phases = linkwatch.Phases{DNS: time.Duration(dns), Connect: time.Duration(connect), TLS: time.Duration(tls),
+		FirstByte: time.Duration(firstByte), Total: time.Duration(total)}
+	if r.Hops, err = storage.DecodeHops(hops); err != nil {
+		return r, err
+	}
+	r.At = r.At.UTC()
+	if certExpiry != nil {
+		r.CertExpiry = certExpiry.UTC()
+	}
+	return r, nil
+}
+
+func collectResults(rows pgx.Rows, err error) ([]linkwatch.Result, error) {
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (linkwatch.Result, error) { return scanResult(row) })
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	if out == nil {
+		out = []linkwatch.Result{}
+	}
+	return out, nil
+}
+
+// InsertResults stores a batch of check results in one transaction. A result
+// whose ID is already stored, or came earlier in the batch, is skipped: probers
+// replay their spools. Each new result is counted into its hourly and daily
+// rollups and replaces the latest result of its target and region if it is
+// newer.
+//
+// The batch is copied into a staging table, inserted from there in ID order
+// (so that concurrent batches replaying the same IDs wait for each other
+// rather than deadlock), and what the new results add to the rollups is
+// computed in Go with linkwatch.Rollup.Add and merged in one statement.
+func (s *Store) InsertResults(ctx context.Context, results []linkwatch.Result) error {
+	batch, err := storage.DistinctResults(results)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, stagingTables); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "linkwatch_results_in"}, resultCopyColumns,
+			pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) { return resultRow(&batch[i]), nil }))
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "INSERT INTO results ("+resultColumns+") SELECT "+resultColumns+
+			` FROM pg_temp.linkwatch_results_in ORDER BY id COLLATE "C" ON CONFLICT (id) DO NOTHING RETURNING id`)
+		if err != nil {
+			return err
+		}
+		inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		isNew := make(map[string]bool, len(inserted))
+		for _, id := range inserted {
+			isNew[id] = true
+		}
+		fresh := batch[:0]
+		for _, r := range batch {
+			if isNew[r.ID] {
+				fresh = append(fresh, r)
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		if err := addRollups(ctx, tx, storage.RollupDeltas(fresh)); err != nil {
+			return err
+		}
+		return updateLatest(ctx, tx, storage.Latest(fresh))
+	})
+	return mapErr(err, "")
+}
+
+// updateLatest makes each of latest the latest result of its target and
+// region, unless a newer one is stored. latest holds one result per target
+// and region, all in the staging table.
+func updateLatest(ctx context.Context, tx pgx.Tx, latest []linkwatch.Result) error {
+	ids := make([]string, len(latest))
+	for i, r := range latest {
+		ids[i] = r.ID
+	}
+	_, err := tx.Exec(ctx, "INSERT INTO latest_results AS l ("+resultColumns+") SELECT "+resultColumns+
+		` FROM pg_temp.linkwatch_results_in WHERE id = ANY($1) ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"
+		ON CONFLICT (target_kind, target_id, region) DO UPDATE SET
+			id = excluded.id, prober = excluded.prober, at = excluded.at, step = excluded.step,
+			class = excluded.class, error = excluded.error, degraded = excluded.degraded, status = excluded.status,
+			dns_ns = excluded.dns_ns, connect_ns = excluded.connect_ns, tls_ns = excluded.tls_ns,
+			first_byte_ns = excluded.first_byte_ns, total_ns = excluded.total_ns, hops = excluded.hops,
+			final_url = excluded.final_url, cert_expiry = excluded.cert_expiry, fingerprint = excluded.fingerprint,
+			failed_over = excluded.failed_over
+		WHERE l.at < excluded.at`, ids)
+	return err
+}
+
+// LatestResults returns the latest result of t from each region, ordered by
+// region.
+func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error) {
+	return collectResults(s.pool.Query(ctx, "SELECT "+resultColumns+` FROM latest_results
+		WHERE target_kind = $1 AND target_id = $2 ORDER BY region COLLATE "C"`, t.Kind, t.ID))
+}
+
+// Results returns the stored results of t with At in [from, to), newest
+// first (ties by ID, descending), at most limit of them (0: all).
+func (s *Store) Results(ctx context.Context, t linkwatch.Target, from, to time.Time, limit int) ([]linkwatch.Result, error) {
+	q := "SELECT " + resultColumns + ` FROM results WHERE target_kind = $1 AND target_id = $2 AND at >= $3 AND at < $4
+		ORDER BY at DESC, id COLLATE "C" DESC`
+	args := []any{t.Kind, t.ID, stored(from), stored(to)}
+	if limit > 0 {
+		q += " LIMIT $5"
+		args = append(args, limit)
+	}
+	return collectResults(s.pool.Query(ctx, q, args...))
+}
+
+// PruneResults deletes the raw results from before before and returns how
+// many it deleted. Rollups and latest results stay.
+func (s *Store) PruneResults(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM results WHERE at < $1", stored(before))
+	if err != nil {
+		return 0, mapErr(err, "")
+	}
+	return tag.RowsAffected(), nil
+}
+
+// deleteResults deletes everything stored about t's checks.
+func deleteResults(ctx context.Context, tx pgx.Tx, t linkwatch.Target) error {
+	for _, table := range []string{"results", "latest_results", "rollups"} {
+		if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE target_kind = $1 AND target_id = $2", t.Kind, t.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
