@@ -65,7 +65,9 @@ func startAt(t *testing.T, env map[string]string, addr string, args ...string) *
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append(args, "--addr", addr), func(k string) string { return env[k] }, s.stdout, s.stderr) }()
+	go func() {
+		done <- run(ctx, append(args, "--addr", addr), func(k string) string { return env[k] }, s.stdout, s.stderr)
+	}()
 	var stopped bool
 	var stopErr error
 	s.stop = func() error {
@@ -155,10 +157,9 @@ func TestRemoteProberSurvivesControlPlaneOutage(t *testing.T) {
 
 	spool := filepath.Join(dir, "spool")
 	stopProber := startProber(t, control.url, tok.Token, "eu-west", "eu-1", spool)
-	health := func() (h struct{ Regions []struct{ Region, State string } }) {
-		control.apiJSON(t, "GET", fmt.Sprintf("/api/v1/monitors/%d/health", mon.ID), "", &h)
-		return h
-	}
+	health := func() (h struct {
+		Regions []struct{ Region, State string }
+	}) { control.apiJSON(t, "GET", fmt.Sprintf("/api/v1/monitors/%d/health", mon.ID), "", &h); return h }
 	waitUntil(t, 20*time.Second, func() bool { h := health(); return len(h.Regions) == 1 && h.Regions[0].State == "up" })
 
 	if err := control.stop(); err != nil {
