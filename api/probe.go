@@ -149,3 +149,53 @@ func (a *API) pushResults() http.Handler {
 		writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(results)})
 	})
 }
+
+type proberJSON struct {
+	ID       string    `json:"id"`
+	Region   string    `json:"region"`
+	Version  string    `json:"version"`
+	LastSeen time.Time `json:"last_seen"`
+	Live     bool      `json:"live"`
+}
+
+type regionJSON struct {
+	Region   string    `json:"region"`
+	Live     int       `json:"live_probers"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// listProbers shows every prober that ever sent a heartbeat and, per region,
+// how many are live: a region whose probers fell silent shows zero.
+func (a *API) listProbers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		all, err := a.probes.Probers(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		now := a.now()
+		out := struct {
+			Regions []regionJSON `json:"regions"`
+			Probers []proberJSON `json:"probers"`
+		}{Regions: []regionJSON{}, Probers: []proberJSON{}}
+		index := map[string]int{}
+		for _, p := range all {
+			live := now.Sub(p.LastSeen) <= proberTTL
+			out.Probers = append(out.Probers, proberJSON{p.ID, p.Region, p.Version, p.LastSeen, live})
+			i, ok := index[p.Region]
+			if !ok {
+				i = len(out.Regions)
+				index[p.Region] = i
+				out.Regions = append(out.Regions, regionJSON{Region: p.Region})
+			}
+			rg := &out.Regions[i]
+			if live {
+				rg.Live++
+			}
+			if p.LastSeen.After(rg.LastSeen) {
+				rg.LastSeen = p.LastSeen
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}

@@ -30,6 +30,7 @@ func (a *API) routes() []Route {
 		{http.MethodPost, "/probe/heartbeat", probe, a.heartbeat()},
 		{http.MethodGet, "/probe/assignments", probe, a.assignments()},
 		{http.MethodPost, "/probe/results", probe, a.pushResults()},
+		{http.MethodGet, "/probers", read, a.listProbers()},
 
 		{http.MethodPost, "/tokens", admin, a.createToken()},
 		{http.MethodGet, "/tokens", admin, a.listTokens()},

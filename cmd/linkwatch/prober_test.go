@@ -159,7 +159,10 @@ func TestRemoteProberSurvivesControlPlaneOutage(t *testing.T) {
 	stopProber := startProber(t, control.url, tok.Token, "eu-west", "eu-1", spool)
 	health := func() (h struct {
 		Regions []struct{ Region, State string }
-	}) { control.apiJSON(t, "GET", fmt.Sprintf("/api/v1/monitors/%d/health", mon.ID), "", &h); return h }
+	}) {
+		control.apiJSON(t, "GET", fmt.Sprintf("/api/v1/monitors/%d/health", mon.ID), "", &h)
+		return h
+	}
 	waitUntil(t, 20*time.Second, func() bool { h := health(); return len(h.Regions) == 1 && h.Regions[0].State == "up" })
 
 	if err := control.stop(); err != nil {
@@ -254,4 +257,62 @@ func TestProbersShareARegion(t *testing.T) {
 		t.Fatalf("work not shared: %v", per)
 	}
 	t.Logf("monitors per prober: %v", per)
+}
+
+// TestServeProbesItsLinks: `serve` checks a new link from region local
+// without a restart — short link through its own redirector, destination,
+// QR code — and reports a destination that breaks.
+func TestServeProbesItsLinks(t *testing.T) {
+	var broken sync.Mutex
+	fail := false
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		broken.Lock()
+		defer broken.Unlock()
+		if fail {
+			http.Error(w, "down for maintenance", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "welcome to the spring sale")
+	}))
+	defer dest.Close()
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
+		"LINKWATCH_PROBE_CONFIRM": "1s"}
+	s := startAt(t, env, addr, "serve")
+	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"spring","destination":%q,"check_interval":"1s","expect_keyword":"spring sale"}`, dest.URL+"/sale"), nil)
+
+	type health struct {
+		State   string
+		Regions []struct {
+			Region, State string
+			ErrorClass    string `json:"error_class"`
+			Hops          []struct{ URL string }
+		}
+	}
+	get := func() (h health) {
+		s.apiJSON(t, "GET", "/api/v1/links/spring/health", "", &h)
+		return h
+	}
+	waitUntil(t, 20*time.Second, func() bool { return get().State == "up" })
+	h := get()
+	if len(h.Regions) != 1 || h.Regions[0].Region != "local" || len(h.Regions[0].Hops) != 2 ||
+		h.Regions[0].Hops[0].URL != "http://"+addr+"/spring" || h.Regions[0].Hops[1].URL != dest.URL+"/sale" {
+		t.Fatalf("health %+v", h)
+	}
+
+	broken.Lock()
+	fail = true
+	broken.Unlock()
+	waitUntil(t, 20*time.Second, func() bool { h := get(); return h.State == "down" })
+	if h := get(); h.Regions[0].ErrorClass != linkwatch.ClassHTTPStatus {
+		t.Fatalf("error class %q", h.Regions[0].ErrorClass)
+	}
+	_, metrics := s.get("/metrics")
+	for _, m := range []string{`linkwatch_probe_results_total{error_class="ok",region="local"}`, `linkwatch_probe_results_total{error_class="http_status",region="local"}`,
+		"linkwatch_probe_schedule_lag_seconds_bucket", "linkwatch_probe_checks_in_flight", `linkwatch_probe_duration_seconds_bucket{phase="total",region="local"`} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
 }

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/prober"
+)
+
+func TestMonitorLifecycle(t *testing.T) {
+	e := newEnv(t)
+	var m monitorJSON
+	e.mustDo("POST", "/api/v1/monitors", adminSecret,
+		`{"name":"checkout API","url":"https://shop.example.com/api/health","check_interval":"30s","expect_status":[200,204],"expect_keyword":"ok","max_response_time":"1.5s"}`, 201, &m)
+	if m.ID == 0 || m.CheckInterval != "30s" || m.MaxResponseTime != "1.5s" || len(m.ExpectStatus) != 2 || m.ExpectKeyword != "ok" {
+		t.Fatalf("created %+v", m)
+	}
+	var body errorBody
+	for _, tt := range []struct{ body, field string }{
+		{`{"name":"x","url":"javascript:1"}`, "url"},
+		{`{"url":"https://a.com/"}`, "name"},
+		{`{"name":"x","url":"https://a.com/","cron":"61 * * * *"}`, "cron"},
+		{`{"name":"x","url":"https://a.com/","expect_status":[999]}`, "expect_status"},
+		{`{"name":"x","url":"https://a.com/","check_interval":"100ms"}`, "check_interval"},
+	} {
+		e.mustDo("POST", "/api/v1/monitors", adminSecret, tt.body, 422, &body)
+		if body.Error.Field != tt.field {
+			t.Errorf("%s: field %q, want %q", tt.body, body.Error.Field, tt.field)
+		}
+	}
+	path := fmt.Sprintf("/api/v1/monitors/%d", m.ID)
+	e.mustDo("PATCH", path, adminSecret, `{"cron":"*/5 * * * *","expect_status":null}`, 200, &m)
+	if m.Cron != "*/5 * * * *" || len(m.ExpectStatus) != 0 || m.Name != "checkout API" {
+		t.Fatalf("patched %+v", m)
+	}
+	var list struct{ Monitors []monitorJSON }
+	e.mustDo("GET", "/api/v1/monitors", e.read, "", 200, &list)
+	if len(list.Monitors) != 1 {
+		t.Fatalf("list %+v", list)
+	}
+	e.mustDo("GET", "/api/v1/monitors/abc", e.read, "", 404, &body)
+	e.mustDo("DELETE", path, adminSecret, "", 204, nil)
+	e.mustDo("GET", path, e.read, "", 404, &body)
+}
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	var l linkJSON
+	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"h","destination":"https://a.com/","check_interval":"60s"}`, 201, &l)
+	target := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
+
+	var h healthJSON
+	e.mustDo("GET", "/api/v1/links/h/health", e.read, "", 200, &h)
+	if h.State != "unknown" || len(h.Regions) != 0 || h.Uptime["24h"] != nil {
+		t.Fatalf("no data must read as unknown, not up: %+v", h)
+	}
+
+	res := func(id, region string, ago time.Duration, class string, degraded bool) linkwatch.Result {
+		return linkwatch.Result{ID: id, Target: target, Region: region, Prober: "p", At: testNow.Add(-ago),
+			Step: linkwatch.StepDestination, Class: class, Degraded: degraded, Status: 200,
+			Phases: linkwatch.Phases{Total: 120 * time.Millisecond}, Hops: []linkwatch.Hop{{URL: "https://a.com/", Status: 200}}}
+	}
+	err := e.store.InsertResults(context.Background(), []linkwatch.Result{
+		res("r-eu-1", "eu-west", 2*time.Minute, "", false),
+		res("r-eu-2", "eu-west", time.Minute, linkwatch.ClassHTTPStatus, false),
+		res("r-us-1", "us-east", time.Minute, "", true),
+		res("r-ap-1", "ap-south", time.Minute, "", false),
+		res("r-sa-1", "sa-east", time.Hour, linkwatch.ClassDNS, false), // stale: unknown
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustDo("GET", "/api/v1/links/h/health", e.read, "", 200, &h)
+	states := map[string]string{}
+	for _, r := range h.Regions {
+		states[r.Region] = r.State
+	}
+	want := map[string]string{"eu-west": "down", "us-east": "degraded", "ap-south": "up", "sa-east": "unknown"}
+	if fmt.Sprint(states) != fmt.Sprint(want) {
+		t.Fatalf("regions %v, want %v", states, want)
+	}
+	// One of three fresh regions down: degraded, not down.
+	if h.State != "degraded" {
+		t.Fatalf("state %q, want degraded", h.State)
+	}
+	if u := h.Uptime["24h"]; u == nil || *u != 0.6 {
+		t.Fatalf("uptime 24h = %v, want 0.6 (3 of 5 checks passed)", u)
+	}
+	if len(h.Regions[0].Hops) != 1 {
+		t.Fatalf("hops missing: %+v", h.Regions[0])
+	}
+}
+
+func TestOverallState(t *testing.T) {
+	for _, tt := range []struct {
+		states []string
+		want   string
+	}{
+		{nil, "unknown"}, {[]string{"unknown"}, "unknown"}, {[]string{"up", "up"}, "up"},
+		{[]string{"up", "down", "up"}, "degraded"}, {[]string{"down", "down", "up"}, "down"},
+		{[]string{"down", "unknown", "unknown"}, "down"}, {[]string{"up", "degraded"}, "degraded"},
+		{[]string{"down", "up"}, "degraded"},
+	} {
+		if got := overallState(tt.states); got != tt.want {
+			t.Errorf("overallState(%v) = %q, want %q", tt.states, got, tt.want)
+		}
+	}
+}
+
+func TestProbeProtocol(t *testing.T) {
+	e := newEnv(t)
+	for i := range 30 {
+		e.mustDo("POST", "/api/v1/monitors", adminSecret, fmt.Sprintf(`{"name":"m%d","url":"https://a.com/%d"}`, i, i), 201, nil)
+	}
+	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"l1","destination":"https://a.com/"}`, 201, nil)
+	beat := func(id string) {
+		e.mustDo("POST", "/api/v1/probe/heartbeat", e.probe, fmt.Sprintf(`{"prober":%q,"region":"eu-west","version":"t"}`, id), 204, nil)
+	}
+	assign := func(id string) prober.Assignments {
+		var a prober.Assignments
+		e.mustDo("GET", "/api/v1/probe/assignments?region=eu-west&prober="+id, e.probe, "", 200, &a)
+		return a
+	}
+	beat("a")
+	if a := assign("a"); len(a.Monitors) != 30 || len(a.Links) != 1 {
+		t.Fatalf("a lone prober gets everything: %d monitors, %d links", len(a.Monitors), len(a.Links))
+	}
+	beat("b")
+	beat("c")
+	seen := map[int64]string{}
+	for _, id := range []string{"a", "b", "c"} {
+		a := assign(id)
+		if len(a.Probers) != 3 || len(a.Monitors) == 0 {
+			t.Fatalf("%s: probers %v, %d monitors", id, a.Probers, len(a.Monitors))
+		}
+		for _, m := range a.Monitors {
+			if other, dup := seen[m.ID]; dup {
+				t.Fatalf("monitor %d assigned to %s and %s", m.ID, other, id)
+			}
+			seen[m.ID] = id
+		}
+	}
+	if len(seen) != 30 {
+		t.Fatalf("%d of 30 monitors assigned", len(seen))
+	}
+	var regions struct{ Regions []regionJSON }
+	e.mustDo("GET", "/api/v1/probers", e.read, "", 200, &regions)
+	if len(regions.Regions) != 1 || regions.Regions[0].Live != 3 {
+		t.Fatalf("probers %+v", regions)
+	}
+
+	// Results: validated, stored once per ID.
+	r := prober.ResultToWire(&linkwatch.Result{ID: "0123456789abcdef", Target: linkwatch.Target{Kind: "monitor", ID: 1},
+		Region: "eu-west", Prober: "a", At: testNow, Step: linkwatch.StepDestination, Status: 200})
+	batch, _ := json.Marshal(prober.ResultBatch{Results: []prober.WireResult{r, r}})
+	e.mustDo("POST", "/api/v1/probe/results", e.probe, string(batch), 202, nil)
+	e.mustDo("POST", "/api/v1/probe/results", e.probe, string(batch), 202, nil) // a replay
+	stored, err := e.store.Results(context.Background(), linkwatch.Target{Kind: "monitor", ID: 1}, testNow.Add(-time.Hour), testNow.Add(time.Hour), 0)
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored %d results (%v), want exactly 1", len(stored), err)
+	}
+	var body errorBody
+	for _, bad := range []func(*prober.WireResult){
+		func(w *prober.WireResult) { w.Class = "gremlins" },
+		func(w *prober.WireResult) { w.Kind = "planet" },
+		func(w *prober.WireResult) { w.ID = "x" },
+		func(w *prober.WireResult) { w.Step = "vibes" },
+	} {
+		w := r
+		bad(&w)
+		b, _ := json.Marshal(prober.ResultBatch{Results: []prober.WireResult{w}})
+		e.mustDo("POST", "/api/v1/probe/results", e.probe, string(b), 422, &body)
+		if !strings.HasPrefix(body.Error.Field, "results[0].") {
+			t.Errorf("field %q", body.Error.Field)
+		}
+	}
+	e.mustDo("GET", "/api/v1/probe/assignments?region=eu-west", e.probe, "", 400, &body)
+}
