@@ -154,6 +154,21 @@ func TestProbeProtocol(t *testing.T) {
 		t.Fatalf("probers %+v", regions)
 	}
 
+	// b and c fall silent: once their heartbeats are older than the TTL, a
+	// takes over their share at its next assignment pull.
+	for _, id := range []string{"b", "c"} {
+		if err := e.store.Heartbeat(context.Background(), linkwatch.ProberInfo{ID: id, Region: "eu-west", LastSeen: testNow.Add(-proberTTL - time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := assign("a"); len(a.Monitors) != 30 || len(a.Probers) != 1 {
+		t.Fatalf("after b and c died, a has %d monitors with probers %v", len(a.Monitors), a.Probers)
+	}
+	e.mustDo("GET", "/api/v1/probers", e.read, "", 200, &regions)
+	if regions.Regions[0].Live != 1 {
+		t.Fatalf("live probers %+v", regions)
+	}
+
 	// Results: validated, stored once per ID.
 	r := prober.ResultToWire(&linkwatch.Result{ID: "0123456789abcdef", Target: linkwatch.Target{Kind: "monitor", ID: 1},
 		Region: "eu-west", Prober: "a", At: testNow, Step: linkwatch.StepDestination, Status: 200})
