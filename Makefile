@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres build bench bench-go bench-redirect fuzz vet
+.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober fuzz vet
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -24,8 +24,8 @@ vet:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkwatch
 
-## bench: Go benchmarks (scan ingest, QR) and the redirect benchmark
-bench: bench-go bench-redirect
+## bench: Go benchmarks (scan ingest, QR), the redirect benchmark and the prober benchmark
+bench: bench-go bench-redirect bench-prober
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
@@ -33,6 +33,10 @@ bench-go:
 ## bench-redirect: wrk, 64 connections: bare net/http map baseline vs linkwatch on SQLite and PostgreSQL
 bench-redirect:
 	./bench/redirect.sh
+
+## bench-prober: one prober, LINKS (10,000) links every 60s against a local target for BENCH_DURATION (3m)
+bench-prober:
+	./bench/prober.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s

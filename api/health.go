@@ -163,11 +163,7 @@ func (a *API) linkHealth() http.Handler {
 
 func (a *API) monitorHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := monitorID(r)
-		var m *linkwatch.Monitor
-		if err == nil {
-			m, err = a.monitors.MonitorByID(r.Context(), id)
-		}
+		m, err := a.monitorParam(r)
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return

@@ -101,13 +101,18 @@ func monitorID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// monitorParam loads the monitor {id} names.
+func (a *API) monitorParam(r *http.Request) (*linkwatch.Monitor, error) {
+	id, err := monitorID(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.monitors.MonitorByID(r.Context(), id)
+}
+
 func (a *API) getMonitor() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := monitorID(r)
-		var m *linkwatch.Monitor
-		if err == nil {
-			m, err = a.monitors.MonitorByID(r.Context(), id)
-		}
+		m, err := a.monitorParam(r)
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return

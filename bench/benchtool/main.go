@@ -1,11 +1,15 @@
-// Command benchtool supports the redirect benchmark: it runs the baseline (a
-// bare net/http handler redirecting from a map, the fastest a Go redirector
-// can be) and seeds links into a running linkwatch through its API.
+// Command benchtool supports the benchmarks. For the redirect benchmark it
+// runs the baseline (a bare net/http handler redirecting from a map, the
+// fastest a Go redirector can be) and seeds links into a running linkwatch
+// through its API. For the prober benchmark it also runs a fast target
+// server, creates a prober token, and watches a running prober, printing
+// what it achieved each minute.
 package main
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,8 +18,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -25,15 +31,29 @@ func main() {
 	}
 }
 
+const usage = "usage: benchtool baseline|seed|target|token|probewatch [flags]"
+
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: benchtool baseline|seed [flags]")
+		return errors.New(usage)
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:18081", "baseline listen address")
-	server := fs.String("server", "http://127.0.0.1:18082", "linkwatch to seed")
-	token := fs.String("token", os.Getenv("LINKWATCH_ADMIN_TOKEN"), "admin token for seeding")
+	addr := fs.String("addr", "127.0.0.1:18081", "listen address (baseline, target)")
+	server := fs.String("server", "http://127.0.0.1:18082", "linkwatch API to seed or to create the token on")
+	token := fs.String("token", os.Getenv("LINKWATCH_ADMIN_TOKEN"), "admin token for seeding and token creation")
 	n := fs.Int("links", 1000, "number of links s0…s<n-1>")
+	dest := fs.String("dest", "https://example.com", "seed: base URL of the destinations (<dest>/landing/<i>?utm_source=bench)")
+	interval := fs.String("interval", "", "seed: check_interval of the links (empty: the API's default)")
+	name := fs.String("name", "bench-prober", "token: name of the new token")
+	scope := fs.String("scope", "prober", "token: scope of the new token")
+	var w watchConfig
+	fs.StringVar(&w.prober, "prober", "http://127.0.0.1:18094", "probewatch: the prober's metrics base URL")
+	fs.IntVar(&w.pid, "pid", 0, "probewatch: the prober's process id")
+	fs.StringVar(&w.target, "target", "http://127.0.0.1:18091", "probewatch: the target server's base URL")
+	fs.StringVar(&w.redirector, "redirector", "http://127.0.0.1:18093", "probewatch: the redirector's base URL")
+	fs.DurationVar(&w.duration, "duration", 3*time.Minute, "probewatch: how long to measure")
+	fs.DurationVar(&w.period, "period", time.Minute, "probewatch: sampling period (the links' check interval)")
+	fs.IntVar(&w.clkTck, "clk-tck", 100, "probewatch: clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -41,30 +61,24 @@ func run(args []string) error {
 	case "baseline":
 		return baseline(*addr, *n)
 	case "seed":
-		return seed(*server, *token, *n)
+		return seed(*server, *token, *n, strings.TrimSuffix(*dest, "/"), *interval)
+	case "target":
+		return target(*addr)
+	case "token":
+		return createToken(*server, *token, *name, *scope)
+	case "probewatch":
+		w.links = *n
+		return probewatch(w, os.Stdout)
 	}
-	return fmt.Errorf("unknown command %q", args[0])
+	return fmt.Errorf("unknown command %q; %s", args[0], usage)
 }
 
-func destination(i int) string {
-	return "https://example.com/landing/" + strconv.Itoa(i) + "?utm_source=bench"
+func destination(base string, i int) string {
+	return base + "/landing/" + strconv.Itoa(i) + "?utm_source=bench"
 }
 
-// baseline serves GET /{slug} from a map: no router, no metrics, no scans.
-func baseline(addr string, n int) error {
-	links := make(map[string]string, n)
-	for i := range n {
-		links["s"+strconv.Itoa(i)] = destination(i)
-	}
-	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		dest, ok := links[r.URL.Path[1:]]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header()["Location"] = []string{dest}
-		w.WriteHeader(http.StatusFound)
-	})}
+// serveUntilSignal runs srv until SIGINT or SIGTERM, then shuts it down.
+func serveUntilSignal(srv *http.Server) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
@@ -74,8 +88,25 @@ func baseline(addr string, n int) error {
 	return nil
 }
 
+// baseline serves GET /{slug} from a map: no router, no metrics, no scans.
+func baseline(addr string, n int) error {
+	links := make(map[string]string, n)
+	for i := range n {
+		links["s"+strconv.Itoa(i)] = destination("https://example.com", i)
+	}
+	return serveUntilSignal(&http.Server{Addr: addr, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		dest, ok := links[r.URL.Path[1:]]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header()["Location"] = []string{dest}
+		w.WriteHeader(http.StatusFound)
+	})})
+}
+
 // seed creates the links through the API, 16 at a time.
-func seed(server, token string, n int) error {
+func seed(server, token string, n int, dest, interval string) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 16)
@@ -83,11 +114,12 @@ func seed(server, token string, n int) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			body := fmt.Sprintf(`{"slug":"s%d","destination":%q}`, i, destination(i))
-			req, _ := http.NewRequest("POST", server+"/api/v1/links", bytes.NewBufferString(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
+			body := fmt.Sprintf(`{"slug":"s%d","destination":%q`, i, destination(dest, i))
+			if interval != "" {
+				body += fmt.Sprintf(`,"check_interval":%q`, interval)
+			}
+			body += "}"
+			resp, err := apiPost(server, token, "/api/v1/links", body)
 			if err != nil {
 				errs <- err
 				return
@@ -102,4 +134,36 @@ func seed(server, token string, n int) error {
 	wg.Wait()
 	close(errs)
 	return <-errs
+}
+
+// createToken creates an API token and prints its secret.
+func createToken(server, token, name, scope string) error {
+	body, _ := json.Marshal(map[string]any{"name": name, "scopes": []string{scope}})
+	resp, err := apiPost(server, token, "/api/v1/tokens", string(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("create token: %s %s", resp.Status, b)
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Token == "" {
+		return fmt.Errorf("create token: no secret in the answer %s", b)
+	}
+	fmt.Println(out.Token)
+	return nil
+}
+
+func apiPost(server, token, path, body string) (*http.Response, error) {
+	req, err := http.NewRequest("POST", server+path, bytes.NewBufferString(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	return http.DefaultClient.Do(req)
 }
