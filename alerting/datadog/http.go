@@ -1,0 +1,101 @@
+package datadog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch/alerting"
+)
+
+// post sends ev to the events API. Every error it returns is scrubbed of the
+// API key.
+func (c *Client) post(ctx context.Context, ev event) (alerting.Delivery, error) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		return alerting.Delivery{}, c.errorf("datadog: encode event: %v", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.eventsURL, bytes.NewReader(body))
+	if err != nil {
+		return alerting.Delivery{}, c.errorf("datadog: event request: %v", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("DD-API-KEY", c.apiKey)
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// Network errors, timeouts and cancellation may all pass later.
+		return alerting.Delivery{Retry: true}, c.errorf("datadog: post event: %v", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		var created struct {
+			Event struct {
+				ID string `json:"id_str"`
+			} `json:"event"`
+		}
+		// The event is posted whether or not the answer parses; the ID only
+		// helps operators find it.
+		_ = json.Unmarshal(data, &created)
+		return alerting.Delivery{Ref: created.Event.ID}, nil
+	}
+	d := alerting.Delivery{Retry: retryable(resp.StatusCode)}
+	if d.Retry {
+		d.RetryAfter = retryAfter(resp.Header, c.now())
+	}
+	return d, c.errorf("datadog: post event: %s: %s", resp.Status, snippet(data))
+}
+
+// retryable reports whether a request that got status may succeed later:
+// rate limiting, timeouts and server errors; any other 4xx will fail again.
+func retryable(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
+}
+
+// retryAfter is how long the API asked us to wait: Retry-After (seconds or
+// an HTTP date) or DataDog's X-RateLimit-Reset (seconds until the rate-limit
+// period resets); 0 when it did not say.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if s, err := strconv.Atoi(v); err == nil && s > 0 {
+			return time.Duration(s) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil && t.After(now) {
+			return t.Sub(now)
+		}
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}
+
+// snippet is the start of a response body, on one line, for an error.
+func snippet(body []byte) string {
+	s := strings.Join(strings.Fields(string(body)), " ")
+	if s == "" {
+		return "(empty body)"
+	}
+	return truncate(s, 200)
+}
+
+// errorf formats an error with the API key replaced by "<redacted>", wherever
+// it came from (a URL, a proxy's message, a response body echoing it). The
+// cause is not wrapped, as unwrapping would expose it unscrubbed.
+func (c *Client) errorf(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if c.apiKey != "" {
+		msg = strings.ReplaceAll(msg, c.apiKey, "<redacted>")
+	}
+	return errors.New(msg)
+}
