@@ -1,0 +1,66 @@
+package alerting
+
+import (
+	"context"
+	"time"
+)
+
+// StoredAlert is the persisted state of one alert: one rule over one scope
+// (a link, a campaign tag, a monitor, a platform metric).
+type StoredAlert struct {
+	// Key is the dedupe key, rule and scope: one alert per key, whichever
+	// replica evaluates.
+	Key       string
+	Rule      string
+	Severity  string
+	Scope     string
+	Labels    map[string]string
+	Summary   string
+	State     AlertState
+	UpdatedAt time.Time
+}
+
+// Outgoing is a notification waiting in the outbox for one receiver.
+type Outgoing struct {
+	ID           int64
+	Receiver     string // e.g. "slack", "datadog", "webhook:<name>"
+	Notification Notification
+	NotBefore    time.Time // not sent before this (backoff, Retry-After)
+	Attempts     int
+	LastError    string
+	CreatedAt    time.Time
+}
+
+// Store is what the alert engine needs from storage.
+type Store interface {
+	// Alerts returns every stored alert.
+	Alerts(ctx context.Context) ([]StoredAlert, error)
+	// SaveAlerts upserts alert states and enqueues notifications in ONE
+	// transaction (the outbox): a state change and its notifications are
+	// stored together or not at all. fence must be the evaluator's current
+	// lease fence; a stale fence (another evaluator took over) is refused
+	// with linkwatch.ECONFLICT and nothing is written.
+	SaveAlerts(ctx context.Context, fence int64, alerts []StoredAlert, out []Outgoing) error
+	// Due returns unsent, unabandoned notifications with NotBefore ≤ now,
+	// oldest first.
+	Due(ctx context.Context, now time.Time, limit int) ([]Outgoing, error)
+	// Sent marks a notification delivered and remembers ref for its
+	// (dedupe key, receiver), so a later resolution can edit the message.
+	Sent(ctx context.Context, id int64, ref string, at time.Time) error
+	// Retry records a failed attempt and when to try again.
+	Retry(ctx context.Context, id int64, notBefore time.Time, lastErr string) error
+	// Abandon gives a notification up (a permanent error), keeping it for
+	// inspection.
+	Abandon(ctx context.Context, id int64, lastErr string) error
+	// DelayReceiver moves every pending notification for receiver to no
+	// earlier than until (a 429's Retry-After applies to all of them).
+	DelayReceiver(ctx context.Context, receiver string, until time.Time) error
+	// Ref returns the ref of the last delivered notification of (dedupe key,
+	// receiver), or "".
+	Ref(ctx context.Context, dedupeKey, receiver string) (string, error)
+	// Lease acquires or renews the named lease for holder until now+ttl. ok
+	// is false while another holder's lease is unexpired. fence grows by one
+	// every time the lease changes holder, so a paused former leader's
+	// writes can be refused.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (fence int64, ok bool, err error)
+}
