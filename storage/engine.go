@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 )
 
 // Engine is everything a storage engine provides. Only the binary's wiring
@@ -41,6 +42,9 @@ type Engine interface {
 
 	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
 	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
+
+	// Alert states, the notification outbox and leases.
+	alerting.Store
 
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error

@@ -1,7 +1,8 @@
 // Package storage holds what the PostgreSQL and SQLite adapters share: the
 // migration runner, pool statistics as Prometheus metrics, and what happens to
 // a batch of check results outside SQL (replays dropped, rollup deltas, the
-// latest result per region, the stored form of hops). The adapters live
+// latest result per region, the stored form of hops), and the stored forms of
+// alerts and notifications with the evaluator lease's name. The adapters live
 // in storage/postgres and storage/sqlite; storage/storagetest is the conformance
 // suite both must pass. Consumers declare the few methods they need themselves.
 package storage

@@ -19,6 +19,12 @@ var _ storagetest.Store = (*postgres.Store)(nil)
 func open(t testing.TB) (*postgres.Store, string) {
 	t.Helper()
 	dsn := postgres.TestDSN(t)
+	return openDSN(t, dsn), dsn
+}
+
+// openDSN opens and migrates a store for dsn, closed when t ends.
+func openDSN(t testing.TB, dsn string) *postgres.Store {
+	t.Helper()
 	s, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -27,13 +33,13 @@ func open(t testing.TB) (*postgres.Store, string) {
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return s, dsn
+	return s
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storagetest.Store {
-		s, _ := open(t)
-		return s
+	storagetest.Run(t, func(t *testing.T) (storagetest.Store, func() storagetest.Store) {
+		s, dsn := open(t)
+		return s, func() storagetest.Store { return openDSN(t, dsn) }
 	})
 }
 

@@ -12,7 +12,13 @@ var _ storagetest.Store = (*sqlite.Store)(nil)
 
 func open(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "linkwatch.db"))
+	return openPath(t, filepath.Join(t.TempDir(), "linkwatch.db"))
+}
+
+// openPath opens and migrates the database at path, closed when t ends.
+func openPath(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +30,10 @@ func open(t testing.TB) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storagetest.Store { return open(t) })
+	storagetest.Run(t, func(t *testing.T) (storagetest.Store, func() storagetest.Store) {
+		path := filepath.Join(t.TempDir(), "linkwatch.db")
+		return openPath(t, path), func() storagetest.Store { return openPath(t, path) }
+	})
 }
 
 func BenchmarkInsertResults(b *testing.B) {

@@ -10,10 +10,16 @@ import (
 	"github.com/linkwatch/linkwatch"
 )
 
+// Open returns a fresh, empty, migrated store, closed when t ends, and
+// reopen, which returns another handle on the same database, as another
+// replica or the same process after a restart would open it (also migrated
+// and closed when t ends).
+type Open func(t *testing.T) (s Store, reopen func() Store)
+
 // Run runs the conformance suite against the engine open returns. Every call
-// of open must return a fresh, empty, migrated store and close it when t
-// ends. Subtests run in parallel, each with its own store.
-func Run(t *testing.T, open func(t *testing.T) Store) {
+// of open must return a fresh, empty, migrated store. Subtests run in
+// parallel, each with its own database.
+func Run(t *testing.T, open Open) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s Store)
@@ -59,11 +65,35 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Probers", testProbers},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Pool", testPool},
+		{"Alerts/RoundTrip", testAlertsRoundTrip},
+		{"Alerts/Fence", testAlertsFence},
+		{"Outbox/RoundTrip", testOutboxRoundTrip},
+		{"Outbox/Lifecycle", testOutboxLifecycle},
+		{"Outbox/DelayReceiver", testOutboxDelayReceiver},
+		{"Leases/Terms", testLeaseTerms},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.fn(t, open(t))
+			s, _ := open(t)
+			tt.fn(t, s)
+		})
+	}
+	// These use two handles on one database: two replicas, or one process
+	// before and after a restart.
+	shared := []struct {
+		name string
+		fn   func(t *testing.T, s Store, reopen func() Store)
+	}{
+		{"Outbox/ExactlyOnce", testOutboxExactlyOnce},
+		{"Leases/Race", testLeaseRace},
+		{"Leases/StaleLeader", testLeaseStaleLeader},
+	}
+	for _, tt := range shared {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, reopen := open(t)
+			tt.fn(t, s, reopen)
 		})
 	}
 }
