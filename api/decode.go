@@ -14,17 +14,25 @@ import (
 	"github.com/linkwatch/linkwatch"
 )
 
-// maxBody bounds every JSON request body.
-const maxBody = 64 << 10
+// maxBody bounds every JSON request body but result pushes; maxResultsBody
+// bounds those (maxResultBatch results with full redirect chains).
+const (
+	maxBody        = 64 << 10
+	maxResultsBody = 8 << 20
+)
 
 // decodeJSON reads exactly one JSON object from the request body into v,
 // rejecting unknown fields, trailing data and bodies over maxBody.
 func decodeJSON(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	return decodeJSONLimit(r, v, maxBody)
+}
+
+func decodeJSONLimit(r *http.Request, v any, limit int64) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body is larger than %d bytes", maxBody)
+			return linkwatch.Errorf(linkwatch.EBADREQUEST, "request body is larger than %d bytes", limit)
 		}
 		return linkwatch.Errorf(linkwatch.EBADREQUEST, "could not read request body")
 	}

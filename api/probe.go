@@ -20,8 +20,9 @@ type Probes interface {
 }
 
 // proberTTL is how long a prober counts as live after its last heartbeat.
-// Probers beat every 10 s and reload assignments every 15 s, so a dead
-// prober's share moves to the others within about 45 s.
+// Probers beat every 10 s and reload assignments every probe_refresh
+// (default 15 s), so a dead prober's share moves to the others within about
+// 45 s: inside two 60 s intervals.
 const proberTTL = 30 * time.Second
 
 // maxResultBatch bounds one push.
@@ -126,7 +127,7 @@ func owner(key string, probers []string) string {
 func (a *API) pushResults() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var batch prober.ResultBatch
-		if err := decodeJSON(r, &batch); err != nil {
+		if err := decodeJSONLimit(r, &batch, maxResultsBody); err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}

@@ -196,3 +196,23 @@ func TestProbeProtocol(t *testing.T) {
 	}
 	e.mustDo("GET", "/api/v1/probe/assignments?region=eu-west", e.probe, "", 400, &body)
 }
+
+// TestLargeResultPush: a full batch of results with redirect chains fits the
+// push limit (the 64 KiB limit of other bodies once dropped nearly all).
+func TestLargeResultPush(t *testing.T) {
+	e := newEnv(t)
+	var batch prober.ResultBatch
+	for i := range 500 {
+		res := linkwatch.Result{ID: fmt.Sprintf("result-%08d", i), Target: linkwatch.Target{Kind: "link", ID: int64(i)},
+			Region: "eu-west", Prober: "p", At: testNow, Step: linkwatch.StepDestination, Status: 200}
+		for h := range 3 {
+			res.Hops = append(res.Hops, linkwatch.Hop{URL: fmt.Sprintf("https://shop.example.com/campaign/spring/%d/%d?utm_source=qr", i, h), Status: 302})
+		}
+		batch.Results = append(batch.Results, prober.ResultToWire(&res))
+	}
+	body, _ := json.Marshal(batch)
+	if len(body) < 200<<10 {
+		t.Fatalf("batch is only %d bytes", len(body))
+	}
+	e.mustDo("POST", "/api/v1/probe/results", e.probe, string(body), 202, nil)
+}

@@ -120,7 +120,7 @@ func settings() []setting {
 		{"probe_per_host", "LINKWATCH_PROBE_PER_HOST", "4", "checks a prober runs at once against one destination host", intIn(func(c *Config) *int { return &c.ProbePerHost }, 1, 1000)},
 		{"probe_timeout", "LINKWATCH_PROBE_TIMEOUT", "10s", "time limit of one check, redirect chain included", durationIn(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 100*time.Millisecond, 5*time.Minute)},
 		{"probe_confirm", "LINKWATCH_PROBE_CONFIRM", "10s", "a check that starts failing is re-run after this to confirm (0s: off)", durationIn(func(c *Config) *time.Duration { return &c.ProbeConfirm }, 0, time.Hour)},
-		{"probe_refresh", "LINKWATCH_PROBE_REFRESH", "5s", "how often a prober reloads what it must check", durationIn(func(c *Config) *time.Duration { return &c.ProbeRefresh }, 100*time.Millisecond, time.Hour)},
+		{"probe_refresh", "LINKWATCH_PROBE_REFRESH", "15s", "how often a prober reloads what it must check", durationIn(func(c *Config) *time.Duration { return &c.ProbeRefresh }, 100*time.Millisecond, time.Hour)},
 		{"result_retention", "LINKWATCH_RESULT_RETENTION", "168h", "how long raw check results are kept (rollups stay)", durationIn(func(c *Config) *time.Duration { return &c.ResultRetention }, time.Hour, 24*400*time.Hour)},
 		{"rollup_retention", "LINKWATCH_ROLLUP_RETENTION", "9600h", "how long hourly and daily rollups are kept (default 400 days)", durationIn(func(c *Config) *time.Duration { return &c.RollupRetention }, 24*time.Hour, 24*3650*time.Hour)},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},

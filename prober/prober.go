@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strconv"
@@ -145,10 +146,25 @@ func (r *Runner) checkLink(ctx context.Context, l *linkwatch.Link) bool {
 }
 
 func (r *Runner) qrDue(l *linkwatch.Link) bool {
+	now := time.Now()
+	qrURL := l.QRURL(r.checker.cfg.PublicURL)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st, ok := r.qrSeen[l.ID]
-	return !ok || st.qrURL != l.QRURL(r.checker.cfg.PublicURL) || time.Since(st.at) >= r.cfg.QREvery
+	switch {
+	case !ok && now.Sub(l.UpdatedAt) >= r.cfg.QREvery:
+		// A link unchanged for a day that this prober has not seen yet (it
+		// just started): its daily QR check lands at a stable point of the
+		// coming day, instead of every code being rendered in the first
+		// minute.
+		h := fnv.New64a()
+		h.Write([]byte(strconv.FormatInt(l.ID, 10)))
+		r.qrSeen[l.ID] = qrState{qrURL: qrURL, at: now.Add(-time.Duration(h.Sum64() % uint64(r.cfg.QREvery)))}
+		return false
+	case !ok || st.qrURL != qrURL:
+		return true // new or changed
+	}
+	return now.Sub(st.at) >= r.cfg.QREvery
 }
 
 // record counts and submits a result. A check cut short by shutdown says

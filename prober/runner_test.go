@@ -98,3 +98,29 @@ func TestRunnerFollowsAssignments(t *testing.T) {
 		t.Fatalf("linkwatch_probe_results_total{error_class=ok} = %v", got)
 	}
 }
+
+func TestQRDue(t *testing.T) {
+	public, _ := url.Parse("https://lw.example.com")
+	r := &Runner{cfg: RunnerConfig{QREvery: 24 * time.Hour}, checker: NewChecker(Config{PublicURL: public}), qrSeen: map[int64]qrState{}}
+	defer r.checker.Close()
+	fresh := &linkwatch.Link{ID: 1, Slug: "new", UpdatedAt: time.Now().Add(-time.Minute)}
+	old := &linkwatch.Link{ID: 2, Slug: "old", UpdatedAt: time.Now().Add(-30 * 24 * time.Hour)}
+	if !r.qrDue(fresh) {
+		t.Error("a new link's QR code is not checked at once")
+	}
+	if r.qrDue(old) {
+		t.Error("an old link's first QR check is not spread over the day")
+	}
+	r.qrSeen[1] = qrState{qrURL: fresh.QRURL(public), at: time.Now()}
+	if r.qrDue(fresh) {
+		t.Error("a just-checked QR code is due again")
+	}
+	fresh.Slug = "renamed" // a changed short URL means a changed code
+	if !r.qrDue(fresh) {
+		t.Error("a changed link's QR code is not checked at once")
+	}
+	r.qrSeen[2] = qrState{qrURL: old.QRURL(public), at: time.Now().Add(-25 * time.Hour)}
+	if !r.qrDue(old) {
+		t.Error("a day-old QR check is not due")
+	}
+}
