@@ -66,7 +66,7 @@ running() {
 metric() { curl -fsS "$1/metrics" | awk -v n="$2" '$1 == n {print $2}'; }
 
 echo "prober benchmark: $LINKS links every $INTERVAL, one prober, $DURATION, $(nproc) cores"
-echo "prober settings: concurrency ${LINKWATCH_PROBE_CONCURRENCY:-200 (default)}, per host ${LINKWATCH_PROBE_PER_HOST:-4 (default)}, timeout ${LINKWATCH_PROBE_TIMEOUT:-10s (default)}, refresh ${LINKWATCH_PROBE_REFRESH:-5s (default)}"
+echo "prober settings: concurrency ${LINKWATCH_PROBE_CONCURRENCY:-200 (default)}, per host ${LINKWATCH_PROBE_PER_HOST:-4 (default)}, timeout ${LINKWATCH_PROBE_TIMEOUT:-10s (default)}, refresh ${LINKWATCH_PROBE_REFRESH:-15s (default)}"
 rm -rf "$DB" "$DB-wal" "$DB-shm" "$OUT/spool"
 
 "$OUT/benchtool" target --addr "127.0.0.1:$PORT_TARGET" >"$OUT/target.out" 2>"$OUT/target.err" &
