@@ -1,0 +1,179 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxRetryAfter caps a receiver's Retry-After, so a buggy or hostile value
+// cannot stop delivery for days.
+const maxRetryAfter = time.Hour
+
+// classify maps the outcome of one request to a delivery decision: whether
+// it may succeed later, and how long the receiver asked us to wait. It is
+// the one place where retry decisions are made.
+//
+// Without an answer (refused or reset connections, timeouts, DNS and TLS
+// failures, cancellation) it retries: the request may never have arrived,
+// and if it did the receiver deduplicates on the ID. A 2xx is success. 429
+// retries after Retry-After; 408 and 5xx retry, after Retry-After when
+// given. Everything else, redirects included, needs a human: resending
+// cannot fix a wrong URL or a receiver that rejects the payload.
+func classify(resp *http.Response, err error, now time.Time) (retry bool, after time.Duration) {
+	if err != nil || resp == nil {
+		return true, 0
+	}
+	switch s := resp.StatusCode; {
+	case s/100 == 2:
+		return false, 0
+	case s == http.StatusTooManyRequests, s == http.StatusRequestTimeout, s/100 == 5:
+		return true, retryAfter(resp.Header, now)
+	}
+	return false, 0
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date; 0
+// when absent or unreadable.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), maxRetryAfter)
+	}
+	return 0
+}
+
+// notifyError is an error whose message has been scrubbed of secrets. It
+// deliberately does not wrap the original error, whose message may hold the
+// URL; it unwraps only to context errors, which hold none.
+type notifyError struct {
+	msg   string
+	cause error
+}
+
+func (e *notifyError) Error() string { return e.msg }
+func (e *notifyError) Unwrap() error { return e.cause }
+
+// failure builds the scrubbed error for a request that got no answer.
+func (n *Notifier) failure(op string, err error) error {
+	var cause error
+	switch {
+	case errors.Is(err, context.Canceled):
+		cause = context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		cause = context.DeadlineExceeded
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // url.Error's own message starts with the URL
+	}
+	return &notifyError{msg: n.prefix + ": " + op + ": " + n.scrub(err.Error()), cause: cause}
+}
+
+// maxQuotedBody is the longest answer body quoted in an error.
+const maxQuotedBody = 120
+
+// quotable matches answer bodies short and plain enough to quote in an
+// error ("invalid signature", {"error":"unknown campaign"}). It has no "/",
+// "?", "=", "&", "%" or "@", so an echo of the URL is never quoted, even a
+// cut-off one that scrubbing would not recognise; a bare token that passes
+// it is scrubbed.
+var quotable = regexp.MustCompile(`^[A-Za-z0-9 _.,:;'"(){}\[\]!-]+$`)
+
+// statusError builds the scrubbed error for a non-2xx answer. It never
+// quotes a redirect's Location.
+func (n *Notifier) statusError(status int, after time.Duration, body []byte) error {
+	msg := "HTTP " + strconv.Itoa(status)
+	if text := http.StatusText(status); text != "" {
+		msg += " " + text
+	}
+	switch {
+	case status/100 == 3:
+		msg += ": redirects are not followed, the signed notification goes only to the configured URL"
+	case after > 0:
+		msg += " (retry after " + after.String() + ")"
+	}
+	if b := strings.TrimSpace(string(body)); len(body) <= maxQuotedBody && quotable.MatchString(b) {
+		msg += ": " + b
+	}
+	return &notifyError{msg: n.prefix + ": " + n.scrub(msg)}
+}
+
+// scrub replaces every form of the notifier's secrets in msg with
+// "<redacted>".
+func (n *Notifier) scrub(msg string) string {
+	for _, s := range n.secrets {
+		msg = strings.ReplaceAll(msg, s, "<redacted>")
+	}
+	return msg
+}
+
+// urlForms lists the parts of a webhook URL that may carry a token, or that
+// error messages from net and net/http may quote: the URL in its spellings,
+// its host, user info, path, query, fragment, and its longer path segments
+// and query values on their own.
+func urlForms(raw string) []string {
+	forms := []string{raw}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return secretForms(forms...)
+	}
+	forms = append(forms, u.String(), u.Redacted(), u.Host, u.Hostname(),
+		u.Path, u.EscapedPath(), u.RawPath, u.RawQuery, u.Fragment, u.EscapedFragment())
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		forms = append(forms, u.User.String(), u.User.Username(), pw)
+	}
+	const tokenLike = 8 // shorter segments and values ("hooks", "v1") are not credentials
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if len(seg) >= tokenLike {
+			forms = append(forms, seg)
+		}
+	}
+	for _, values := range u.Query() {
+		for _, v := range values {
+			if len(v) >= tokenLike {
+				forms = append(forms, v)
+			}
+		}
+	}
+	return secretForms(forms...)
+}
+
+// secretForms lists the ways the given secrets can appear in an error
+// message — as given, path- and query-escaped, and Go-quoted as %q prints
+// them — longest first, so that a whole URL is replaced before the path
+// inside it.
+func secretForms(secrets ...string) []string {
+	var out []string
+	for _, s := range secrets {
+		for _, f := range []string{
+			s,
+			url.PathEscape(s),
+			url.QueryEscape(s),
+			strings.Trim(strconv.Quote(s), `"`),
+			strings.Trim(strconv.QuoteToASCII(s), `"`),
+		} {
+			if len(f) >= 3 && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
