@@ -99,7 +99,7 @@ func settings() []setting {
 		}},
 		{"scan_queue_size", "LINKWATCH_SCAN_QUEUE_SIZE", "200000", "scans held in memory while the database is slow or down", intIn(func(c *Config) *int { return &c.ScanQueueSize }, 1, 50_000_000)},
 		{"scan_batch_size", "LINKWATCH_SCAN_BATCH_SIZE", "5000", "scans per database write", intIn(func(c *Config) *int { return &c.ScanBatchSize }, 1, 100_000)},
-		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "1s", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
+		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "5s", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
 		{"shutdown_timeout", "LINKWATCH_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for requests and the final scan writes", durationIn(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"region", "LINKWATCH_REGION", "local", "this prober's region", func(c *Config, v string) error {
 			if v == "" || len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {

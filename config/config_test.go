@@ -27,7 +27,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Addr != ":8080" || c.DB != "linkwatch.db" || c.PublicURL.String() != "http://localhost:8080" ||
-		c.AdminToken != "" || c.LogFormat != "json" || c.ScanFlushInterval != time.Second {
+		c.AdminToken != "" || c.LogFormat != "json" || c.ScanFlushInterval != 5*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

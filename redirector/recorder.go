@@ -114,9 +114,14 @@ func (r *Recorder) Run(ctx context.Context) error {
 	}
 }
 
-// batch folds identical scans within the same second into one row with a
-// count: a popular link's thousand scans a second become a handful of rows,
-// which is what keeps recording cheap enough not to slow redirects.
+// foldSeconds is the time resolution of stored scans: identical scans within
+// the same 10 seconds share a row. Scan statistics are read in buckets of a
+// minute or more, so nothing visible is lost.
+const foldSeconds = 10
+
+// batch folds identical scans within the same 10 seconds into one row with a
+// count: a popular link's thousands of scans become a handful of rows, which
+// is what keeps recording cheap enough not to slow redirects.
 type batch struct {
 	rows  map[scanKey]int64
 	scans int64
@@ -132,7 +137,9 @@ type scanKey struct {
 func newBatch() *batch { return &batch{rows: map[scanKey]int64{}} }
 
 func (b *batch) add(s linkwatch.Scan) {
-	k := scanKey{s.LinkID, s.At.Unix(), s.Source, s.ReferrerHost, s.Device, s.Country, s.Bot, s.Fallback}
+	sec := s.At.Unix()
+	sec -= sec % foldSeconds
+	k := scanKey{s.LinkID, sec, s.Source, s.ReferrerHost, s.Device, s.Country, s.Bot, s.Fallback}
 	b.rows[k] += s.Weight()
 	b.scans += s.Weight()
 }

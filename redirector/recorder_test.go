@@ -153,7 +153,8 @@ func TestRecorderFoldsIdenticalScans(t *testing.T) {
 		}
 		r.Record(s)
 	}
-	r.Record(linkwatch.Scan{LinkID: 1, At: at.Add(time.Second), Source: "qr", Device: "mobile"}) // the next second: a third row
+	r.Record(linkwatch.Scan{LinkID: 1, At: at.Add(9 * time.Second), Source: "qr", Device: "mobile"})  // the same 10 seconds: folded
+	r.Record(linkwatch.Scan{LinkID: 1, At: at.Add(10 * time.Second), Source: "qr", Device: "mobile"}) // the next 10 seconds: a third row
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r.Run(ctx)
@@ -164,11 +165,11 @@ func TestRecorderFoldsIdenticalScans(t *testing.T) {
 	for _, s := range w.batches[0] {
 		got[s.Source+s.At.Format(time.TimeOnly)] = s.Count
 	}
-	want := map[string]int64{"qr12:00:00": 2000, "link12:00:00": 1000, "qr12:00:01": 1}
+	want := map[string]int64{"qr12:00:00": 2001, "link12:00:00": 1000, "qr12:00:10": 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows %v, want %v", got, want)
 	}
-	if n := testutil.ToFloat64(r.written); n != 3001 {
-		t.Fatalf("written = %v, want 3001", n)
+	if n := testutil.ToFloat64(r.written); n != 3002 {
+		t.Fatalf("written = %v, want 3002", n)
 	}
 }
