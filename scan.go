@@ -28,7 +28,7 @@ type Scan struct {
 	Country      string // ISO 3166-1 alpha-2 from a trusted proxy header, or ""
 	Fallback     bool   // the fallback URL was served
 	// Count is how many identical scans this one stands for: the recorder
-	// stores scans alike in every field within the same second as one row
+	// stores scans alike in every field within the same 10 seconds as one row
 	// with their number. 0 is read as 1.
 	Count int64
 }
