@@ -49,33 +49,22 @@ func (c *Client) post(ctx context.Context, ev event) (alerting.Delivery, error) 
 		_ = json.Unmarshal(data, &created)
 		return alerting.Delivery{Ref: created.Event.ID}, nil
 	}
-	d := alerting.Delivery{Retry: retryable(resp.StatusCode)}
+	d := alerting.Delivery{Retry: alerting.RetryableStatus(resp.StatusCode)}
 	if d.Retry {
 		d.RetryAfter = retryAfter(resp.Header, c.now())
 	}
 	return d, c.errorf("datadog: post event: %s: %s", resp.Status, snippet(data))
 }
 
-// retryable reports whether a request that got status may succeed later:
-// rate limiting, timeouts and server errors; any other 4xx will fail again.
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests || status == http.StatusRequestTimeout || status >= 500
-}
-
-// retryAfter is how long the API asked us to wait: Retry-After (seconds or
-// an HTTP date) or DataDog's X-RateLimit-Reset (seconds until the rate-limit
-// period resets); 0 when it did not say.
+// retryAfter is how long the API asked us to wait: Retry-After or, failing
+// that, DataDog's X-RateLimit-Reset (seconds until the rate-limit period
+// resets); 0 when it did not say.
 func retryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s > 0 {
-			return time.Duration(s) * time.Second
-		}
-		if t, err := http.ParseTime(v); err == nil && t.After(now) {
-			return t.Sub(now)
-		}
+	if d := alerting.RetryAfter(h, now); d > 0 {
+		return d
 	}
 	if s, err := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Reset"))); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+		return min(time.Duration(s)*time.Second, alerting.MaxRetryAfter)
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/linkwatch/linkwatch/alerting"
 	"io"
 	"net"
 	"net/http"
@@ -16,10 +17,6 @@ import (
 
 	"github.com/slack-go/slack"
 )
-
-// maxRetryAfter caps a receiver's Retry-After, so a buggy or hostile value
-// cannot stop delivery for days.
-const maxRetryAfter = time.Hour
 
 // response is what a recorder saw of the last HTTP response of one Slack
 // call; status 0 means no response arrived.
@@ -88,15 +85,15 @@ func classify(err error, resp response, now time.Time) (retry bool, after time.D
 	)
 	switch {
 	case resp.status == http.StatusTooManyRequests:
-		after = retryAfter(resp.header, now)
+		after = alerting.RetryAfter(resp.header, now)
 		if after == 0 && errors.As(err, &limited) {
-			after = min(limited.RetryAfter, maxRetryAfter)
+			after = min(limited.RetryAfter, alerting.MaxRetryAfter)
 		}
 		return true, after
 	case errors.As(err, &limited):
-		return true, min(limited.RetryAfter, maxRetryAfter)
+		return true, min(limited.RetryAfter, alerting.MaxRetryAfter)
 	case resp.status >= 500:
-		return true, retryAfter(resp.header, now)
+		return true, alerting.RetryAfter(resp.header, now)
 	case resp.status != 0 && resp.status != http.StatusOK:
 		return false, 0
 	case errors.As(err, &apiErr):
@@ -109,25 +106,6 @@ func classify(err error, resp response, now time.Time) (retry bool, after time.D
 		return true, 0
 	}
 	return false, 0
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date; 0
-// when absent or unreadable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }
 
 // apiErrorCode is the Slack API error code of err ("channel_not_found"), or

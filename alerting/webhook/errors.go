@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"github.com/linkwatch/linkwatch/alerting"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -11,10 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-// maxRetryAfter caps a receiver's Retry-After, so a buggy or hostile value
-// cannot stop delivery for days.
-const maxRetryAfter = time.Hour
 
 // classify maps the outcome of one request to a delivery decision: whether
 // it may succeed later, and how long the receiver asked us to wait. It is
@@ -33,29 +30,10 @@ func classify(resp *http.Response, err error, now time.Time) (retry bool, after 
 	switch s := resp.StatusCode; {
 	case s/100 == 2:
 		return false, 0
-	case s == http.StatusTooManyRequests, s == http.StatusRequestTimeout, s/100 == 5:
-		return true, retryAfter(resp.Header, now)
+	case alerting.RetryableStatus(s):
+		return true, alerting.RetryAfter(resp.Header, now)
 	}
 	return false, 0
-}
-
-// retryAfter reads a Retry-After header in seconds or as an HTTP date; 0
-// when absent or unreadable.
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		return time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxRetryAfter)
-	}
-	return 0
 }
 
 // notifyError is an error whose message has been scrubbed of secrets. It

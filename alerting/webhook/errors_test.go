@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"github.com/linkwatch/linkwatch/alerting"
 	"io"
 	"net"
 	"net/http"
@@ -180,18 +181,18 @@ func TestRetryAfter(t *testing.T) {
 		{"-3", 0},
 		{"1.5", 0},
 		{"soon", 0},
-		{"99999999999999", maxRetryAfter},
+		{"99999999999999", alerting.MaxRetryAfter},
 		{"Tue, 14 Nov 2023 22:14:00 GMT", 40 * time.Second},
 		{"Tue, 14 Nov 2023 22:00:00 GMT", 0}, // in the past
-		{"Fri, 14 Nov 2025 22:00:00 GMT", maxRetryAfter},
+		{"Fri, 14 Nov 2025 22:00:00 GMT", alerting.MaxRetryAfter},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
 		if tt.header != "" {
 			h.Set("Retry-After", tt.header)
 		}
-		if got := retryAfter(h, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.header, got, tt.want)
+		if got := alerting.RetryAfter(h, now); got != tt.want {
+			t.Errorf("alerting.RetryAfter(%q) = %v, want %v", tt.header, got, tt.want)
 		}
 	}
 }
