@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -43,6 +44,7 @@ type Config struct {
 	ProbeRefresh      time.Duration
 	ResultRetention   time.Duration
 	RollupRetention   time.Duration
+	DogStatsDAddr     string
 }
 
 // setting is one configuration value under its three names.
@@ -123,6 +125,17 @@ func settings() []setting {
 		{"probe_refresh", "LINKWATCH_PROBE_REFRESH", "15s", "how often a prober reloads what it must check", durationIn(func(c *Config) *time.Duration { return &c.ProbeRefresh }, 100*time.Millisecond, time.Hour)},
 		{"result_retention", "LINKWATCH_RESULT_RETENTION", "168h", "how long raw check results are kept (rollups stay)", durationIn(func(c *Config) *time.Duration { return &c.ResultRetention }, time.Hour, 24*400*time.Hour)},
 		{"rollup_retention", "LINKWATCH_ROLLUP_RETENTION", "9600h", "how long hourly and daily rollups are kept (default 400 days)", durationIn(func(c *Config) *time.Duration { return &c.RollupRetention }, 24*time.Hour, 24*3650*time.Hour)},
+		{"dogstatsd_addr", "LINKWATCH_DOGSTATSD_ADDR", "", "DogStatsD address (host:port, or unix:///path) for check results as DataDog metrics", func(c *Config, v string) error {
+			if v == "" || strings.HasPrefix(v, "unix://") && len(v) > len("unix://") {
+				c.DogStatsDAddr = v
+				return nil
+			}
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return fmt.Errorf("must be host:port or unix:///path; got %q", v)
+			}
+			c.DogStatsDAddr = v
+			return nil
+		}},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
 	}
 }

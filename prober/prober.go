@@ -26,8 +26,16 @@ type Sink interface {
 	Submit(linkwatch.Result)
 }
 
+// ResultObserver also sees every result, with the link's slug (or the
+// monitor's name) and campaign tags: DataDog's DogStatsD client is one.
+type ResultObserver interface {
+	RecordResult(r linkwatch.Result, name string, tags []string)
+}
+
 // RunnerConfig tunes a Runner.
 type RunnerConfig struct {
+	// Observers see every result besides the sink.
+	Observers []ResultObserver
 	// Refresh is how often assignments are reloaded: an edited, created or
 	// deleted link reaches the schedule within it.
 	Refresh time.Duration
@@ -115,7 +123,7 @@ func (r *Runner) refresh(ctx context.Context) {
 	for _, m := range monitors {
 		jobs = append(jobs, schedule.Job{
 			Key: "monitor/" + strconv.FormatInt(m.ID, 10), Interval: m.Interval, Cron: m.Cron, Host: hostOf(m.URL),
-			Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckMonitor(ctx, m)) },
+			Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckMonitor(ctx, m), m.Name, nil) },
 		})
 	}
 	r.sched.Set(jobs)
@@ -142,7 +150,7 @@ func (r *Runner) checkLink(ctx context.Context, l *linkwatch.Link) bool {
 			r.mu.Unlock()
 		}
 	}
-	return r.record(ctx, res)
+	return r.record(ctx, res, l.Slug, l.Tags)
 }
 
 func (r *Runner) qrDue(l *linkwatch.Link) bool {
@@ -169,7 +177,7 @@ func (r *Runner) qrDue(l *linkwatch.Link) bool {
 
 // record counts and submits a result. A check cut short by shutdown says
 // nothing about the target and is not recorded.
-func (r *Runner) record(ctx context.Context, res linkwatch.Result) bool {
+func (r *Runner) record(ctx context.Context, res linkwatch.Result, name string, tags []string) bool {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return true
 	}
@@ -185,6 +193,9 @@ func (r *Runner) record(ctx context.Context, res linkwatch.Result) bool {
 		if d > 0 {
 			r.durations.WithLabelValues(r.region, phase).Observe(d.Seconds())
 		}
+	}
+	for _, o := range r.cfg.Observers {
+		o.RecordResult(res, name, tags)
 	}
 	r.sink.Submit(res)
 	return res.OK()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting/datadog"
 	"github.com/linkwatch/linkwatch/config"
 	"github.com/linkwatch/linkwatch/prober"
 	"github.com/linkwatch/linkwatch/prober/schedule"
@@ -22,8 +23,19 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// newRunner builds a prober for cfg's region around a source and a sink.
-func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sink, log *slog.Logger, reg prometheus.Registerer) (*prober.Runner, *prober.Checker) {
+// newRunner builds a prober for cfg's region around a source and a sink;
+// closing the returned io.Closer stops its checker and its DataDog client.
+func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sink, log *slog.Logger, reg prometheus.Registerer) (*prober.Runner, io.Closer, error) {
+	var observers []prober.ResultObserver
+	var dd *datadog.Client
+	if cfg.DogStatsDAddr != "" {
+		var err error
+		dd, err = datadog.New(datadog.Config{Addr: cfg.DogStatsDAddr, Tags: []string{"service:linkwatch"}})
+		if err != nil {
+			return nil, nil, fmt.Errorf("dogstatsd: %w", err)
+		}
+		observers = append(observers, dd)
+	}
 	checker := prober.NewChecker(prober.Config{
 		Region: cfg.Region, ProberID: id, PublicURL: cfg.PublicURL, AllowPrivate: cfg.ProbeAllowPrivate,
 		Timeout: cfg.ProbeTimeout,
@@ -35,10 +47,20 @@ func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sin
 	sched := schedule.New(schedule.Config{
 		Concurrency: cfg.ProbeConcurrency, PerHost: cfg.ProbePerHost, Timeout: cfg.ProbeTimeout + 5*time.Second, Confirm: confirm,
 	}, reg)
-	runner := prober.NewRunner(prober.RunnerConfig{Refresh: cfg.ProbeRefresh, QREvery: 24 * time.Hour},
+	runner := prober.NewRunner(prober.RunnerConfig{Refresh: cfg.ProbeRefresh, QREvery: 24 * time.Hour, Observers: observers},
 		cfg.Region, checker, sched, src, sink, log.With("region", cfg.Region), reg)
-	return runner, checker
+	return runner, closerFunc(func() error {
+		checker.Close()
+		if dd != nil {
+			return dd.Close()
+		}
+		return nil
+	}), nil
 }
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // proberID names this process among the region's probers.
 func proberID(region string) string {
@@ -121,8 +143,11 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	runner, checker := newRunner(cfg, *id, remote, remote, log, reg)
-	defer checker.Close()
+	runner, closer, err := newRunner(cfg, *id, remote, remote, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })

@@ -316,3 +316,35 @@ func TestServeProbesItsLinks(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckResultsReachDogStatsD: with LINKWATCH_DOGSTATSD_ADDR set, every
+// check result also goes to DataDog as metrics, tagged with the link.
+func TestCheckResultsReachDogStatsD(t *testing.T) {
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	dest := newDestination(t)
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "d.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
+		"LINKWATCH_DOGSTATSD_ADDR": udp.LocalAddr().String()}
+	s := startAt(t, env, addr, "serve")
+	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"dd","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/x"), nil)
+
+	udp.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 65536)
+	for {
+		n, _, err := udp.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no check result reached DogStatsD: %v", err)
+		}
+		for _, line := range strings.Split(string(buf[:n]), "\n") {
+			if strings.HasPrefix(line, "linkwatch.check.success:1|g") && strings.Contains(line, "link:dd") &&
+				strings.Contains(line, "region:local") && strings.Contains(line, "tag:spring") {
+				return
+			}
+		}
+	}
+}

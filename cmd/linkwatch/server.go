@@ -134,8 +134,11 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		// so the last results are written.
 		id := proberID(cfg.Region)
 		results := prober.NewWriter(st, 100_000, 500, time.Second, cfg.ShutdownTimeout, log, reg)
-		runner, checker := newRunner(cfg, id, prober.StoreSource{Store: st}, results, log, reg)
-		defer checker.Close()
+		runner, closer, err := newRunner(cfg, id, prober.StoreSource{Store: st}, results, log, reg)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
 		writerCtx, stopWriter := context.WithCancel(context.Background())
 		defer stopWriter()
 		g.Go(func() error { defer stopWriter(); return runner.Run(gctx) })
