@@ -147,33 +147,6 @@ func assertNoSecret(t *testing.T, op string, err error, secrets []string) {
 	t.Logf("%s: %s", op, msg)
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2023, 11, 14, 22, 13, 20, 0, time.UTC)
-	tests := []struct {
-		header string
-		want   time.Duration
-	}{
-		{"", 0},
-		{"7", 7 * time.Second},
-		{" 7 ", 7 * time.Second},
-		{"-3", 0},
-		{"soon", 0},
-		{"99999999999999", alerting.MaxRetryAfter},
-		{"Tue, 14 Nov 2023 22:14:00 GMT", 40 * time.Second},
-		{"Tue, 14 Nov 2023 22:00:00 GMT", 0}, // in the past
-		{"Fri, 14 Nov 2025 22:00:00 GMT", alerting.MaxRetryAfter},
-	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set("Retry-After", tt.header)
-		}
-		if got := alerting.RetryAfter(h, now); got != tt.want {
-			t.Errorf("alerting.RetryAfter(%q) = %v, want %v", tt.header, got, tt.want)
-		}
-	}
-}
-
 func TestClassifyWithoutResponse(t *testing.T) {
 	tests := []struct {
 		name  string
