@@ -167,3 +167,10 @@ type Result struct {
 
 // OK reports whether the check passed.
 func (r *Result) OK() bool { return r.Class == "" }
+
+// Latest is a target's latest result from one region and how many checks in
+// a row, up to and including it, have failed there (0 when it passed).
+type Latest struct {
+	Result
+	Failures int
+}

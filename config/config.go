@@ -45,6 +45,11 @@ type Config struct {
 	ResultRetention   time.Duration
 	RollupRetention   time.Duration
 	DogStatsDAddr     string
+
+	SlackWebhookURL linkwatch.Secret
+	SlackToken      linkwatch.Secret
+	SlackChannel    string
+	SlackAPIURL     string
 }
 
 // setting is one configuration value under its three names.
@@ -134,6 +139,32 @@ func settings() []setting {
 				return fmt.Errorf("must be host:port or unix:///path; got %q", v)
 			}
 			c.DogStatsDAddr = v
+			return nil
+		}},
+		{"slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", "", "Slack incoming webhook for alerts (a credential)", func(c *Config, v string) error {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					return errors.New("must be an absolute http(s) URL") // never echo it: the URL is the credential
+				}
+			}
+			c.SlackWebhookURL = linkwatch.Secret(v)
+			return nil
+		}},
+		{"slack_token", "LINKWATCH_SLACK_TOKEN", "", "Slack bot token for alerts (chat.postMessage; needs slack_channel)", func(c *Config, v string) error {
+			c.SlackToken = linkwatch.Secret(v)
+			return nil
+		}},
+		{"slack_channel", "LINKWATCH_SLACK_CHANNEL", "", "Slack channel the bot posts alerts to", func(c *Config, v string) error {
+			c.SlackChannel = v
+			return nil
+		}},
+		{"slack_api_url", "LINKWATCH_SLACK_API_URL", "", "Slack API base URL (proxies, tests); default Slack's", func(c *Config, v string) error {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					return fmt.Errorf("must be an absolute http(s) URL; got %q", v)
+				}
+			}
+			c.SlackAPIURL = v
 			return nil
 		}},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
@@ -228,6 +259,9 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 			}
 			return nil, fmt.Errorf("config: %s %s", name, err)
 		}
+	}
+	if c.SlackToken != "" && c.SlackChannel == "" {
+		return nil, errors.New("config: LINKWATCH_SLACK_CHANNEL is required with LINKWATCH_SLACK_TOKEN")
 	}
 	return c, nil
 }

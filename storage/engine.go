@@ -35,6 +35,7 @@ type Engine interface {
 
 	InsertResults(ctx context.Context, results []linkwatch.Result) error
 	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error)
+	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
 	Results(ctx context.Context, t linkwatch.Target, from, to time.Time, limit int) ([]linkwatch.Result, error)
 	Rollups(ctx context.Context, t linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)
 	PruneResults(ctx context.Context, before time.Time) (int64, error)

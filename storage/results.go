@@ -116,31 +116,71 @@ func RollupDeltas(results []linkwatch.Result) []linkwatch.Rollup {
 	return out
 }
 
-// Latest returns the newest result per target and region, sorted by target
-// and region. Of results at the same time the first in the batch wins.
-func Latest(results []linkwatch.Result) []linkwatch.Result {
+// Chain is the new results of a batch for one target and region, oldest
+// first, as the latest result of the target and region sees them: of results
+// at the same time only the first in the batch, since only a strictly newer
+// result replaces the latest.
+type Chain []linkwatch.Result
+
+// Chains splits results into one Chain per target and region, sorted by
+// target and region, so that concurrent writers update rows in one order.
+func Chains(results []linkwatch.Result) []Chain {
 	type key struct {
 		kind   string
 		id     int64
 		region string
 	}
 	index := make(map[key]int)
-	var out []linkwatch.Result
+	var out []Chain
 	for _, r := range results {
 		k := key{r.Target.Kind, r.Target.ID, r.Region}
 		j, ok := index[k]
-		switch {
-		case !ok:
-			index[k] = len(out)
-			out = append(out, r)
-		case r.At.After(out[j].At):
-			out[j] = r
+		if !ok {
+			j = len(out)
+			index[k] = j
+			out = append(out, nil)
 		}
+		out[j] = append(out[j], r)
 	}
-	slices.SortFunc(out, func(a, b linkwatch.Result) int {
-		return cmp.Or(compareTargets(a.Target, b.Target), cmp.Compare(a.Region, b.Region))
+	for i, c := range out {
+		slices.SortStableFunc(c, func(a, b linkwatch.Result) int { return a.At.Compare(b.At) })
+		out[i] = slices.CompactFunc(c, func(a, b linkwatch.Result) bool { return a.At.Equal(b.At) })
+	}
+	slices.SortFunc(out, func(a, b Chain) int {
+		return cmp.Or(compareTargets(a[0].Target, b[0].Target), cmp.Compare(a[0].Region, b[0].Region))
 	})
 	return out
+}
+
+// Apply returns the latest result of c's target and region once c's results
+// are applied in time order to prev, the stored latest (nil: none), and
+// whether it changed. Each result newer than the latest so far replaces it:
+// failing, it counts one more failure than a failing predecessor and 1 after
+// a passing one or none; passing, it resets the count to 0. A result no newer
+// than the latest changes nothing, so results arriving out of order do not
+// rewrite the count: it runs over the results in the order they became the
+// latest.
+func (c Chain) Apply(prev *linkwatch.Latest) (linkwatch.Latest, bool) {
+	var cur linkwatch.Latest
+	exists := prev != nil
+	if exists {
+		cur = *prev
+	}
+	changed := false
+	for _, r := range c {
+		if exists && !r.At.After(cur.At) {
+			continue
+		}
+		failures := 0
+		if !r.OK() {
+			failures = 1
+			if exists && !cur.OK() {
+				failures = cur.Failures + 1
+			}
+		}
+		cur, exists, changed = linkwatch.Latest{Result: r, Failures: failures}, true, true
+	}
+	return cur, changed
 }
 
 func compareTargets(a, b linkwatch.Target) int {

@@ -149,6 +149,11 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	if rl.controls() {
 		g.Go(func() error { return runRetention(gctx, st, cfg, log) })
+		closeNotifiers, err := startAlerting(gctx, g, cfg, st, log, reg)
+		if err != nil {
+			return err
+		}
+		defer closeNotifiers()
 	}
 	mux.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -42,16 +42,17 @@ func resultRow(r *linkwatch.Result) []any {
 		storage.EncodeHops(r.Hops), r.FinalURL, nullTime(r.CertExpiry), r.Fingerprint, r.FailedOver}
 }
 
-func scanResult(row pgx.Row) (linkwatch.Result, error) {
+// scanResult reads a row of resultColumns followed by extra.
+func scanResult(row pgx.Row, extra ...any) (linkwatch.Result, error) {
 	var (
 		r                                   linkwatch.Result
 		dns, connect, tls, firstByte, total int64
 		hops                                []byte
 		certExpiry                          *time.Time
 	)
-	err := row.Scan(&r.ID, &r.Target.Kind, &r.Target.ID, &r.Region, &r.Prober, &r.At, &r.Step, &r.Class, &r.Error,
-		&r.Degraded, &r.Status, &dns, &connect, &tls, &firstByte, &total, &hops, &r.FinalURL, &certExpiry,
-		&r.Fingerprint, &r.FailedOver)
+	err := row.Scan(append([]any{&r.ID, &r.Target.Kind, &r.Target.ID, &r.Region, &r.Prober, &r.At, &r.Step,
+		&r.Class, &r.Error, &r.Degraded, &r.Status, &dns, &connect, &tls, &firstByte, &total, &hops, &r.FinalURL,
+		&certExpiry, &r.Fingerprint, &r.FailedOver}, extra...)...)
 	if err != nil {
 		return r, err
 	}
@@ -85,7 +86,9 @@ func collectResults(rows pgx.Rows, err error) ([]linkwatch.Result, error) {
 // whose ID is already stored, or came earlier in the batch, is skipped: probers
 // replay their spools. Each new result is counted into its hourly and daily
 // rollups and replaces the latest result of its target and region if it is
-// newer.
+// newer, counting the failures in a row there (see storage.Chain.Apply): the
+// new results of each target and region are applied in time order. A result
+// older than the stored latest changes nothing, the count included.
 //
 // The batch is copied into a staging table, inserted from there in ID order
 // (so that concurrent batches replaying the same IDs wait for each other
@@ -130,30 +133,111 @@ func (s *Store) InsertResults(ctx context.Context, results []linkwatch.Result) e
 		if err := addRollups(ctx, tx, storage.RollupDeltas(fresh)); err != nil {
 			return err
 		}
-		return updateLatest(ctx, tx, storage.Latest(fresh))
+		return updateLatest(ctx, tx, storage.Chains(fresh))
 	})
 	return mapErr(err, "")
 }
 
-// updateLatest makes each of latest the latest result of its target and
-// region, unless a newer one is stored. latest holds one result per target
-// and region, all in the staging table.
-func updateLatest(ctx context.Context, tx pgx.Tx, latest []linkwatch.Result) error {
+// upsertLatest writes latest, all in the staging table, to latest_results
+// with the given ON CONFLICT action, in target and region order.
+func upsertLatest(ctx context.Context, tx pgx.Tx, latest []linkwatch.Latest, onConflict string) (pgx.Rows, error) {
 	ids := make([]string, len(latest))
-	for i, r := range latest {
-		ids[i] = r.ID
+	failures := make([]int32, len(latest))
+	for i, l := range latest {
+		ids[i], failures[i] = l.ID, int32(l.Failures)
 	}
-	_, err := tx.Exec(ctx, "INSERT INTO latest_results AS l ("+resultColumns+") SELECT "+resultColumns+
-		` FROM pg_temp.linkwatch_results_in WHERE id = ANY($1) ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"
-		ON CONFLICT (target_kind, target_id, region) DO UPDATE SET
+	return tx.Query(ctx, "INSERT INTO latest_results AS l ("+resultColumns+", consecutive_failures) SELECT "+
+		resultColumns+`, n FROM pg_temp.linkwatch_results_in JOIN unnest($1::text[], $2::integer[]) AS c (id, n) USING (id)
+		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"
+		ON CONFLICT (target_kind, target_id, region) `+onConflict, ids, failures)
+}
+
+// updateLatest applies each chain, all in the staging table, to the latest
+// result of its target and region. Chains of targets and regions without a
+// latest result insert theirs; the other latest results are locked, in
+// target and region order, and updated from what they hold. The insert comes
+// first so that a concurrent batch creating the same row is waited for.
+func updateLatest(ctx context.Context, tx pgx.Tx, chains []storage.Chain) error {
+	type key struct {
+		kind   string
+		id     int64
+		region string
+	}
+	fresh := make([]linkwatch.Latest, len(chains))
+	for i, c := range chains {
+		fresh[i], _ = c.Apply(nil)
+	}
+	rows, err := upsertLatest(ctx, tx, fresh, "DO NOTHING RETURNING target_kind, target_id, region")
+	if err != nil {
+		return err
+	}
+	created := make(map[key]bool)
+	var k key
+	_, err = pgx.ForEachRow(rows, []any{&k.kind, &k.id, &k.region}, func() error {
+		created[k] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var (
+		kinds, regions []string
+		ids            []int64
+		rest           = make(map[key]storage.Chain)
+	)
+	for _, c := range chains {
+		r := c[0]
+		if k := (key{r.Target.Kind, r.Target.ID, r.Region}); !created[k] {
+			kinds, ids, regions = append(kinds, k.kind), append(ids, k.id), append(regions, k.region)
+			rest[k] = c
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	rows, err = tx.Query(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+		WHERE (target_kind, target_id, region) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]))
+		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C" FOR UPDATE`, kinds, ids, regions)
+	if err != nil {
+		return err
+	}
+	stored, err := pgx.CollectRows(rows, scanLatest)
+	if err != nil {
+		return err
+	}
+	var changed []linkwatch.Latest
+	for _, prev := range stored {
+		if l, ok := rest[key{prev.Target.Kind, prev.Target.ID, prev.Region}].Apply(&prev); ok {
+			changed = append(changed, l)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	rows, err = upsertLatest(ctx, tx, changed, `DO UPDATE SET
 			id = excluded.id, prober = excluded.prober, at = excluded.at, step = excluded.step,
 			class = excluded.class, error = excluded.error, degraded = excluded.degraded, status = excluded.status,
 			dns_ns = excluded.dns_ns, connect_ns = excluded.connect_ns, tls_ns = excluded.tls_ns,
 			first_byte_ns = excluded.first_byte_ns, total_ns = excluded.total_ns, hops = excluded.hops,
 			final_url = excluded.final_url, cert_expiry = excluded.cert_expiry, fingerprint = excluded.fingerprint,
-			failed_over = excluded.failed_over
-		WHERE l.at < excluded.at`, ids)
-	return err
+			failed_over = excluded.failed_over, consecutive_failures = excluded.consecutive_failures
+		WHERE l.at < excluded.at`)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+func scanLatest(row pgx.CollectableRow) (linkwatch.Latest, error) {
+	var (
+		l   linkwatch.Latest
+		n   int32
+		err error
+	)
+	l.Result, err = scanResult(row, &n)
+	l.Failures = int(n)
+	return l, err
 }
 
 // LatestResults returns the latest result of t from each region, ordered by
@@ -161,6 +245,25 @@ func updateLatest(ctx context.Context, tx pgx.Tx, latest []linkwatch.Result) err
 func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error) {
 	return collectResults(s.pool.Query(ctx, "SELECT "+resultColumns+` FROM latest_results
 		WHERE target_kind = $1 AND target_id = $2 ORDER BY region COLLATE "C"`, t.Kind, t.ID))
+}
+
+// LatestAll returns the latest result of every target from every region,
+// with the failures in a row there, ordered by target kind, target ID and
+// region.
+func (s *Store) LatestAll(ctx context.Context) ([]linkwatch.Latest, error) {
+	rows, err := s.pool.Query(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"`)
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	out, err := pgx.CollectRows(rows, scanLatest)
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	if out == nil {
+		out = []linkwatch.Latest{}
+	}
+	return out, nil
 }
 
 // Results returns the stored results of t with At in [from, to), newest

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
@@ -23,7 +24,8 @@ func resultArgs(r *linkwatch.Result) []any {
 		string(storage.EncodeHops(r.Hops)), r.FinalURL, nullMS(r.CertExpiry), r.Fingerprint, r.FailedOver}
 }
 
-func scanResult(row interface{ Scan(...any) error }) (linkwatch.Result, error) {
+// scanResult reads a row of resultColumns followed by extra.
+func scanResult(row interface{ Scan(...any) error }, extra ...any) (linkwatch.Result, error) {
 	var (
 		r                                   linkwatch.Result
 		at                                  int64
@@ -31,9 +33,9 @@ func scanResult(row interface{ Scan(...any) error }) (linkwatch.Result, error) {
 		hops                                string
 		certExpiry                          sql.NullInt64
 	)
-	err := row.Scan(&r.ID, &r.Target.Kind, &r.Target.ID, &r.Region, &r.Prober, &at, &r.Step, &r.Class, &r.Error,
-		&r.Degraded, &r.Status, &dns, &connect, &tls, &firstByte, &total, &hops, &r.FinalURL, &certExpiry,
-		&r.Fingerprint, &r.FailedOver)
+	err := row.Scan(append([]any{&r.ID, &r.Target.Kind, &r.Target.ID, &r.Region, &r.Prober, &at, &r.Step,
+		&r.Class, &r.Error, &r.Degraded, &r.Status, &dns, &connect, &tls, &firstByte, &total, &hops, &r.FinalURL,
+		&certExpiry, &r.Fingerprint, &r.FailedOver}, extra...)...)
 	if err != nil {
 		return r, err
 	}
@@ -69,7 +71,9 @@ func (s *Store) queryResults(ctx context.Context, q string, args ...any) ([]link
 // whose ID is already stored, or came earlier in the batch, is skipped: probers
 // replay their spools. Each new result is counted into its hourly and daily
 // rollups and replaces the latest result of its target and region if it is
-// newer.
+// newer, counting the failures in a row there (see storage.Chain.Apply): the
+// new results of each target and region are applied in time order. A result
+// older than the stored latest changes nothing, the count included.
 func (s *Store) InsertResults(ctx context.Context, results []linkwatch.Result) error {
 	batch, err := storage.DistinctResults(results)
 	if err != nil || len(batch) == 0 {
@@ -105,35 +109,56 @@ func (s *Store) InsertResults(ctx context.Context, results []linkwatch.Result) e
 		if err := addRollups(ctx, tx, storage.RollupDeltas(fresh)); err != nil {
 			return mapErr(err, "")
 		}
-		if err := updateLatest(ctx, tx, storage.Latest(fresh)); err != nil {
+		if err := updateLatest(ctx, tx, storage.Chains(fresh)); err != nil {
 			return mapErr(err, "")
 		}
 	}
 	return mapErr(tx.Commit(), "")
 }
 
-// updateLatest makes each of latest the latest result of its target and
-// region, unless a newer one is stored.
-func updateLatest(ctx context.Context, tx *sql.Tx, latest []linkwatch.Result) error {
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO latest_results ("+resultColumns+") VALUES "+resultValues+`
-		ON CONFLICT (target_kind, target_id, region) DO UPDATE SET
-			id = excluded.id, prober = excluded.prober, at = excluded.at, step = excluded.step,
-			class = excluded.class, error = excluded.error, degraded = excluded.degraded, status = excluded.status,
-			dns_ns = excluded.dns_ns, connect_ns = excluded.connect_ns, tls_ns = excluded.tls_ns,
-			first_byte_ns = excluded.first_byte_ns, total_ns = excluded.total_ns, hops = excluded.hops,
-			final_url = excluded.final_url, cert_expiry = excluded.cert_expiry, fingerprint = excluded.fingerprint,
-			failed_over = excluded.failed_over
-		WHERE latest_results.at < excluded.at`)
+// updateLatest applies each chain to the latest result of its target and
+// region. The transaction holds SQLite's write lock, so what it reads of the
+// latest results stays true until it commits.
+func updateLatest(ctx context.Context, tx *sql.Tx, chains []storage.Chain) error {
+	get, err := tx.PrepareContext(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+		WHERE target_kind = ? AND target_id = ? AND region = ?`)
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
-	for _, r := range latest {
-		if _, err := stmt.ExecContext(ctx, resultArgs(&r)...); err != nil {
+	defer get.Close()
+	put, err := tx.PrepareContext(ctx, "INSERT OR REPLACE INTO latest_results ("+resultColumns+
+		", consecutive_failures) VALUES "+strings.TrimSuffix(resultValues, ")")+", ?)")
+	if err != nil {
+		return err
+	}
+	defer put.Close()
+	for _, c := range chains {
+		var prev *linkwatch.Latest
+		stored, err := scanLatest(get.QueryRowContext(ctx, c[0].Target.Kind, c[0].Target.ID, c[0].Region))
+		switch {
+		case err == nil:
+			prev = &stored
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		l, ok := c.Apply(prev)
+		if !ok {
+			continue
+		}
+		if _, err := put.ExecContext(ctx, append(resultArgs(&l.Result), l.Failures)...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func scanLatest(row interface{ Scan(...any) error }) (linkwatch.Latest, error) {
+	var (
+		l   linkwatch.Latest
+		err error
+	)
+	l.Result, err = scanResult(row, &l.Failures)
+	return l, err
 }
 
 // LatestResults returns the latest result of t from each region, ordered by
@@ -141,6 +166,28 @@ func updateLatest(ctx context.Context, tx *sql.Tx, latest []linkwatch.Result) er
 func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error) {
 	return s.queryResults(ctx, "SELECT "+resultColumns+` FROM latest_results
 		WHERE target_kind = ? AND target_id = ? ORDER BY region`, t.Kind, t.ID)
+}
+
+// LatestAll returns the latest result of every target from every region,
+// with the failures in a row there, ordered by target kind, target ID and
+// region.
+func (s *Store) LatestAll(ctx context.Context) ([]linkwatch.Latest, error) {
+	s.uses.Add(1)
+	rows, err := s.read.QueryContext(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+		ORDER BY target_kind, target_id, region`)
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	defer rows.Close()
+	out := []linkwatch.Latest{}
+	for rows.Next() {
+		l, err := scanLatest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, mapErr(rows.Err(), "")
 }
 
 // Results returns the stored results of t with At in [from, to), newest

@@ -1,0 +1,261 @@
+package alerting
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// EvaluatorLease is the lease whose holder evaluates alerts; one evaluator
+// at a time, whichever replica holds it.
+const EvaluatorLease = "alert-evaluator"
+
+// EngineStore is what the engine needs from storage.
+type EngineStore interface {
+	Store
+	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
+	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+}
+
+// EngineConfig tunes the engine.
+type EngineConfig struct {
+	Interval  time.Duration // between evaluations (default 2s)
+	LeaseTTL  time.Duration // default 15s; a dead leader is replaced within it
+	Holder    string        // this replica's name for the lease
+	Receivers []string      // every notification goes to each of these
+	PublicURL *url.URL
+	Now       func() time.Time
+}
+
+// Engine evaluates the default link rules every Interval while it holds the
+// evaluator lease, and writes state changes with their notifications to the
+// outbox in one transaction:
+//
+//   - link_down (critical): a quorum of fresh regions (default a majority)
+//     each failing for 2 consecutive checks;
+//   - regional_degradation (warning): some fresh regions failing, fewer than
+//     the quorum — a lone failing region never pages and never disappears;
+//   - redirect_mismatch (critical): a fresh region finds the short link
+//     redirecting somewhere else than the link's current target.
+type Engine struct {
+	cfg   EngineConfig
+	store EngineStore
+	log   *slog.Logger
+
+	evaluations prometheus.Histogram
+	states      *prometheus.GaugeVec
+}
+
+// NewEngine returns an engine; Run drives it.
+func NewEngine(cfg EngineConfig, store EngineStore, log *slog.Logger, reg prometheus.Registerer) *Engine {
+	if cfg.Interval == 0 {
+		cfg.Interval = 2 * time.Second
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{cfg: cfg, store: store, log: log,
+		evaluations: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "linkwatch_alert_evaluation_seconds", Help: "Duration of one alert evaluation cycle.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		states: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "linkwatch_alerts", Help: "Alerts by rule and state after the last evaluation.",
+		}, []string{"rule", "state"}),
+	}
+	reg.MustRegister(e.evaluations, e.states)
+	return e
+}
+
+// Run evaluates until ctx ends.
+func (e *Engine) Run(ctx context.Context) error {
+	tick := time.NewTicker(e.cfg.Interval)
+	defer tick.Stop()
+	for {
+		if err := e.Evaluate(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("alert evaluation failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// rule is one of the default link rules.
+type rule struct {
+	name, severity string
+	timing         Timing
+	outcome        func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome
+}
+
+var linkRules = []rule{
+	{"link_down", SeverityCritical, Timing{RecoverChecks: 1},
+		func(q QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome { return q.Down() }},
+	{"regional_degradation", SeverityWarning, Timing{RecoverChecks: 1},
+		func(q QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome {
+			return q.Degradation()
+		}},
+	{"redirect_mismatch", SeverityCritical, Timing{RecoverChecks: 1},
+		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+			if q.State == QuorumNoData {
+				return Outcome{State: NoData}
+			}
+			for _, r := range regions {
+				if fresh(r) && r.Class == linkwatch.ClassRedirectMismatch {
+					return Outcome{State: Breach, Reason: r.Region + ": " + r.Error}
+				}
+			}
+			return Outcome{State: Clear}
+		}},
+}
+
+// Evaluate runs one cycle if this replica holds the lease.
+func (e *Engine) Evaluate(ctx context.Context) error {
+	start := time.Now()
+	now := e.cfg.Now()
+	fence, leader, err := e.store.Lease(ctx, EvaluatorLease, e.cfg.Holder, e.cfg.LeaseTTL, now)
+	if err != nil || !leader {
+		return err
+	}
+	latest, err := e.store.LatestAll(ctx)
+	if err != nil {
+		return err
+	}
+	links, err := e.store.ListLinks(ctx, linkwatch.LinkFilter{})
+	if err != nil {
+		return err
+	}
+	stored, err := e.store.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	prev := make(map[string]StoredAlert, len(stored))
+	for _, a := range stored {
+		prev[a.Key] = a
+	}
+	byLink := map[int64][]linkwatch.Latest{}
+	for _, l := range latest {
+		if l.Target.Kind == linkwatch.KindLink {
+			byLink[l.Target.ID] = append(byLink[l.Target.ID], l)
+		}
+	}
+
+	var changed []StoredAlert
+	var out []Outgoing
+	counts := map[[2]string]int{}
+	for _, l := range links {
+		if _, _, gone := l.Target(now); gone {
+			continue
+		}
+		regions := byLink[l.ID]
+		fresh := func(r linkwatch.Latest) bool { return now.Sub(r.At) <= 3*l.CheckInterval+30*time.Second }
+		statuses := make([]RegionStatus, 0, len(regions))
+		for _, r := range regions {
+			statuses = append(statuses, RegionStatus{Region: r.Region, Fresh: fresh(r), Failing: !r.OK(), ConsecutiveFailures: r.Failures})
+		}
+		q := QuorumRule{Consecutive: 2}.Evaluate(statuses)
+		for _, rl := range linkRules {
+			key := rl.name + "|link/" + strconv.FormatInt(l.ID, 10)
+			old := prev[key]
+			o := rl.outcome(q, regions, fresh)
+			next, tr := Step(old.State, o, rl.timing, now)
+			counts[[2]string{rl.name, string(next.Phase)}]++
+			if quiet(old.State, next) {
+				continue
+			}
+			a := StoredAlert{Key: key, Rule: rl.name, Severity: rl.severity, Scope: "link/" + l.Slug,
+				Labels: linkLabels(l, rl), Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
+			changed = append(changed, a)
+			if tr != NoTransition {
+				out = append(out, e.notify(a, tr, l, q, regions, now)...)
+			}
+		}
+	}
+	e.states.Reset()
+	for k, n := range counts {
+		e.states.WithLabelValues(k[0], k[1]).Set(float64(n))
+	}
+	if len(changed) > 0 {
+		if err := e.store.SaveAlerts(ctx, fence, changed, out); err != nil {
+			return err
+		}
+	}
+	e.evaluations.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// quiet reports that an alert stayed ok: nothing worth a write. Every
+// other step is stored — pending and firing alerts count breaches and clears.
+func quiet(old, next AlertState) bool {
+	return (old.Phase == "" || old.Phase == PhaseOK) && next.Phase == PhaseOK
+}
+
+func linkLabels(l *linkwatch.Link, rl rule) map[string]string {
+	labels := map[string]string{"rule": rl.name, "severity": rl.severity, "link": l.Slug}
+	if l.Domain != "" {
+		labels["domain"] = l.Domain
+	}
+	if len(l.Tags) > 0 {
+		labels["campaign"] = strings.Join(l.Tags, ",")
+	}
+	return labels
+}
+
+func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string {
+	switch rule {
+	case "link_down":
+		return fmt.Sprintf("%s is down: failing in %d of %d regions", l.Slug, len(q.Failing), q.Fresh)
+	case "regional_degradation":
+		return fmt.Sprintf("%s fails in %s (%d of %d regions)", l.Slug, strings.Join(q.Failing, ", "), len(q.Failing), q.Fresh)
+	}
+	return fmt.Sprintf("%s does not redirect where it should: %s", l.Slug, o.Reason)
+}
+
+// notify builds the notification of a transition, one per receiver.
+func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q QuorumOutcome, regions []linkwatch.Latest, now time.Time) []Outgoing {
+	kind := KindFiring
+	if tr == Resolve {
+		kind = KindResolved
+	}
+	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: q.Failing}
+	if e.cfg.PublicURL != nil {
+		alert.ShortURL = l.ShortURL(e.cfg.PublicURL)
+	}
+	for _, r := range regions {
+		if !r.OK() {
+			alert.ErrorClass, alert.Error = r.Class, r.Error
+			for _, h := range r.Hops {
+				alert.Hops = append(alert.Hops, Hop{URL: h.URL, Status: h.Status})
+			}
+			break
+		}
+	}
+	n := Notification{DedupeKey: a.Key, Kind: kind, Rule: a.Rule, Severity: a.Severity, Summary: a.Summary,
+		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: []Alert{alert}}
+	out := make([]Outgoing, 0, len(e.cfg.Receivers))
+	for _, r := range e.cfg.Receivers {
+		n.ID = newID()
+		out = append(out, Outgoing{Receiver: r, Notification: n, NotBefore: now, CreatedAt: now})
+	}
+	return out
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeSlack is an incoming webhook that keeps what it is sent.
+type fakeSlack struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newFakeSlack(t *testing.T) *fakeSlack {
+	f := &fakeSlack{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		f.bodies = append(f.bodies, string(b))
+		f.mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeSlack) messages(containing ...string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, b := range f.bodies {
+		all := true
+		for _, c := range containing {
+			all = all && strings.Contains(b, c)
+		}
+		if all {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLinkDownReachesSlack: a destination that breaks is in Slack as
+// link_down within a few check intervals, once; its recovery resolves it.
+func TestLinkDownReachesSlack(t *testing.T) {
+	var mu sync.Mutex
+	down := false
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			http.Error(w, "gone fishing", http.StatusBadGateway)
+			return
+		}
+		io.WriteString(w, "spring sale")
+	}))
+	defer dest.Close()
+	slackSrv := newFakeSlack(t)
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "a.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
+		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T000/B000/secret"}
+	s := startAt(t, env, addr, "serve")
+	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/sale"), nil)
+	waitUntil(t, 20*time.Second, func() bool {
+		var h struct{ State string }
+		s.apiJSON(t, "GET", "/api/v1/links/sale/health", "", &h)
+		return h.State == "up"
+	})
+
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	broke := time.Now()
+	waitUntil(t, 30*time.Second, func() bool { return slackSrv.messages("link_down", "FIRING") > 0 })
+	t.Logf("link_down reached Slack %s after the destination broke", time.Since(broke).Round(100*time.Millisecond))
+	if slackSrv.messages("link_down", "FIRING") != 1 || slackSrv.messages("spring") == 0 {
+		t.Fatalf("want one FIRING link_down naming the campaign; got %q", slackSrv.bodies)
+	}
+
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	waitUntil(t, 30*time.Second, func() bool { return slackSrv.messages("link_down", "RESOLVED") > 0 })
+	time.Sleep(3 * time.Second) // a few more evaluations: nothing is sent twice
+	if n := slackSrv.messages("link_down", "FIRING"); n != 1 {
+		t.Fatalf("link_down FIRING sent %d times", n)
+	}
+	if strings.Contains(s.stderr.String(), "secret") {
+		t.Fatal("the webhook URL reached the log")
+	}
+}
