@@ -45,7 +45,11 @@ type EngineConfig struct {
 //   - regional_degradation (warning): some fresh regions failing, fewer than
 //     the quorum — a lone failing region never pages and never disappears;
 //   - redirect_mismatch (critical): a fresh region finds the short link
-//     redirecting somewhere else than the link's current target.
+//     redirecting somewhere else than the link's current target;
+//   - link_degraded (warning): a fresh region's checks pass but are slower
+//     than the link's max_response_time;
+//   - certificate_expiring (warning): the destination's certificate, as a
+//     fresh region saw it, expires within 14 days.
 type Engine struct {
 	cfg   EngineConfig
 	store EngineStore
@@ -102,6 +106,26 @@ type rule struct {
 	outcome        func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome
 }
 
+// certificateWarning is how close to expiry a certificate warns.
+const certificateWarning = 14 * 24 * time.Hour
+
+// anyFresh breaches when pred holds for a fresh region's latest result, and
+// is no data while no region is fresh.
+func anyFresh(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool, pred func(linkwatch.Latest) (bool, string)) Outcome {
+	if q.State == QuorumNoData {
+		return Outcome{State: NoData}
+	}
+	for _, r := range regions {
+		if !fresh(r) {
+			continue
+		}
+		if ok, why := pred(r); ok {
+			return Outcome{State: Breach, Reason: r.Region + ": " + why}
+		}
+	}
+	return Outcome{State: Clear}
+}
+
 var linkRules = []rule{
 	{"link_down", SeverityCritical, Timing{RecoverChecks: 1},
 		func(q QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome { return q.Down() }},
@@ -111,15 +135,23 @@ var linkRules = []rule{
 		}},
 	{"redirect_mismatch", SeverityCritical, Timing{RecoverChecks: 1},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
-			if q.State == QuorumNoData {
-				return Outcome{State: NoData}
-			}
-			for _, r := range regions {
-				if fresh(r) && r.Class == linkwatch.ClassRedirectMismatch {
-					return Outcome{State: Breach, Reason: r.Region + ": " + r.Error}
-				}
-			}
-			return Outcome{State: Clear}
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
+				return r.Class == linkwatch.ClassRedirectMismatch, r.Error
+			})
+		}},
+	{"link_degraded", SeverityWarning, Timing{ForChecks: 2, RecoverChecks: 2},
+		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
+				return r.OK() && r.Degraded, fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond))
+			})
+		}},
+	{"certificate_expiring", SeverityWarning, Timing{RecoverChecks: 1},
+		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
+				left := r.CertExpiry.Sub(r.At)
+				return !r.CertExpiry.IsZero() && left < certificateWarning,
+					fmt.Sprintf("certificate expires %s (in %d days)", r.CertExpiry.Format(time.DateOnly), int(left.Hours()/24))
+			})
 		}},
 }
 
@@ -221,6 +253,10 @@ func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string 
 		return fmt.Sprintf("%s is down: failing in %d of %d regions", l.Slug, len(q.Failing), q.Fresh)
 	case "regional_degradation":
 		return fmt.Sprintf("%s fails in %s (%d of %d regions)", l.Slug, strings.Join(q.Failing, ", "), len(q.Failing), q.Fresh)
+	case "link_degraded":
+		return fmt.Sprintf("%s is slow: %s", l.Slug, o.Reason)
+	case "certificate_expiring":
+		return fmt.Sprintf("%s: %s", l.Slug, o.Reason)
 	}
 	return fmt.Sprintf("%s does not redirect where it should: %s", l.Slug, o.Reason)
 }

@@ -1,0 +1,162 @@
+package alerting
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// engineStore is the engine's view of storage in memory: latest states set
+// by the test, alerts and outbox kept as SaveAlerts writes them.
+type engineStore struct {
+	*memStore
+	links  []*linkwatch.Link
+	latest []linkwatch.Latest
+	alerts map[string]StoredAlert
+	fence  int64
+	holder string
+}
+
+var _ EngineStore = (*engineStore)(nil)
+
+func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error) { return s.latest, nil }
+func (s *engineStore) ListLinks(context.Context, linkwatch.LinkFilter) ([]*linkwatch.Link, error) {
+	return s.links, nil
+}
+func (s *engineStore) Alerts(context.Context) ([]StoredAlert, error) {
+	var out []StoredAlert
+	for _, a := range s.alerts {
+		out = append(out, a)
+	}
+	return out, nil
+}
+func (s *engineStore) Lease(_ context.Context, _, holder string, _ time.Duration, _ time.Time) (int64, bool, error) {
+	if s.holder != "" && s.holder != holder {
+		return s.fence, false, nil
+	}
+	s.holder = holder
+	return s.fence, true, nil
+}
+func (s *engineStore) SaveAlerts(_ context.Context, fence int64, alerts []StoredAlert, out []Outgoing) error {
+	if fence != s.fence {
+		return linkwatch.Errorf(linkwatch.ECONFLICT, "stale fence")
+	}
+	for _, a := range alerts {
+		s.alerts[a.Key] = a
+	}
+	for _, o := range out {
+		s.enqueue(o.Receiver, o.Notification, o.NotBefore)
+	}
+	return nil
+}
+
+func (s *engineStore) notifications() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.rows {
+		out = append(out, r.Notification.Kind+" "+r.Notification.Rule)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestEngineQuorum: with three regions, one failing raises only the
+// regional_degradation warning; two failing page link_down; recovery
+// resolves it. A replica without the lease evaluates nothing.
+func TestEngineQuorum(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	link := &linkwatch.Link{ID: 7, Slug: "spring", Destination: "https://shop.example.com/", Tags: []string{"spring"},
+		RedirectCode: 302, CheckInterval: time.Minute}
+	st := &engineStore{memStore: newMemStore(), links: []*linkwatch.Link{link}, alerts: map[string]StoredAlert{}, fence: 3}
+	set := func(failing map[string]int) {
+		st.latest = nil
+		for _, region := range []string{"ap-south", "eu-west", "us-east"} {
+			l := linkwatch.Latest{Result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindLink, ID: 7}, Region: region,
+				At: now.Add(-10 * time.Second), Step: linkwatch.StepDestination}}
+			if n := failing[region]; n > 0 {
+				l.Class, l.Error, l.Failures = linkwatch.ClassHTTPStatus, "final status 502", n
+			}
+			st.latest = append(st.latest, l)
+		}
+	}
+	e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now }},
+		st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	eval := func() {
+		t.Helper()
+		if err := e.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(2 * time.Second)
+	}
+
+	set(map[string]int{"eu-west": 3})
+	eval()
+	eval()
+	if got := st.notifications(); len(got) != 1 || got[0] != "firing regional_degradation" {
+		t.Fatalf("one failing region: %v, want only the regional_degradation warning", got)
+	}
+
+	set(map[string]int{"eu-west": 4, "us-east": 1}) // the second region's first failure does not count yet
+	eval()
+	if got := st.notifications(); len(got) != 1 {
+		t.Fatalf("a single failed check paged: %v", got)
+	}
+	set(map[string]int{"eu-west": 5, "us-east": 2})
+	eval()
+	eval()
+	if got := st.notifications(); len(got) != 2 || got[0] != "firing link_down" {
+		t.Fatalf("two of three regions failing twice: %v, want link_down firing once", got)
+	}
+	if a := st.alerts["link_down|link/7"]; a.Severity != SeverityCritical || a.Labels["campaign"] != "spring" {
+		t.Fatalf("stored alert %+v", a)
+	}
+
+	set(nil)
+	eval()
+	got := st.notifications()
+	want := []string{"firing link_down", "firing regional_degradation", "resolved link_down", "resolved regional_degradation"}
+	if len(got) != len(want) {
+		t.Fatalf("after recovery: %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("after recovery: %v, want %v", got, want)
+		}
+	}
+
+	// Another replica without the lease changes nothing.
+	other := NewEngine(EngineConfig{Holder: "b", Receivers: []string{"slack"}, Now: func() time.Time { return now }},
+		st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	set(map[string]int{"eu-west": 9, "us-east": 9, "ap-south": 9})
+	if err := other.Evaluate(context.Background()); err != nil || len(st.notifications()) != 4 {
+		t.Fatalf("a replica without the lease evaluated: %v %v", err, st.notifications())
+	}
+}
+
+func TestEngineCertificateAndLatency(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	link := &linkwatch.Link{ID: 1, Slug: "s", Destination: "https://a.example/", RedirectCode: 302, CheckInterval: time.Minute}
+	st := &engineStore{memStore: newMemStore(), links: []*linkwatch.Link{link}, alerts: map[string]StoredAlert{}, fence: 1}
+	st.latest = []linkwatch.Latest{{Result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindLink, ID: 1}, Region: "local",
+		At: now, Step: linkwatch.StepDestination, Degraded: true, CertExpiry: now.Add(5 * 24 * time.Hour),
+		Phases: linkwatch.Phases{Total: 3 * time.Second}}}}
+	e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now }},
+		st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	for range 2 { // link_degraded waits for 2 evaluations in a row
+		if err := e.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(2 * time.Second)
+	}
+	got := st.notifications()
+	if len(got) != 2 || got[0] != "firing certificate_expiring" || got[1] != "firing link_degraded" {
+		t.Fatalf("notifications %v", got)
+	}
+}
