@@ -42,6 +42,7 @@ type Stores struct {
 	Monitors Monitors
 	Health   Health
 	Probes   Probes
+	Alerts   Alerts
 }
 
 // API serves /api/v1.
@@ -55,6 +56,7 @@ type API struct {
 	monitors    Monitors
 	healthStore Health
 	probes      Probes
+	alerts      Alerts
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
 }
@@ -63,7 +65,7 @@ type API struct {
 // (labels route and code).
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
-		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, durations: durations}
+		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, durations: durations}
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -31,6 +31,7 @@ func (a *API) routes() []Route {
 		{http.MethodGet, "/probe/assignments", probe, a.assignments()},
 		{http.MethodPost, "/probe/results", probe, a.pushResults()},
 		{http.MethodGet, "/probers", read, a.listProbers()},
+		{http.MethodGet, "/alerts", read, a.listAlerts()},
 
 		{http.MethodPost, "/tokens", admin, a.createToken()},
 		{http.MethodGet, "/tokens", admin, a.listTokens()},

@@ -86,6 +86,14 @@ func TestLinkDownReachesSlack(t *testing.T) {
 		t.Fatalf("want one FIRING link_down naming the campaign; got %q", slackSrv.bodies)
 	}
 
+	var firing struct {
+		Alerts []struct{ Rule, State, Severity string }
+	}
+	s.apiJSON(t, "GET", "/api/v1/alerts?state=firing&tag=spring", "", &firing)
+	if len(firing.Alerts) != 1 || firing.Alerts[0].Rule != "link_down" || firing.Alerts[0].Severity != "critical" {
+		t.Fatalf("firing alerts %+v", firing)
+	}
+
 	mu.Lock()
 	down = false
 	mu.Unlock()
