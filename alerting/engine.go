@@ -24,6 +24,8 @@ type EngineStore interface {
 	Store
 	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
 	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+	ListSilences(ctx context.Context) ([]Silence, error)
+	ListMaintenances(ctx context.Context) ([]Maintenance, error)
 }
 
 // EngineConfig tunes the engine.
@@ -38,7 +40,10 @@ type EngineConfig struct {
 
 // Engine evaluates the default link rules every Interval while it holds the
 // evaluator lease, and writes state changes with their notifications to the
-// outbox in one transaction:
+// outbox in one transaction. Alerts a silence or maintenance window matches
+// are evaluated and recorded but not sent; one still firing when the muting
+// ends is sent then. A resolution is sent when its firing was (good news
+// keeps the channel consistent), even during a silence. The rules:
 //
 //   - link_down (critical): a quorum of fresh regions (default a majority)
 //     each failing for 2 consecutive checks;
@@ -175,6 +180,14 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	silences, err := e.store.ListSilences(ctx)
+	if err != nil {
+		return err
+	}
+	windows, err := e.store.ListMaintenances(ctx)
+	if err != nil {
+		return err
+	}
 	prev := make(map[string]StoredAlert, len(stored))
 	for _, a := range stored {
 		prev[a.Key] = a
@@ -209,11 +222,24 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 			if quiet(old.State, next) {
 				continue
 			}
+			labels := linkLabels(l, rl)
+			send := NoTransition
+			muted, _ := Muted(labels, now, silences, windows)
+			switch {
+			case tr == Fire && muted:
+				next.Held = true // recorded, not sent
+			case tr == Resolve && old.State.Held:
+				next.Held = false // its firing was never sent: neither is this
+			case tr != NoTransition:
+				send = tr
+			case next.Phase == PhaseFiring && next.Held && !muted:
+				next.Held, send = false, Fire // the muting ended while it still fires
+			}
 			a := StoredAlert{Key: key, Rule: rl.name, Severity: rl.severity, Scope: "link/" + l.Slug,
-				Labels: linkLabels(l, rl), Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
+				Labels: labels, Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
 			changed = append(changed, a)
-			if tr != NoTransition {
-				out = append(out, e.notify(a, tr, l, q, regions, now)...)
+			if send != NoTransition {
+				out = append(out, e.notify(a, send, l, q, regions, now)...)
 			}
 		}
 	}

@@ -16,16 +16,20 @@ import (
 // by the test, alerts and outbox kept as SaveAlerts writes them.
 type engineStore struct {
 	*memStore
-	links  []*linkwatch.Link
-	latest []linkwatch.Latest
-	alerts map[string]StoredAlert
-	fence  int64
-	holder string
+	silences []Silence
+	windows  []Maintenance
+	links    []*linkwatch.Link
+	latest   []linkwatch.Latest
+	alerts   map[string]StoredAlert
+	fence    int64
+	holder   string
 }
 
 var _ EngineStore = (*engineStore)(nil)
 
-func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error) { return s.latest, nil }
+func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error)   { return s.latest, nil }
+func (s *engineStore) ListSilences(context.Context) ([]Silence, error)         { return s.silences, nil }
+func (s *engineStore) ListMaintenances(context.Context) ([]Maintenance, error) { return s.windows, nil }
 func (s *engineStore) ListLinks(context.Context, linkwatch.LinkFilter) ([]*linkwatch.Link, error) {
 	return s.links, nil
 }
@@ -158,5 +162,39 @@ func TestEngineCertificateAndLatency(t *testing.T) {
 	got := st.notifications()
 	if len(got) != 2 || got[0] != "firing certificate_expiring" || got[1] != "firing link_degraded" {
 		t.Fatalf("notifications %v", got)
+	}
+}
+
+// TestEngineSilence: a silenced alert is recorded but not sent; when the
+// silence ends while it still fires, it is sent then — once.
+func TestEngineSilence(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	link := &linkwatch.Link{ID: 1, Slug: "promo", Destination: "https://a.example/", Tags: []string{"spring"}, RedirectCode: 302, CheckInterval: time.Minute}
+	st := &engineStore{memStore: newMemStore(), links: []*linkwatch.Link{link}, alerts: map[string]StoredAlert{}, fence: 1}
+	st.silences = []Silence{{ID: "s1", Matchers: []Matcher{{Name: "campaign", Op: MatchEqual, Value: "spring"}},
+		Start: now.Add(-time.Minute), End: now.Add(10 * time.Second), Author: "ops", Comment: "billboard swap"}}
+	failing := func() {
+		st.latest = []linkwatch.Latest{{Result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindLink, ID: 1}, Region: "local",
+			At: now, Step: linkwatch.StepDestination, Class: linkwatch.ClassHTTPStatus}, Failures: 5}}
+	}
+	e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now }},
+		st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	eval := func() {
+		t.Helper()
+		failing()
+		if err := e.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(4 * time.Second)
+	}
+	eval()
+	eval()
+	if a := st.alerts["link_down|link/1"]; a.State.Phase != PhaseFiring || !a.State.Held || len(st.notifications()) != 0 {
+		t.Fatalf("during the silence: %+v, notifications %v", a.State, st.notifications())
+	}
+	eval() // the silence has ended; the alert still fires
+	eval()
+	if got := st.notifications(); len(got) != 1 || got[0] != "firing link_down" {
+		t.Fatalf("after the silence: %v, want link_down sent once", got)
 	}
 }

@@ -35,6 +35,10 @@ type AlertState struct {
 	LastBreach          time.Time
 	FiredAt             time.Time // of the current or last firing
 	ResolvedAt          time.Time // of the last resolution; zero while firing
+	// Held marks a firing whose notification a silence or maintenance
+	// window held back: it is sent when the muting ends while the alert
+	// still fires, and its resolution is never sent if it never was.
+	Held bool
 }
 
 // Timing is a rule's pacing: how long a breach must last before the alert

@@ -43,6 +43,7 @@ type Stores struct {
 	Health   Health
 	Probes   Probes
 	Alerts   Alerts
+	Silences Silences
 }
 
 // API serves /api/v1.
@@ -57,6 +58,7 @@ type API struct {
 	healthStore Health
 	probes      Probes
 	alerts      Alerts
+	silences    Silences
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
 }
@@ -65,7 +67,7 @@ type API struct {
 // (labels route and code).
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
-		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, durations: durations}
+		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences, durations: durations}
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -118,22 +118,31 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.V)
 }
 
-// timestamp is an RFC 3339 time with a clear error.
-type timestamp struct {
-	T time.Time
-}
+// timestamp is expires_at: an RFC 3339 time with a clear error. start and
+// end are the same for silences and maintenances.
+type (
+	timestamp struct{ T time.Time }
+	startTime struct{ T time.Time }
+	endTime   struct{ T time.Time }
+)
 
-func (t *timestamp) UnmarshalJSON(b []byte) error {
+func (t *timestamp) UnmarshalJSON(b []byte) (err error) {
+	t.T, err = parseTime(b, "expires_at")
+	return
+}
+func (t *startTime) UnmarshalJSON(b []byte) (err error) { t.T, err = parseTime(b, "start"); return }
+func (t *endTime) UnmarshalJSON(b []byte) (err error)   { t.T, err = parseTime(b, "end"); return }
+
+func parseTime(b []byte, field string) (time.Time, error) {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return &fieldError{"expires_at", "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
+		return time.Time{}, &fieldError{field, "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
 	}
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return &fieldError{"expires_at", "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
+		return time.Time{}, &fieldError{field, "must be an RFC 3339 time string such as 2027-01-31T23:59:00Z"}
 	}
-	t.T = v.UTC()
-	return nil
+	return v.UTC(), nil
 }
 
 // duration is check_interval: a Go duration string ("90s", "5m") or a

@@ -32,6 +32,12 @@ func (a *API) routes() []Route {
 		{http.MethodPost, "/probe/results", probe, a.pushResults()},
 		{http.MethodGet, "/probers", read, a.listProbers()},
 		{http.MethodGet, "/alerts", read, a.listAlerts()},
+		{http.MethodPost, "/silences", admin, a.createSilence()},
+		{http.MethodGet, "/silences", read, a.listSilences()},
+		{http.MethodDelete, "/silences/{id}", admin, a.expireSilence()},
+		{http.MethodPost, "/maintenances", admin, a.createMaintenance()},
+		{http.MethodGet, "/maintenances", read, a.listMaintenances()},
+		{http.MethodDelete, "/maintenances/{id}", admin, a.deleteMaintenance()},
 
 		{http.MethodPost, "/tokens", admin, a.createToken()},
 		{http.MethodGet, "/tokens", admin, a.listTokens()},

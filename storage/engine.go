@@ -47,6 +47,16 @@ type Engine interface {
 	// Alert states, the notification outbox and leases.
 	alerting.Store
 
+	// Silences are kept after they end, for history; ExpireSilence ends one
+	// early.
+	CreateSilence(ctx context.Context, s *alerting.Silence) error
+	ListSilences(ctx context.Context) ([]alerting.Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+
+	CreateMaintenance(ctx context.Context, m *alerting.Maintenance) error
+	ListMaintenances(ctx context.Context) ([]alerting.Maintenance, error)
+	DeleteMaintenance(ctx context.Context, id string) error
+
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error
 	PoolStats() PoolStats

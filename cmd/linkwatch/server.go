@@ -123,7 +123,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			}
 		}
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}, log,
-			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st}, durations)
+			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st}, durations)
 		mux.Mount("/api/v1", a.Handler())
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database

@@ -75,6 +75,12 @@ func Run(t *testing.T, open Open) {
 		{"Outbox/Lifecycle", testOutboxLifecycle},
 		{"Outbox/DelayReceiver", testOutboxDelayReceiver},
 		{"Leases/Terms", testLeaseTerms},
+		{"Silences/RoundTrip", testSilenceRoundTrip},
+		{"Silences/Ordering", testSilenceOrdering},
+		{"Silences/Expire", testSilenceExpire},
+		{"Silences/Errors", testSilenceErrors},
+		{"Maintenances/RoundTrip", testMaintenanceRoundTrip},
+		{"Maintenances/Errors", testMaintenanceErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

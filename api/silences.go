@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
+)
+
+// Silences is what the silence and maintenance endpoints need from storage.
+type Silences interface {
+	CreateSilence(ctx context.Context, s *alerting.Silence) error
+	ListSilences(ctx context.Context) ([]alerting.Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+	CreateMaintenance(ctx context.Context, m *alerting.Maintenance) error
+	ListMaintenances(ctx context.Context) ([]alerting.Maintenance, error)
+	DeleteMaintenance(ctx context.Context, id string) error
+}
+
+type silenceJSON struct {
+	ID        string    `json:"id"`
+	Matchers  []string  `json:"matchers"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Author    string    `json:"author"`
+	Comment   string    `json:"comment"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func matcherStrings(ms []alerting.Matcher) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.String())
+	}
+	return out
+}
+
+func newID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// createSilenceRequest: matchers in the compact form
+// {campaign="spring", severity=~"critical|warning"}; start defaults to now.
+type createSilenceRequest struct {
+	Matchers string     `json:"matchers"`
+	Start    *startTime `json:"start"`
+	End      *endTime   `json:"end"`
+	Author   string     `json:"author"`
+	Comment  string     `json:"comment"`
+}
+
+func (a *API) createSilence() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req createSilenceRequest
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		ms, err := alerting.ParseMatchers(req.Matchers)
+		if err != nil {
+			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "matchers", Message: err.Error()})
+			return
+		}
+		now := a.now().UTC().Truncate(time.Millisecond)
+		s := &alerting.Silence{ID: newID(), Matchers: ms, Start: now, Author: req.Author, Comment: req.Comment, CreatedAt: now}
+		if req.Author == "" {
+			s.Author = tokenName(r)
+		}
+		if req.Start != nil {
+			s.Start = req.Start.T
+		}
+		if req.End != nil {
+			s.End = req.End.T
+		}
+		if err := s.Validate(); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if err := a.silences.CreateSilence(r.Context(), s); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("silence created", "id", s.ID, "matchers", matcherStrings(s.Matchers), "end", s.End, "by", tokenName(r))
+		writeJSON(w, http.StatusCreated, silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt})
+	})
+}
+
+func (a *API) listSilences() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		all, err := a.silences.ListSilences(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		now := a.now()
+		out := struct {
+			Silences []silenceJSON `json:"silences"`
+		}{Silences: []silenceJSON{}}
+		for _, s := range all {
+			out.Silences = append(out.Silences, silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// expireSilence ends a silence now; it stays listed for history.
+func (a *API) expireSilence() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "id")
+		if err := a.silences.ExpireSilence(r.Context(), id, a.now().UTC()); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("silence expired", "id", id, "by", tokenName(r))
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+type maintenanceJSON struct {
+	ID       string     `json:"id"`
+	Name     string     `json:"name"`
+	Matchers []string   `json:"matchers"`
+	Start    *time.Time `json:"start,omitempty"`
+	End      *time.Time `json:"end,omitempty"`
+	Cron     string     `json:"cron,omitempty"`
+	Duration string     `json:"duration,omitempty"`
+	Active   bool       `json:"active"`
+}
+
+func newMaintenanceJSON(m alerting.Maintenance, now time.Time) maintenanceJSON {
+	j := maintenanceJSON{ID: m.ID, Name: m.Name, Matchers: matcherStrings(m.Matchers), Cron: m.Cron, Active: m.Active(now),
+		Start: optTime(m.Start), End: optTime(m.End)}
+	if m.Duration > 0 {
+		j.Duration = m.Duration.String()
+	}
+	return j
+}
+
+// createMaintenanceRequest is one-off (start, end) or recurring (cron,
+// duration).
+type createMaintenanceRequest struct {
+	Name     string     `json:"name"`
+	Matchers string     `json:"matchers"`
+	Start    *startTime `json:"start"`
+	End      *endTime   `json:"end"`
+	Cron     string     `json:"cron"`
+	Duration latency    `json:"duration"`
+}
+
+func (a *API) createMaintenance() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req createMaintenanceRequest
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		ms, err := alerting.ParseMatchers(req.Matchers)
+		if err != nil {
+			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "matchers", Message: err.Error()})
+			return
+		}
+		m := &alerting.Maintenance{ID: newID(), Name: req.Name, Matchers: ms, Cron: req.Cron, Duration: time.Duration(req.Duration)}
+		if req.Start != nil {
+			m.Start = req.Start.T
+		}
+		if req.End != nil {
+			m.End = req.End.T
+		}
+		if err := m.Validate(); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if err := a.silences.CreateMaintenance(r.Context(), m); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("maintenance created", "id", m.ID, "name", m.Name, "by", tokenName(r))
+		writeJSON(w, http.StatusCreated, newMaintenanceJSON(*m, a.now()))
+	})
+}
+
+func (a *API) listMaintenances() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		all, err := a.silences.ListMaintenances(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		now := a.now()
+		out := struct {
+			Maintenances []maintenanceJSON `json:"maintenances"`
+		}{Maintenances: []maintenanceJSON{}}
+		for _, m := range all {
+			out.Maintenances = append(out.Maintenances, newMaintenanceJSON(m, now))
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func (a *API) deleteMaintenance() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "id")
+		if err := a.silences.DeleteMaintenance(r.Context(), id); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		a.log.Info("maintenance deleted", "id", id, "by", tokenName(r))
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -1,0 +1,56 @@
+package api
+
+import "testing"
+
+func TestSilencesAndMaintenances(t *testing.T) {
+	e := newEnv(t)
+	var s silenceJSON
+	e.mustDo("POST", "/api/v1/silences", adminSecret,
+		`{"matchers":"{campaign=\"spring\", severity=~\"critical|warning\"}","end":"2026-11-23T14:00:00Z","author":"ana","comment":"billboard swap"}`, 201, &s)
+	if s.ID == "" || !s.Active || len(s.Matchers) != 2 || !s.Start.Equal(testNow) || s.Author != "ana" {
+		t.Fatalf("created %+v", s)
+	}
+	var body errorBody
+	for _, tt := range []struct{ body, field string }{
+		{`{"matchers":"campaign=spring","end":"2026-11-23T14:00:00Z","author":"a"}`, "matchers"},
+		{`{"matchers":"{campaign=~\".*\"}","end":"2026-11-23T14:00:00Z","author":"a"}`, ""}, // matches everything
+		{`{"matchers":"{campaign=\"x\"}","author":"a"}`, ""},                                // no end
+		{`{"matchers":"{campaign=\"x\"}","end":"tomorrow"}`, "end"},
+	} {
+		resp, b := e.do("POST", "/api/v1/silences", adminSecret, tt.body)
+		if resp.StatusCode != 422 && resp.StatusCode != 400 {
+			t.Errorf("%s: %d %s", tt.body, resp.StatusCode, b)
+		}
+	}
+	var list struct{ Silences []silenceJSON }
+	e.mustDo("GET", "/api/v1/silences", e.read, "", 200, &list)
+	if len(list.Silences) != 1 {
+		t.Fatalf("list %+v", list)
+	}
+	e.mustDo("DELETE", "/api/v1/silences/"+s.ID, adminSecret, "", 204, nil)
+	e.mustDo("GET", "/api/v1/silences", e.read, "", 200, &list)
+	if len(list.Silences) != 1 || list.Silences[0].Active || !list.Silences[0].End.Equal(testNow) {
+		t.Fatalf("expired silence %+v", list.Silences)
+	}
+	e.mustDo("DELETE", "/api/v1/silences/nope", adminSecret, "", 404, &body)
+
+	var m maintenanceJSON
+	e.mustDo("POST", "/api/v1/maintenances", adminSecret,
+		`{"name":"weekly deploy","matchers":"{campaign=\"spring\"}","cron":"0 2 * * 0","duration":"2h"}`, 201, &m)
+	if m.ID == "" || m.Duration != "2h0m0s" || m.Cron != "0 2 * * 0" || m.Active {
+		t.Fatalf("maintenance %+v (Monday noon is outside Sunday 02:00-04:00)", m)
+	}
+	e.mustDo("POST", "/api/v1/maintenances", adminSecret,
+		`{"name":"now","matchers":"{link=\"promo\"}","start":"2026-11-23T11:00:00Z","end":"2026-11-23T13:00:00Z"}`, 201, &m)
+	if !m.Active {
+		t.Fatalf("one-off window spanning now is not active: %+v", m)
+	}
+	e.mustDo("POST", "/api/v1/maintenances", adminSecret, `{"name":"bad","matchers":"{link=\"x\"}","cron":"61 * * * *","duration":"1h"}`, 422, &body)
+	var ml struct{ Maintenances []maintenanceJSON }
+	e.mustDo("GET", "/api/v1/maintenances", e.read, "", 200, &ml)
+	if len(ml.Maintenances) != 2 {
+		t.Fatalf("maintenances %+v", ml)
+	}
+	e.mustDo("DELETE", "/api/v1/maintenances/"+m.ID, adminSecret, "", 204, nil)
+	e.mustDo("DELETE", "/api/v1/maintenances/"+m.ID, adminSecret, "", 404, &body)
+}
