@@ -15,6 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// repeat asks notify for a reminder of a still-firing alert.
+const repeat Transition = "repeat"
+
 // EvaluatorLease is the lease whose holder evaluates alerts; one evaluator
 // at a time, whichever replica holds it.
 const EvaluatorLease = "alert-evaluator"
@@ -36,6 +39,9 @@ type EngineConfig struct {
 	Receivers []string      // every notification goes to each of these
 	PublicURL *url.URL
 	Now       func() time.Time
+	// Renotify repeats a still-firing alert this often (default 4h; in its
+	// thread on Slack).
+	Renotify time.Duration
 }
 
 // Engine evaluates the default link rules every Interval while it holds the
@@ -74,6 +80,9 @@ func NewEngine(cfg EngineConfig, store EngineStore, log *slog.Logger, reg promet
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Renotify == 0 {
+		cfg.Renotify = 4 * time.Hour
 	}
 	e := &Engine{cfg: cfg, store: store, log: log,
 		evaluations: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -234,6 +243,11 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 				send = tr
 			case next.Phase == PhaseFiring && next.Held && !muted:
 				next.Held, send = false, Fire // the muting ended while it still fires
+			case next.Phase == PhaseFiring && !next.Held && !muted && now.Sub(next.NotifiedAt) >= e.cfg.Renotify:
+				send = repeat
+			}
+			if send == Fire || send == repeat {
+				next.NotifiedAt = now
 			}
 			a := StoredAlert{Key: key, Rule: rl.name, Severity: rl.severity, Scope: "link/" + l.Slug,
 				Labels: labels, Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
@@ -290,8 +304,11 @@ func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string 
 // notify builds the notification of a transition, one per receiver.
 func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q QuorumOutcome, regions []linkwatch.Latest, now time.Time) []Outgoing {
 	kind := KindFiring
-	if tr == Resolve {
+	switch tr {
+	case Resolve:
 		kind = KindResolved
+	case repeat:
+		kind = KindRepeat
 	}
 	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: q.Failing}
 	if e.cfg.PublicURL != nil {

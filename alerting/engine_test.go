@@ -198,3 +198,25 @@ func TestEngineSilence(t *testing.T) {
 		t.Fatalf("after the silence: %v, want link_down sent once", got)
 	}
 }
+
+// TestEngineRenotifies: a long-firing alert is repeated every Renotify, not
+// every evaluation.
+func TestEngineRenotifies(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	link := &linkwatch.Link{ID: 1, Slug: "x", Destination: "https://a.example/", RedirectCode: 302, CheckInterval: time.Minute}
+	st := &engineStore{memStore: newMemStore(), links: []*linkwatch.Link{link}, alerts: map[string]StoredAlert{}, fence: 1}
+	e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now }, Renotify: time.Hour},
+		st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	for range 100 { // 100 minutes of a link down
+		st.latest = []linkwatch.Latest{{Result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindLink, ID: 1}, Region: "local",
+			At: now, Step: linkwatch.StepDestination, Class: linkwatch.ClassConnect}, Failures: 9}}
+		if err := e.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Minute)
+	}
+	got := st.notifications()
+	if len(got) != 2 || got[0] != "firing link_down" || got[1] != "repeat link_down" {
+		t.Fatalf("notifications %v, want the firing and one repeat after an hour", got)
+	}
+}

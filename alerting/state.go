@@ -39,6 +39,8 @@ type AlertState struct {
 	// window held back: it is sent when the muting ends while the alert
 	// still fires, and its resolution is never sent if it never was.
 	Held bool
+	// NotifiedAt is when the firing was last sent (first time or repeat).
+	NotifiedAt time.Time
 }
 
 // Timing is a rule's pacing: how long a breach must last before the alert
