@@ -50,6 +50,8 @@ type Config struct {
 	SlackToken      linkwatch.Secret
 	SlackChannel    string
 	SlackAPIURL     string
+	WebhookURL      linkwatch.Secret
+	WebhookSecret   linkwatch.Secret
 }
 
 // setting is one configuration value under its three names.
@@ -167,6 +169,22 @@ func settings() []setting {
 			c.SlackAPIURL = v
 			return nil
 		}},
+		{"webhook_url", "LINKWATCH_WEBHOOK_URL", "", "a campaign owner's webhook that receives signed alert notifications (needs webhook_secret)", func(c *Config, v string) error {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+					return errors.New("must be an absolute http(s) URL") // it may carry a token: never echo it
+				}
+			}
+			c.WebhookURL = linkwatch.Secret(v)
+			return nil
+		}},
+		{"webhook_secret", "LINKWATCH_WEBHOOK_SECRET", "", "HMAC-SHA256 key the webhook's signatures are made with (at least 16 bytes)", func(c *Config, v string) error {
+			if v != "" && len(v) < 16 {
+				return errors.New("must be at least 16 bytes")
+			}
+			c.WebhookSecret = linkwatch.Secret(v)
+			return nil
+		}},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
 	}
 }
@@ -259,6 +277,9 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 			}
 			return nil, fmt.Errorf("config: %s %s", name, err)
 		}
+	}
+	if (c.WebhookURL == "") != (c.WebhookSecret == "") {
+		return nil, errors.New("config: LINKWATCH_WEBHOOK_URL and LINKWATCH_WEBHOOK_SECRET go together")
 	}
 	if c.SlackToken != "" && c.SlackChannel == "" {
 		return nil, errors.New("config: LINKWATCH_SLACK_CHANNEL is required with LINKWATCH_SLACK_TOKEN")

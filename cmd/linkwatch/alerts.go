@@ -10,6 +10,7 @@ import (
 	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/alerting/datadog"
 	"github.com/linkwatch/linkwatch/alerting/slack"
+	"github.com/linkwatch/linkwatch/alerting/webhook"
 	"github.com/linkwatch/linkwatch/config"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -25,6 +26,13 @@ func notifiers(cfg *config.Config) (map[string]alerting.Notifier, func(), error)
 			return nil, nil, fmt.Errorf("slack: %w", err)
 		}
 		out["slack"] = n
+	}
+	if cfg.WebhookURL != "" {
+		n, err := webhook.New(webhook.Config{Name: "default", URL: cfg.WebhookURL, Secret: cfg.WebhookSecret})
+		if err != nil {
+			return nil, nil, fmt.Errorf("webhook: %w", err)
+		}
+		out["webhook"] = n
 	}
 	if cfg.DogStatsDAddr != "" {
 		dd, err := datadog.New(datadog.Config{Addr: cfg.DogStatsDAddr, Tags: []string{"service:linkwatch"}})

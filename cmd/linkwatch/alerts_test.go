@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/linkwatch/linkwatch/alerting/webhook"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -64,10 +66,25 @@ func TestLinkDownReachesSlack(t *testing.T) {
 	}))
 	defer dest.Close()
 	slackSrv := newFakeSlack(t)
+	const hookSecret = "campaign-owner-shared-secret"
+	var hookMu sync.Mutex
+	var hooks []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify([]byte(hookSecret), r.Header.Get(webhook.HeaderSignature), b, time.Now(), time.Minute); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		hookMu.Lock()
+		hooks = append(hooks, string(b))
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
 	addr := freeAddr(t)
 	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "a.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
-		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T000/B000/secret"}
+		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T000/B000/secret",
+		"LINKWATCH_WEBHOOK_URL": hook.URL + "/linkwatch", "LINKWATCH_WEBHOOK_SECRET": hookSecret}
 	s := startAt(t, env, addr, "serve")
 	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/sale"), nil)
 	waitUntil(t, 20*time.Second, func() bool {
@@ -101,6 +118,13 @@ func TestLinkDownReachesSlack(t *testing.T) {
 	time.Sleep(3 * time.Second) // a few more evaluations: nothing is sent twice
 	if n := slackSrv.messages("link_down", "FIRING"); n != 1 {
 		t.Fatalf("link_down FIRING sent %d times", n)
+	}
+	hookMu.Lock()
+	signed := len(hooks)
+	leaked := signed > 0 && strings.Contains(strings.Join(hooks, ""), `"destination"`)
+	hookMu.Unlock()
+	if signed < 2 || leaked {
+		t.Fatalf("webhook got %d signed notifications (want firing and resolved), destination field present: %v\n%s", signed, leaked, hooks)
 	}
 	if strings.Contains(s.stderr.String(), "secret") {
 		t.Fatal("the webhook URL reached the log")
