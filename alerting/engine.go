@@ -42,6 +42,9 @@ type EngineConfig struct {
 	// Renotify repeats a still-firing alert this often (default 4h; in its
 	// thread on Slack).
 	Renotify time.Duration
+	// PoolUtilization, when set, is sampled every evaluation (percent of the
+	// database pool in use) for the db_pool_saturation rule.
+	PoolUtilization func() float64
 }
 
 // Engine evaluates the default link rules every Interval while it holds the
@@ -68,6 +71,9 @@ type Engine struct {
 
 	evaluations prometheus.Histogram
 	states      *prometheus.GaugeVec
+
+	poolRule Condition
+	pool     []Sample // utilisation, sampled by Evaluate (one goroutine)
 }
 
 // NewEngine returns an engine; Run drives it.
@@ -84,7 +90,7 @@ func NewEngine(cfg EngineConfig, store EngineStore, log *slog.Logger, reg promet
 	if cfg.Renotify == 0 {
 		cfg.Renotify = 4 * time.Hour
 	}
-	e := &Engine{cfg: cfg, store: store, log: log,
+	e := &Engine{cfg: cfg, store: store, log: log, poolRule: compilePoolRule(),
 		evaluations: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "linkwatch_alert_evaluation_seconds", Help: "Duration of one alert evaluation cycle.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
@@ -173,6 +179,7 @@ var linkRules = []rule{
 func (e *Engine) Evaluate(ctx context.Context) error {
 	start := time.Now()
 	now := e.cfg.Now()
+	e.samplePool(now) // every replica samples, so a new leader has history
 	fence, leader, err := e.store.Lease(ctx, EvaluatorLease, e.cfg.Holder, e.cfg.LeaseTTL, now)
 	if err != nil || !leader {
 		return err
@@ -256,6 +263,11 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 				out = append(out, e.notify(a, send, l, q, regions, now)...)
 			}
 		}
+	}
+	if a, o := e.evaluatePool(prev, now, silences, windows); a != nil {
+		changed = append(changed, *a)
+		out = append(out, o...)
+		counts[[2]string{a.Rule, string(a.State.Phase)}]++
 	}
 	e.states.Reset()
 	for k, n := range counts {

@@ -220,3 +220,31 @@ func TestEngineRenotifies(t *testing.T) {
 		t.Fatalf("notifications %v, want the firing and one repeat after an hour", got)
 	}
 }
+
+// TestEnginePoolSaturation replays the seed incident through the engine: the
+// platform's db_pool_saturation alert is sent before the pool is exhausted.
+func TestEnginePoolSaturation(t *testing.T) {
+	series := seedPool()
+	var i int
+	now := series[0].T
+	st := &engineStore{memStore: newMemStore(), alerts: map[string]StoredAlert{}, fence: 1}
+	e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now },
+		PoolUtilization: func() float64 { return series[i].V }}, st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	var firedAt time.Time
+	for i = range series {
+		now = series[i].T
+		if err := e.Evaluate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if firedAt.IsZero() && len(st.notifications()) > 0 {
+			firedAt = now
+		}
+	}
+	if got := st.notifications(); len(got) != 1 || got[0] != "firing db_pool_saturation" {
+		t.Fatalf("notifications %v", got)
+	}
+	if exhausted := at(3 * time.Minute); !firedAt.Before(exhausted) {
+		t.Fatalf("fired at t0+%v, after the pool was exhausted at t0+3m", firedAt.Sub(t0))
+	}
+	t.Logf("db_pool_saturation sent at t0+%v, before the pool was exhausted at t0+3m", firedAt.Sub(t0))
+}

@@ -64,6 +64,13 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 	host, _ := os.Hostname()
 	engine := alerting.NewEngine(alerting.EngineConfig{
 		Holder: fmt.Sprintf("%s/%d", host, os.Getpid()), Receivers: receivers, PublicURL: cfg.PublicURL,
+		PoolUtilization: func() float64 {
+			ps := st.PoolStats()
+			if ps.Max == 0 {
+				return 0
+			}
+			return 100 * float64(ps.Acquired) / float64(ps.Max)
+		},
 	}, st, log.With("part", "alerting"), reg)
 	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{}, st, ns, log.With("part", "delivery"), reg)
 	g.Go(func() error { return engine.Run(ctx) })
