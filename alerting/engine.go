@@ -239,23 +239,8 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 				continue
 			}
 			labels := linkLabels(l, rl)
-			send := NoTransition
 			muted, _ := Muted(labels, now, silences, windows)
-			switch {
-			case tr == Fire && muted:
-				next.Held = true // recorded, not sent
-			case tr == Resolve && old.State.Held:
-				next.Held = false // its firing was never sent: neither is this
-			case tr != NoTransition:
-				send = tr
-			case next.Phase == PhaseFiring && next.Held && !muted:
-				next.Held, send = false, Fire // the muting ended while it still fires
-			case next.Phase == PhaseFiring && !next.Held && !muted && now.Sub(next.NotifiedAt) >= e.cfg.Renotify:
-				send = repeat
-			}
-			if send == Fire || send == repeat {
-				next.NotifiedAt = now
-			}
+			send := e.toSend(old.State, &next, tr, muted, now)
 			a := StoredAlert{Key: key, Rule: rl.name, Severity: rl.severity, Scope: "link/" + l.Slug,
 				Labels: labels, Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
 			changed = append(changed, a)
@@ -280,6 +265,30 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	}
 	e.evaluations.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// toSend decides what a step notifies, given muting: a muted firing is
+// recorded but held; a resolution whose firing was never sent is not sent
+// either; a held firing is sent once the muting ends while it still fires;
+// a long firing is repeated every Renotify. It updates next's bookkeeping.
+func (e *Engine) toSend(old AlertState, next *AlertState, tr Transition, muted bool, now time.Time) Transition {
+	send := NoTransition
+	switch {
+	case tr == Fire && muted:
+		next.Held = true
+	case tr == Resolve && old.Held:
+		next.Held = false
+	case tr != NoTransition:
+		send = tr
+	case next.Phase == PhaseFiring && next.Held && !muted:
+		next.Held, send = false, Fire
+	case next.Phase == PhaseFiring && !next.Held && !muted && now.Sub(next.NotifiedAt) >= e.cfg.Renotify:
+		send = repeat
+	}
+	if send == Fire || send == repeat {
+		next.NotifiedAt = now
+	}
+	return send
 }
 
 // quiet reports that an alert stayed ok: nothing worth a write. Every

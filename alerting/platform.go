@@ -63,22 +63,17 @@ func (e *Engine) evaluatePool(prev map[string]StoredAlert, now time.Time, silenc
 	labels := map[string]string{"rule": "db_pool_saturation", "severity": SeverityCritical, "scope": "platform"}
 	a := StoredAlert{Key: key, Rule: "db_pool_saturation", Severity: SeverityCritical, Scope: "platform", Labels: labels,
 		Summary: fmt.Sprintf("database pool at %.0f%%: %s", last(e.pool), o.Reason), State: next, UpdatedAt: now}
-	send := NoTransition
 	muted, _ := Muted(labels, now, silences, windows)
-	switch {
-	case tr == Fire && muted:
-		a.State.Held = true
-	case tr == Resolve && old.State.Held:
-		a.State.Held = false
-	case tr != NoTransition:
-		send = tr
-	}
+	send := e.toSend(old.State, &a.State, tr, muted, now)
 	if send == NoTransition {
 		return &a, nil
 	}
 	kind := KindFiring
-	if send == Resolve {
+	switch send {
+	case Resolve:
 		kind = KindResolved
+	case repeat:
+		kind = KindRepeat
 	}
 	n := Notification{DedupeKey: key, Kind: kind, Rule: a.Rule, Severity: a.Severity, Summary: a.Summary, Labels: labels,
 		Since: a.State.FiredAt, At: now, Alerts: []Alert{{Value: fmt.Sprintf("%.0f%% of the pool in use", last(e.pool))}}}
