@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -47,10 +48,26 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// matchers are label matchers in the compact form, parsed while decoding.
+type matchers []alerting.Matcher
+
+func (m *matchers) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return &fieldError{"matchers", `must be a string such as "{campaign=\"spring\"}"`}
+	}
+	ms, err := alerting.ParseMatchers(s)
+	if err != nil {
+		return &fieldError{"matchers", linkwatch.ErrorMessage(err)}
+	}
+	*m = ms
+	return nil
+}
+
 // createSilenceRequest: matchers in the compact form
 // {campaign="spring", severity=~"critical|warning"}; start defaults to now.
 type createSilenceRequest struct {
-	Matchers string     `json:"matchers"`
+	Matchers matchers   `json:"matchers"`
 	Start    *startTime `json:"start"`
 	End      *endTime   `json:"end"`
 	Author   string     `json:"author"`
@@ -64,13 +81,8 @@ func (a *API) createSilence() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		ms, err := alerting.ParseMatchers(req.Matchers)
-		if err != nil {
-			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "matchers", Message: err.Error()})
-			return
-		}
 		now := a.now().UTC().Truncate(time.Millisecond)
-		s := &alerting.Silence{ID: newID(), Matchers: ms, Start: now, Author: req.Author, Comment: req.Comment, CreatedAt: now}
+		s := &alerting.Silence{ID: newID(), Matchers: req.Matchers, Start: now, Author: req.Author, Comment: req.Comment, CreatedAt: now}
 		if req.Author == "" {
 			s.Author = tokenName(r)
 		}
@@ -148,7 +160,7 @@ func newMaintenanceJSON(m alerting.Maintenance, now time.Time) maintenanceJSON {
 // duration).
 type createMaintenanceRequest struct {
 	Name     string     `json:"name"`
-	Matchers string     `json:"matchers"`
+	Matchers matchers   `json:"matchers"`
 	Start    *startTime `json:"start"`
 	End      *endTime   `json:"end"`
 	Cron     string     `json:"cron"`
@@ -162,12 +174,7 @@ func (a *API) createMaintenance() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		ms, err := alerting.ParseMatchers(req.Matchers)
-		if err != nil {
-			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "matchers", Message: err.Error()})
-			return
-		}
-		m := &alerting.Maintenance{ID: newID(), Name: req.Name, Matchers: ms, Cron: req.Cron, Duration: time.Duration(req.Duration)}
+		m := &alerting.Maintenance{ID: newID(), Name: req.Name, Matchers: req.Matchers, Cron: req.Cron, Duration: time.Duration(req.Duration)}
 		if req.Start != nil {
 			m.Start = req.Start.T
 		}
