@@ -324,13 +324,6 @@ func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string 
 
 // notify builds the notification of a transition, one per receiver.
 func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q QuorumOutcome, regions []linkwatch.Latest, now time.Time) []Outgoing {
-	kind := KindFiring
-	switch tr {
-	case Resolve:
-		kind = KindResolved
-	case repeat:
-		kind = KindRepeat
-	}
 	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: q.Failing}
 	if e.cfg.PublicURL != nil {
 		alert.ShortURL = l.ShortURL(e.cfg.PublicURL)
@@ -344,8 +337,24 @@ func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q Quoru
 			break
 		}
 	}
-	n := Notification{DedupeKey: a.Key, Kind: kind, Rule: a.Rule, Severity: a.Severity, Summary: a.Summary,
-		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: []Alert{alert}}
+	return e.outgoing(a, tr, []Alert{alert}, now)
+}
+
+// kindOf is the notification kind a transition sends.
+func kindOf(tr Transition) string {
+	switch tr {
+	case Resolve:
+		return KindResolved
+	case repeat:
+		return KindRepeat
+	}
+	return KindFiring
+}
+
+// outgoing builds a's notification, one per receiver, each with its own ID.
+func (e *Engine) outgoing(a StoredAlert, tr Transition, alerts []Alert, now time.Time) []Outgoing {
+	n := Notification{DedupeKey: a.Key, Kind: kindOf(tr), Rule: a.Rule, Severity: a.Severity, Summary: a.Summary,
+		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: alerts}
 	out := make([]Outgoing, 0, len(e.cfg.Receivers))
 	for _, r := range e.cfg.Receivers {
 		n.ID = newID()

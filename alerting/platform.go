@@ -68,21 +68,8 @@ func (e *Engine) evaluatePool(prev map[string]StoredAlert, now time.Time, silenc
 	if send == NoTransition {
 		return &a, nil
 	}
-	kind := KindFiring
-	switch send {
-	case Resolve:
-		kind = KindResolved
-	case repeat:
-		kind = KindRepeat
-	}
-	n := Notification{DedupeKey: key, Kind: kind, Rule: a.Rule, Severity: a.Severity, Summary: a.Summary, Labels: labels,
-		Since: a.State.FiredAt, At: now, Alerts: []Alert{{Value: fmt.Sprintf("%.0f%% of the pool in use", last(e.pool))}}}
-	var out []Outgoing
-	for _, r := range e.cfg.Receivers {
-		n.ID = newID()
-		out = append(out, Outgoing{Receiver: r, Notification: n, NotBefore: now, CreatedAt: now})
-	}
-	return &a, out
+	alerts := []Alert{{Value: fmt.Sprintf("%.0f%% of the pool in use", last(e.pool))}}
+	return &a, e.outgoing(a, send, alerts, now)
 }
 
 func last(s []Sample) float64 {
