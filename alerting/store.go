@@ -64,3 +64,31 @@ type Store interface {
 	// writes can be refused.
 	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (fence int64, ok bool, err error)
 }
+
+// AlertEvent is one step of an alert's history: a change of phase (ok →
+// pending → firing → resolved → ok), recorded by SaveAlerts in the same
+// transaction as the state it describes.
+type AlertEvent struct {
+	ID       int64
+	Key      string
+	Rule     string
+	Severity string
+	Scope    string
+	Labels   map[string]string
+	Summary  string
+	From     Phase // "" for a new alert
+	To       Phase
+	At       time.Time
+}
+
+// HistoryFilter selects alert events, newest first. Zero fields select
+// everything; Before (an event ID) pages backwards; Limit defaults to 100.
+type HistoryFilter struct {
+	Key      string
+	Rule     string
+	Severity string
+	Tag      string // events whose campaign label lists this tag
+	Since    time.Time
+	Before   int64
+	Limit    int
+}
