@@ -16,7 +16,21 @@ type DeliveryConfig struct {
 	BaseBackoff time.Duration // first retry delay, doubled per attempt (default 2s)
 	MaxBackoff  time.Duration // cap (default 5m)
 	Now         func() time.Time
+	// Holder, when set, is this replica's name for the delivery lease: with
+	// several replicas, only the holder delivers, so two never send the
+	// same notification. LeaseTTL (default 1m) must outlast SendTimeout:
+	// a slow receiver must not let another replica take over and send
+	// what is still in flight.
+	Holder   string
+	LeaseTTL time.Duration
+	// SendTimeout bounds one send and its bookkeeping (default 30s). A
+	// send in flight when the deliverer stops finishes, and is recorded,
+	// within it: stopping never leaves a delivered notification pending.
+	SendTimeout time.Duration
 }
+
+// DeliveryLease is the lease whose holder delivers the outbox.
+const DeliveryLease = "alert-delivery"
 
 // Deliverer sends what the outbox holds. A notification is marked sent only
 // after its receiver accepted it, so a restart, an outage or a crash loses
@@ -51,6 +65,12 @@ func NewDeliverer(cfg DeliveryConfig, store Store, notifiers map[string]Notifier
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = 30 * time.Second
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = max(time.Minute, 2*cfg.SendTimeout)
+	}
 	counter := func(name, help string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"receiver"})
 	}
@@ -83,6 +103,10 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // were delivered.
 func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 	now := d.cfg.Now()
+	if ok, err := d.lease(ctx, now); err != nil || !ok {
+		return 0, err
+	}
+	renewed := now
 	// Every pending notification, not only the due ones: one waiting for a
 	// retry must hold back later ones about the same alert to the same
 	// receiver, or a resolution could overtake its firing.
@@ -101,7 +125,20 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 		if held[o.Receiver] || held[key] {
 			continue // keep a receiver's messages about one alert in order
 		}
-		ok, err := d.deliver(ctx, o, now, held)
+		if ctx.Err() != nil {
+			return delivered, nil // stopping: what is left stays pending
+		}
+		if t := d.cfg.Now(); t.Sub(renewed) > d.cfg.LeaseTTL/3 { // a long pass: still the holder?
+			if ok, err := d.lease(ctx, t); err != nil || !ok {
+				return delivered, err
+			}
+			renewed = t
+		}
+		// The send and its record share a context that stopping does not
+		// cancel: a message the receiver took is always marked sent.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.SendTimeout)
+		ok, err := d.deliver(sctx, o, now, held)
+		cancel()
 		if err != nil {
 			return delivered, err
 		}
@@ -112,6 +149,16 @@ func (d *Deliverer) RunOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return delivered, nil
+}
+
+// lease takes or renews the delivery lease; without a Holder there is no
+// lease (one replica, or tests).
+func (d *Deliverer) lease(ctx context.Context, now time.Time) (bool, error) {
+	if d.cfg.Holder == "" {
+		return true, nil
+	}
+	_, ok, err := d.store.Lease(ctx, DeliveryLease, d.cfg.Holder, d.cfg.LeaseTTL, now)
+	return ok, err
 }
 
 // deliver sends one notification and records the outcome. It returns false

@@ -27,16 +27,26 @@ type EngineStore interface {
 	Store
 	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
 	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
+	ListMonitors(ctx context.Context) ([]*linkwatch.Monitor, error)
+	AlertRules(ctx context.Context) ([]StoredRule, error)
+	ScanCounts(ctx context.Context, linkIDs []int64, from, to time.Time) ([]linkwatch.ScanBucket, error)
+	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
 	ListSilences(ctx context.Context) ([]Silence, error)
 	ListMaintenances(ctx context.Context) ([]Maintenance, error)
 }
 
 // EngineConfig tunes the engine.
 type EngineConfig struct {
-	Interval  time.Duration // between evaluations (default 2s)
-	LeaseTTL  time.Duration // default 15s; a dead leader is replaced within it
-	Holder    string        // this replica's name for the lease
-	Receivers []string      // every notification goes to each of these
+	Interval time.Duration // between evaluations (default 2s)
+	LeaseTTL time.Duration // default 15s; a dead leader is replaced within it
+	Holder   string        // this replica's name for the lease
+	// Router picks each notification's channels from its labels; without
+	// one, every notification goes to each of Receivers.
+	Router    *Router
+	Receivers []string
+	// Rules are the rules declared in the configuration; rules declared
+	// through the API are read from the store every cycle.
+	Rules     []*Rule
 	PublicURL *url.URL
 	Now       func() time.Time
 	// Renotify repeats a still-firing alert this often (default 4h; in its
@@ -45,6 +55,16 @@ type EngineConfig struct {
 	// PoolUtilization, when set, is sampled every evaluation (percent of the
 	// database pool in use) for the db_pool_saturation rule.
 	PoolUtilization func() float64
+	// ScanDrops, when set, is the number of scans this process's redirector
+	// has dropped so far (a counter), for the scan_queue_drops rule.
+	ScanDrops func() float64
+	// ProberSilence is how long a prober may go without a heartbeat before
+	// prober_silent warns (default 1m: six missed heartbeats).
+	ProberSilence time.Duration
+	// GroupInterval is the least time between two notifications of a
+	// campaign's group as links join it (default 1m); the first link
+	// notifies at once.
+	GroupInterval time.Duration
 }
 
 // Engine evaluates the default link rules every Interval while it holds the
@@ -72,8 +92,12 @@ type Engine struct {
 	evaluations prometheus.Histogram
 	states      *prometheus.GaugeVec
 
-	poolRule Condition
-	pool     []Sample // utilisation, sampled by Evaluate (one goroutine)
+	platform *platform
+	history  *history
+	compiled map[string]compiledRule // API rules by name, compiled once per version
+	campaign map[string]*Rule        // campaign_scans_drop by tag
+	// scanEvaluated is the minute each scan rule last read.
+	scanEvaluated map[string]time.Time
 }
 
 // NewEngine returns an engine; Run drives it.
@@ -90,7 +114,14 @@ func NewEngine(cfg EngineConfig, store EngineStore, log *slog.Logger, reg promet
 	if cfg.Renotify == 0 {
 		cfg.Renotify = 4 * time.Hour
 	}
-	e := &Engine{cfg: cfg, store: store, log: log, poolRule: compilePoolRule(),
+	if cfg.ProberSilence == 0 {
+		cfg.ProberSilence = time.Minute
+	}
+	if cfg.GroupInterval == 0 {
+		cfg.GroupInterval = time.Minute
+	}
+	e := &Engine{cfg: cfg, store: store, log: log, platform: newPlatform(cfg.PoolUtilization, cfg.ScanDrops),
+		history: newHistory(), compiled: map[string]compiledRule{}, scanEvaluated: map[string]time.Time{}, campaign: map[string]*Rule{},
 		evaluations: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "linkwatch_alert_evaluation_seconds", Help: "Duration of one alert evaluation cycle.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
@@ -179,92 +210,161 @@ var linkRules = []rule{
 func (e *Engine) Evaluate(ctx context.Context) error {
 	start := time.Now()
 	now := e.cfg.Now()
-	e.samplePool(now) // every replica samples, so a new leader has history
+	e.platform.sample(now) // every replica samples, so a new leader has history
 	fence, leader, err := e.store.Lease(ctx, EvaluatorLease, e.cfg.Holder, e.cfg.LeaseTTL, now)
 	if err != nil || !leader {
 		return err
 	}
-	latest, err := e.store.LatestAll(ctx)
+	c, err := e.load(ctx, now)
 	if err != nil {
 		return err
 	}
-	links, err := e.store.ListLinks(ctx, linkwatch.LinkFilter{})
-	if err != nil {
-		return err
-	}
-	stored, err := e.store.Alerts(ctx)
-	if err != nil {
-		return err
-	}
-	silences, err := e.store.ListSilences(ctx)
-	if err != nil {
-		return err
-	}
-	windows, err := e.store.ListMaintenances(ctx)
-	if err != nil {
-		return err
-	}
-	prev := make(map[string]StoredAlert, len(stored))
-	for _, a := range stored {
-		prev[a.Key] = a
-	}
-	byLink := map[int64][]linkwatch.Latest{}
-	for _, l := range latest {
-		if l.Target.Kind == linkwatch.KindLink {
-			byLink[l.Target.ID] = append(byLink[l.Target.ID], l)
-		}
-	}
-
-	var changed []StoredAlert
-	var out []Outgoing
-	counts := map[[2]string]int{}
-	for _, l := range links {
+	for _, l := range c.links {
 		if _, _, gone := l.Target(now); gone {
 			continue
 		}
-		regions := byLink[l.ID]
-		fresh := func(r linkwatch.Latest) bool { return now.Sub(r.At) <= 3*l.CheckInterval+30*time.Second }
-		statuses := make([]RegionStatus, 0, len(regions))
-		for _, r := range regions {
-			statuses = append(statuses, RegionStatus{Region: r.Region, Fresh: fresh(r), Failing: !r.OK(), ConsecutiveFailures: r.Failures})
-		}
-		q := QuorumRule{Consecutive: 2}.Evaluate(statuses)
-		for _, rl := range linkRules {
-			key := rl.name + "|link/" + strconv.FormatInt(l.ID, 10)
-			old := prev[key]
-			o := rl.outcome(q, regions, fresh)
-			next, tr := Step(old.State, o, rl.timing, now)
-			counts[[2]string{rl.name, string(next.Phase)}]++
-			if quiet(old.State, next) {
-				continue
-			}
-			labels := linkLabels(l, rl)
-			muted, _ := Muted(labels, now, silences, windows)
-			send := e.toSend(old.State, &next, tr, muted, now)
-			a := StoredAlert{Key: key, Rule: rl.name, Severity: rl.severity, Scope: "link/" + l.Slug,
-				Labels: labels, Summary: summary(rl.name, l, q, o), State: next, UpdatedAt: now}
-			changed = append(changed, a)
-			if send != NoTransition {
-				out = append(out, e.notify(a, send, l, q, regions, now)...)
-			}
-		}
+		c.linkRules(l)
 	}
-	if a, o := e.evaluatePool(prev, now, silences, windows); a != nil {
-		changed = append(changed, *a)
-		out = append(out, o...)
-		counts[[2]string{a.Rule, string(a.State.Phase)}]++
+	if err := c.customRules(ctx); err != nil {
+		return err
 	}
+	if err := c.platformRules(ctx); err != nil {
+		return err
+	}
+	c.finishGroups()
 	e.states.Reset()
-	for k, n := range counts {
+	for k, n := range c.counts {
 		e.states.WithLabelValues(k[0], k[1]).Set(float64(n))
 	}
-	if len(changed) > 0 {
-		if err := e.store.SaveAlerts(ctx, fence, changed, out); err != nil {
+	if len(c.changed) > 0 {
+		if err := e.store.SaveAlerts(ctx, fence, c.changed, c.out); err != nil {
 			return err
 		}
 	}
 	e.evaluations.Observe(time.Since(start).Seconds())
 	return nil
+}
+
+// cycle is one evaluation: what it read, and what it will write.
+type cycle struct {
+	e        *Engine
+	now      time.Time
+	prev     map[string]StoredAlert
+	silences []Silence
+	windows  []Maintenance
+	links    []*linkwatch.Link
+	byLink   map[int64][]linkwatch.Latest
+	latest   []linkwatch.Latest
+	rules    []*Rule
+
+	changed []StoredAlert
+	out     []Outgoing
+	counts  map[[2]string]int
+	groups  map[string]*group
+}
+
+// load reads what a cycle evaluates.
+func (e *Engine) load(ctx context.Context, now time.Time) (*cycle, error) {
+	c := &cycle{e: e, now: now, counts: map[[2]string]int{}, groups: map[string]*group{}, byLink: map[int64][]linkwatch.Latest{}}
+	var err error
+	if c.latest, err = e.store.LatestAll(ctx); err != nil {
+		return nil, err
+	}
+	if c.links, err = e.store.ListLinks(ctx, linkwatch.LinkFilter{}); err != nil {
+		return nil, err
+	}
+	stored, err := e.store.Alerts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.silences, err = e.store.ListSilences(ctx); err != nil {
+		return nil, err
+	}
+	if c.windows, err = e.store.ListMaintenances(ctx); err != nil {
+		return nil, err
+	}
+	if c.rules, err = e.loadRules(ctx); err != nil {
+		return nil, err
+	}
+	c.prev = make(map[string]StoredAlert, len(stored))
+	for _, a := range stored {
+		c.prev[a.Key] = a
+	}
+	for _, l := range c.latest {
+		if l.Target.Kind == linkwatch.KindLink {
+			c.byLink[l.Target.ID] = append(c.byLink[l.Target.ID], l)
+		}
+	}
+	e.history.observe(c.latest, now)
+	return c, nil
+}
+
+// item is one alert to step this cycle: a rule over one scope.
+type item struct {
+	key, rule, severity, scope string
+	summary, runbook           string
+	labels                     map[string]string
+	timing                     Timing
+	outcome                    Outcome
+	alert                      Alert
+	// campaign, when set, groups the alert with the same rule's alerts on
+	// the campaign's other links: the group notifies, not each link.
+	campaign string
+}
+
+// apply steps it, records the change and queues what it sends.
+func (c *cycle) apply(it item) {
+	old := c.prev[it.key]
+	next, tr := Step(old.State, it.outcome, it.timing, c.now)
+	c.counts[[2]string{it.rule, string(next.Phase)}]++
+	if next.Phase == PhaseFiring && it.campaign != "" {
+		if muted, _ := Muted(it.labels, c.now, c.silences, c.windows); !muted {
+			c.join(it)
+		}
+	}
+	if quiet(old.State, next) {
+		return
+	}
+	a := StoredAlert{Key: it.key, Rule: it.rule, Severity: it.severity, Scope: it.scope,
+		Labels: it.labels, Summary: it.summary, State: next, UpdatedAt: c.now}
+	if it.campaign != "" { // its group notifies
+		c.changed = append(c.changed, a)
+		return
+	}
+	muted, _ := Muted(it.labels, c.now, c.silences, c.windows)
+	send := c.e.toSend(old.State, &a.State, tr, muted, c.now)
+	c.changed = append(c.changed, a)
+	if send != NoTransition {
+		c.out = append(c.out, c.e.outgoing(a, send, it.runbook, []Alert{it.alert}, c.now)...)
+	}
+}
+
+// linkRules steps the default rules of one link.
+func (c *cycle) linkRules(l *linkwatch.Link) {
+	regions := c.byLink[l.ID]
+	fresh := freshness(l.CheckInterval, c.now)
+	q := QuorumRule{Consecutive: 2}.Evaluate(regionStatuses(regions, fresh))
+	for _, rl := range linkRules {
+		o := rl.outcome(q, regions, fresh)
+		labels := linkLabels(l, rl.name, rl.severity, nil)
+		c.apply(item{key: rl.name + "|link/" + strconv.FormatInt(l.ID, 10), rule: rl.name, severity: rl.severity,
+			scope: "link/" + l.Slug, labels: labels, summary: summary(rl.name, l, q, o), timing: rl.timing,
+			outcome: o, alert: c.e.linkAlert(l, q.Failing, regions, o), campaign: labels["campaign"]})
+	}
+}
+
+// freshness says whether a region's latest result is recent enough to count
+// for a target checked every interval.
+func freshness(interval time.Duration, now time.Time) func(linkwatch.Latest) bool {
+	return func(r linkwatch.Latest) bool { return now.Sub(r.At) <= 3*interval+30*time.Second }
+}
+
+func regionStatuses(regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) []RegionStatus {
+	statuses := make([]RegionStatus, 0, len(regions))
+	for _, r := range regions {
+		statuses = append(statuses, RegionStatus{Region: r.Region, Fresh: fresh(r), Failing: !r.OK(), ConsecutiveFailures: r.Failures})
+	}
+	return statuses
 }
 
 // toSend decides what a step notifies, given muting: a muted firing is
@@ -297,8 +397,14 @@ func quiet(old, next AlertState) bool {
 	return (old.Phase == "" || old.Phase == PhaseOK) && next.Phase == PhaseOK
 }
 
-func linkLabels(l *linkwatch.Link, rl rule) map[string]string {
-	labels := map[string]string{"rule": rl.name, "severity": rl.severity, "link": l.Slug}
+// linkLabels are an alert's labels on link l: the rule's own labels, then
+// rule, severity, link, domain and campaign (the link's tags, joined by ",").
+func linkLabels(l *linkwatch.Link, rule, severity string, extra map[string]string) map[string]string {
+	labels := make(map[string]string, len(extra)+5)
+	for k, v := range extra {
+		labels[k] = v
+	}
+	labels["rule"], labels["severity"], labels["link"] = rule, severity, l.Slug
 	if l.Domain != "" {
 		labels["domain"] = l.Domain
 	}
@@ -322,9 +428,13 @@ func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string 
 	return fmt.Sprintf("%s does not redirect where it should: %s", l.Slug, o.Reason)
 }
 
-// notify builds the notification of a transition, one per receiver.
-func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q QuorumOutcome, regions []linkwatch.Latest, now time.Time) []Outgoing {
-	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: q.Failing}
+// linkAlert describes link l for a notification: what broke, where, and
+// the latest failing region's error and redirect chain.
+func (e *Engine) linkAlert(l *linkwatch.Link, failing []string, regions []linkwatch.Latest, o Outcome) Alert {
+	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: failing}
+	if o.State == Breach && o.Reason != "" {
+		alert.Value = o.Reason
+	}
 	if e.cfg.PublicURL != nil {
 		alert.ShortURL = l.ShortURL(e.cfg.PublicURL)
 	}
@@ -337,7 +447,7 @@ func (e *Engine) notify(a StoredAlert, tr Transition, l *linkwatch.Link, q Quoru
 			break
 		}
 	}
-	return e.outgoing(a, tr, []Alert{alert}, now)
+	return alert
 }
 
 // kindOf is the notification kind a transition sends.
@@ -351,12 +461,17 @@ func kindOf(tr Transition) string {
 	return KindFiring
 }
 
-// outgoing builds a's notification, one per receiver, each with its own ID.
-func (e *Engine) outgoing(a StoredAlert, tr Transition, alerts []Alert, now time.Time) []Outgoing {
+// outgoing builds a's notification, one per channel its labels route to,
+// each with its own ID.
+func (e *Engine) outgoing(a StoredAlert, tr Transition, runbook string, alerts []Alert, now time.Time) []Outgoing {
 	n := Notification{DedupeKey: a.Key, Kind: kindOf(tr), Rule: a.Rule, Severity: a.Severity, Summary: a.Summary,
-		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: alerts}
-	out := make([]Outgoing, 0, len(e.cfg.Receivers))
-	for _, r := range e.cfg.Receivers {
+		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: alerts, RunbookURL: runbook}
+	receivers := e.cfg.Receivers
+	if e.cfg.Router != nil {
+		receivers = e.cfg.Router.Channels(a.Labels)
+	}
+	out := make([]Outgoing, 0, len(receivers))
+	for _, r := range receivers {
 		n.ID = newID()
 		out = append(out, Outgoing{Receiver: r, Notification: n, NotBefore: now, CreatedAt: now})
 	}

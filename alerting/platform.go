@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,60 +17,104 @@ const poolSaturation = `{"rate": {
 	           "direction": "rise", "at_least": 10, "min_level": 80, "min_samples": 2},
 	"predict": {"window": "2m", "limit": 100, "within": "5m", "min_samples": 6}}}`
 
+// scanQueueDrops: any scan dropped in the last 5 minutes (the recorder's
+// queue was full: the database could not keep up for too long).
+const scanQueueDrops = `{"threshold": {"aggregate": "sum", "window": "5m", "op": ">", "limit": 0}}`
+
 // poolTiming: two evaluations in a row to fire, four clear ones to resolve.
 var poolTiming = Timing{ForChecks: 2, RecoverChecks: 4}
 
-// poolHistory is how much of the utilisation series the engine keeps.
-const poolHistory = 15 * time.Minute
+// platformHistory is how much of each platform series the engine keeps.
+const platformHistory = 2 * time.Hour
 
-func compilePoolRule() Condition {
-	var spec ConditionSpec
-	if err := json.Unmarshal([]byte(poolSaturation), &spec); err != nil {
+// platform samples the control plane's own metrics every evaluation.
+type platform struct {
+	pool, drops      func() float64
+	lastDrops        float64
+	series           map[string][]Sample // by platform metric
+	poolRule, drops5 Condition
+}
+
+func newPlatform(pool, drops func() float64) *platform {
+	p := &platform{pool: pool, drops: drops, series: map[string][]Sample{},
+		poolRule: mustCompile(poolSaturation), drops5: mustCompile(scanQueueDrops)}
+	if drops != nil {
+		p.lastDrops = drops()
+	}
+	return p
+}
+
+func mustCompile(spec string) Condition {
+	var s ConditionSpec
+	if err := json.Unmarshal([]byte(spec), &s); err != nil {
 		panic(err) // a constant: tests compile it
 	}
-	c, err := spec.Compile()
+	c, err := s.Compile()
 	if err != nil {
 		panic(err)
 	}
 	return c
 }
 
-// samplePool records the pool's utilisation now and drops what is older
-// than poolHistory.
-func (e *Engine) samplePool(now time.Time) {
-	if e.cfg.PoolUtilization == nil {
-		return
+// sample records the platform's metrics at now.
+func (p *platform) sample(now time.Time) {
+	if p.pool != nil {
+		p.add(MetricPoolUtilization, Sample{T: now, V: p.pool()})
 	}
-	e.pool = append(e.pool, Sample{T: now, V: e.cfg.PoolUtilization()})
-	cut := 0
-	for cut < len(e.pool) && now.Sub(e.pool[cut].T) > poolHistory {
-		cut++
+	if p.drops != nil {
+		d := p.drops()
+		p.add(MetricScanDrops, Sample{T: now, V: max(d-p.lastDrops, 0)})
+		p.lastDrops = d
 	}
-	e.pool = e.pool[cut:]
 }
 
-// evaluatePool steps the db_pool_saturation alert.
-func (e *Engine) evaluatePool(prev map[string]StoredAlert, now time.Time, silences []Silence, windows []Maintenance) (*StoredAlert, []Outgoing) {
-	if e.cfg.PoolUtilization == nil {
-		return nil, nil
+func (p *platform) add(metric string, s Sample) {
+	p.series[metric] = appendSample(p.series[metric], s, s.T.Add(-platformHistory))
+}
+
+// platformRules steps the platform's default rules — db_pool_saturation,
+// scan_queue_drops, prober_silent — and records the probers_silent series.
+func (c *cycle) platformRules(ctx context.Context) error {
+	p := c.e.platform
+	if p.pool != nil {
+		pool := p.series[MetricPoolUtilization]
+		o := p.poolRule.Evaluate(c.now, pool)
+		value := fmt.Sprintf("%.0f%% of the pool in use", last(pool))
+		c.apply(platformItem("db_pool_saturation", SeverityCritical, poolTiming, o,
+			fmt.Sprintf("database pool at %.0f%%: %s", last(pool), o.Reason), value))
 	}
-	const key = "db_pool_saturation|platform"
-	old := prev[key]
-	o := e.poolRule.Evaluate(now, e.pool)
-	next, tr := Step(old.State, o, poolTiming, now)
-	if quiet(old.State, next) {
-		return nil, nil
+	if p.drops != nil {
+		o := p.drops5.Evaluate(c.now, p.series[MetricScanDrops])
+		c.apply(platformItem("scan_queue_drops", SeverityWarning, Timing{RecoverChecks: 1}, o,
+			fmt.Sprintf("the redirector dropped %.0f scans in 5 minutes: its queue was full", o.Value),
+			fmt.Sprintf("%.0f scans dropped", o.Value)))
 	}
-	labels := map[string]string{"rule": "db_pool_saturation", "severity": SeverityCritical, "scope": "platform"}
-	a := StoredAlert{Key: key, Rule: "db_pool_saturation", Severity: SeverityCritical, Scope: "platform", Labels: labels,
-		Summary: fmt.Sprintf("database pool at %.0f%%: %s", last(e.pool), o.Reason), State: next, UpdatedAt: now}
-	muted, _ := Muted(labels, now, silences, windows)
-	send := e.toSend(old.State, &a.State, tr, muted, now)
-	if send == NoTransition {
-		return &a, nil
+	probers, err := c.e.store.Probers(ctx)
+	if err != nil {
+		return err
 	}
-	alerts := []Alert{{Value: fmt.Sprintf("%.0f%% of the pool in use", last(e.pool))}}
-	return &a, e.outgoing(a, send, alerts, now)
+	silent := 0
+	for _, pr := range probers {
+		quiet := c.now.Sub(pr.LastSeen)
+		o := Outcome{State: Clear}
+		if quiet > c.e.cfg.ProberSilence {
+			silent++
+			o = Outcome{State: Breach, Value: quiet.Seconds(), Reason: "no heartbeat for " + dur(quiet.Round(time.Second))}
+		}
+		labels := map[string]string{"rule": "prober_silent", "severity": SeverityWarning, "prober": pr.ID, "region": pr.Region}
+		c.apply(item{key: "prober_silent|prober/" + pr.ID, rule: "prober_silent", severity: SeverityWarning,
+			scope: "prober/" + pr.ID, labels: labels, timing: Timing{RecoverChecks: 1}, outcome: o,
+			summary: fmt.Sprintf("prober %s (%s) is silent: %s", pr.ID, pr.Region, o.Reason),
+			alert:   Alert{Regions: []string{pr.Region}, Value: o.Reason}})
+	}
+	p.add(MetricProbersSilent, Sample{T: c.now, V: float64(silent)})
+	return nil
+}
+
+func platformItem(rule, severity string, t Timing, o Outcome, summary, value string) item {
+	return item{key: rule + "|platform", rule: rule, severity: severity, scope: "platform",
+		labels:  map[string]string{"rule": rule, "severity": severity, "scope": "platform"},
+		summary: summary, timing: t, outcome: o, alert: Alert{Value: value}}
 }
 
 func last(s []Sample) float64 {

@@ -1,9 +1,12 @@
 package alerting
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/linkwatch/linkwatch"
 )
@@ -19,10 +22,10 @@ const (
 // (channels). Secrets may be written as ${ENV_VAR}, expanded at load, so the
 // file can be committed.
 //
-//	- {name: oncall, type: slack, token: ${SLACK_TOKEN}, channel: "#oncall"}
-//	- {name: growth, type: slack, webhook_url: ${GROWTH_SLACK_WEBHOOK}}
-//	- {name: crm, type: webhook, url: https://crm.example.com/hooks/linkwatch, secret: ${CRM_SECRET}}
-//	- {name: datadog, type: datadog}   # events to LINKWATCH_DOGSTATSD_ADDR
+//   - {name: oncall, type: slack, token: "${SLACK_TOKEN}", channel: "#oncall"}
+//   - {name: growth, type: slack, webhook_url: "${GROWTH_SLACK_WEBHOOK}"}
+//   - {name: crm, type: webhook, url: https://crm.example.com/hooks/linkwatch, secret: "${CRM_SECRET}"}
+//   - {name: dd-events, type: datadog} # the implicit "datadog" channel usually suffices
 type ChannelSpec struct {
 	Name string `json:"name" yaml:"name"`
 	Type string `json:"type" yaml:"type"`
@@ -141,4 +144,63 @@ func (r *Router) Channels(labels map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ChannelInfo describes a channel for the API, without its secrets.
+type ChannelInfo struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Target says where it posts, secrets left out: a Slack channel, "an
+	// incoming webhook", a webhook's host, the DogStatsD address.
+	Target string `json:"target"`
+	// Source is "config" (the file's channels) or "env" (the
+	// LINKWATCH_SLACK_*, LINKWATCH_WEBHOOK_* and LINKWATCH_DOGSTATSD_ADDR
+	// settings).
+	Source string `json:"source"`
+}
+
+// Channels holds the notifiers by channel name and their descriptions.
+type Channels struct {
+	infos     []ChannelInfo
+	notifiers map[string]Notifier
+	now       func() time.Time
+}
+
+// NewChannels returns the registry; infos and notifiers name the same
+// channels.
+func NewChannels(infos []ChannelInfo, notifiers map[string]Notifier) *Channels {
+	slices.SortFunc(infos, func(a, b ChannelInfo) int { return strings.Compare(a.Name, b.Name) })
+	return &Channels{infos: infos, notifiers: notifiers, now: time.Now}
+}
+
+// Channels describes every channel, by name.
+func (c *Channels) Channels() []ChannelInfo { return slices.Clone(c.infos) }
+
+// Notifiers returns the notifiers by channel name, for the deliverer.
+func (c *Channels) Notifiers() map[string]Notifier { return c.notifiers }
+
+// Names returns the channels' names, sorted.
+func (c *Channels) Names() []string {
+	out := make([]string, 0, len(c.infos))
+	for _, i := range c.infos {
+		out = append(out, i.Name)
+	}
+	return out
+}
+
+// Test sends the channel a test notification now, outside the outbox.
+func (c *Channels) Test(ctx context.Context, name string) error {
+	n, ok := c.notifiers[name]
+	if !ok {
+		return linkwatch.Errorf(linkwatch.ENOTFOUND, "no channel named %q", name)
+	}
+	now := c.now()
+	id := newID()
+	_, err := n.Notify(ctx, Notification{ID: id, DedupeKey: "test|" + id, Kind: KindFiring, Rule: "test", Severity: SeverityInfo,
+		Summary: "Test notification from Linkwatch: this channel receives alerts", Labels: map[string]string{"rule": "test"},
+		Since: now, At: now}, "")
+	if err != nil {
+		return linkwatch.Errorf(linkwatch.EUNAVAILABLE, "channel %s: %s", name, err)
+	}
+	return nil
 }

@@ -72,15 +72,11 @@ type RuleSpec struct {
 	Labels     map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
 	RunbookURL string            `json:"runbook_url,omitempty" yaml:"runbook_url,omitempty"`
 	Condition  RuleCondition     `json:"condition" yaml:"condition"`
-	// For holds a breaching alert pending for this long (a duration) and
-	// ForChecks for this many evaluations in a row; both when both are set.
-	For       string `json:"for,omitempty" yaml:"for,omitempty"`
-	ForChecks int    `json:"for_checks,omitempty" yaml:"for_checks,omitempty"`
-	// RecoverChecks is how many clear evaluations in a row resolve a firing
-	// alert (default 1); KeepFiringFor keeps it firing this long after its
-	// last breach.
-	RecoverChecks int    `json:"recover_checks,omitempty" yaml:"recover_checks,omitempty"`
-	KeepFiringFor string `json:"keep_firing_for,omitempty" yaml:"keep_firing_for,omitempty"`
+	// Timing: for (a duration) and for_checks (evaluations in a row) hold
+	// a breaching alert pending; recover_checks (default 1) clear
+	// evaluations in a row and keep_firing_for since the last breach hold
+	// a firing one.
+	TimingSpec `yaml:",inline"`
 }
 
 // ScopeSpec is what a rule watches: exactly one of one link (by slug), a
@@ -193,24 +189,12 @@ func (s RuleSpec) Compile() (*Rule, error) {
 	if err := r.compileCondition(); err != nil {
 		return nil, err
 	}
-	var err error
-	if s.For != "" {
-		if r.timing.For, err = parseSpan("for", s.For); err != nil {
-			return nil, err
-		}
+	t, err := s.TimingSpec.Compile()
+	if err != nil {
+		return nil, err
 	}
-	if s.KeepFiringFor != "" {
-		if r.timing.KeepFiringFor, err = parseSpan("keep_firing_for", s.KeepFiringFor); err != nil {
-			return nil, err
-		}
-	}
-	if s.ForChecks < 0 || s.ForChecks > 1000 {
-		return nil, linkwatch.FieldErrorf("for_checks", "for_checks must be from 0 to 1000")
-	}
-	if s.RecoverChecks < 0 || s.RecoverChecks > 1000 {
-		return nil, linkwatch.FieldErrorf("recover_checks", "recover_checks must be from 0 to 1000")
-	}
-	r.timing.ForChecks, r.timing.RecoverChecks = s.ForChecks, max(s.RecoverChecks, 1)
+	t.RecoverChecks = max(t.RecoverChecks, 1)
+	r.timing = t
 	return r, nil
 }
 
@@ -296,10 +280,8 @@ func (r *Rule) compileCondition() error {
 	r.Spec.Metric = metric
 	cond, err := c.ConditionSpec.Compile()
 	if err != nil {
-		var le *linkwatch.Error
 		if e, ok := err.(*linkwatch.Error); ok && e.Field != "" {
-			le = &linkwatch.Error{Code: e.Code, Field: "condition." + e.Field, Message: e.Message}
-			return le
+			return &linkwatch.Error{Code: e.Code, Field: "condition." + e.Field, Message: e.Message}
 		}
 		return err
 	}

@@ -41,6 +41,11 @@ type AlertState struct {
 	Held bool
 	// NotifiedAt is when the firing was last sent (first time or repeat).
 	NotifiedAt time.Time
+	// Members, for a campaign's group, are the firing alerts it stands for
+	// (their scopes, sorted); Notified are the members its last
+	// notification named.
+	Members  []string `json:",omitempty"`
+	Notified []string `json:",omitempty"`
 }
 
 // Timing is a rule's pacing: how long a breach must last before the alert

@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -118,19 +119,19 @@ func TestStepRecordsTimes(t *testing.T) {
 	timing := Timing{ForChecks: 2, RecoverChecks: 2}
 	s, _ := steps(AlertState{}, timing, []ev{{0, Breach}})
 	want := AlertState{Phase: PhasePending, Since: at(0), PendingSince: at(0), ConsecutiveBreaches: 1, LastBreach: at(0)}
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("pending = %+v\nwant %+v", s, want)
 	}
 	s, _ = steps(s, timing, []ev{{10 * time.Second, Breach}, {20 * time.Second, Breach}})
 	want = AlertState{Phase: PhaseFiring, Since: at(10 * time.Second), PendingSince: at(0), ConsecutiveBreaches: 3,
 		LastBreach: at(20 * time.Second), FiredAt: at(10 * time.Second)}
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("firing = %+v\nwant %+v", s, want)
 	}
 	s, _ = steps(s, timing, []ev{{30 * time.Second, Clear}, {40 * time.Second, Clear}})
 	want = AlertState{Phase: PhaseResolved, Since: at(40 * time.Second), ConsecutiveClears: 2,
 		LastBreach: at(20 * time.Second), FiredAt: at(10 * time.Second), ResolvedAt: at(40 * time.Second)}
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("resolved = %+v\nwant %+v", s, want)
 	}
 	s, _ = steps(s, Timing{}, []ev{{time.Minute, Breach}})
@@ -138,7 +139,7 @@ func TestStepRecordsTimes(t *testing.T) {
 		t.Errorf("firing again = %+v", s)
 	}
 	before := s
-	if s, tr := Step(s, Outcome{State: NoData}, Timing{}, at(time.Hour)); s != before || tr != NoTransition {
+	if s, tr := Step(s, Outcome{State: NoData}, Timing{}, at(time.Hour)); !reflect.DeepEqual(s, before) || tr != NoTransition {
 		t.Errorf("no data changed %+v into %+v (%s)", before, s, tr)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,6 +23,10 @@ type Config struct {
 	AdminToken linkwatch.Secret
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Rules and Routes are the configuration file's alert rules and routes,
+	// shown beside the API's own (which may not take their names).
+	Rules  []alerting.RuleSpec
+	Routes []alerting.RouteSpec
 }
 
 // Route is one API endpoint. Other packages contribute routes (monitors,
@@ -44,6 +49,8 @@ type Stores struct {
 	Probes   Probes
 	Alerts   Alerts
 	Silences Silences
+	Rules    AlertRules
+	Channels Channels // nil: no channels
 }
 
 // API serves /api/v1.
@@ -59,6 +66,8 @@ type API struct {
 	probes      Probes
 	alerts      Alerts
 	silences    Silences
+	rules       AlertRules
+	channels    Channels
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
 }
@@ -67,7 +76,8 @@ type API struct {
 // (labels route and code).
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
-		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences, durations: durations}
+		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences,
+		rules: st.Rules, channels: st.Channels, durations: durations}
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -2,20 +2,29 @@
 // file, environment variables and flags — later sources override earlier ones
 // — and validates them at load, turning every value into its typed form. A bad
 // setting is one error line naming the setting.
+//
+// The file may also declare monitoring as code, which has no environment or
+// flag form: notification channels, routes from alerts to channels, and
+// alert rules (see testdata/alerting.yaml). They are decoded strictly and
+// validated at load; an error is one line with the file, the line, the entry
+// and the field.
 package config
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -45,6 +54,8 @@ type Config struct {
 	ResultRetention   time.Duration
 	RollupRetention   time.Duration
 	DogStatsDAddr     string
+	DatadogAPIKey     linkwatch.Secret
+	DatadogAPIURL     string
 
 	SlackWebhookURL linkwatch.Secret
 	SlackToken      linkwatch.Secret
@@ -52,6 +63,15 @@ type Config struct {
 	SlackAPIURL     string
 	WebhookURL      linkwatch.Secret
 	WebhookSecret   linkwatch.Secret
+
+	// Monitoring as code, from the YAML file only (no env or flag form),
+	// validated at load: notification channels (besides the implicit slack,
+	// webhook and datadog ones the settings above configure; see
+	// ChannelNames), the routes from notifications to channels, and alert
+	// rules. Secrets in channels are ${VAR}-expanded from the environment.
+	Channels   []alerting.ChannelSpec
+	Routes     []alerting.RouteSpec
+	AlertRules []alerting.RuleSpec
 }
 
 // setting is one configuration value under its three names.
@@ -141,6 +161,20 @@ func settings() []setting {
 				return fmt.Errorf("must be host:port or unix:///path; got %q", v)
 			}
 			c.DogStatsDAddr = v
+			return nil
+		}},
+		{"datadog_api_key", "LINKWATCH_DATADOG_API_KEY", "", "DataDog API key: alert events go to the HTTP events API (no Agent needed) instead of DogStatsD (a credential)", func(c *Config, v string) error {
+			c.DatadogAPIKey = linkwatch.Secret(v)
+			return nil
+		}},
+		{"datadog_api_url", "LINKWATCH_DATADOG_API_URL", "", "DataDog site's API for events, e.g. https://api.datadoghq.eu (default the US1 site)", func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return fmt.Errorf("must be an absolute http(s) URL such as https://api.datadoghq.eu; got %q", v)
+				}
+			}
+			c.DatadogAPIURL = v
 			return nil
 		}},
 		{"slack_webhook_url", "LINKWATCH_SLACK_WEBHOOK_URL", "", "Slack incoming webhook for alerts (a credential)", func(c *Config, v string) error {
@@ -247,12 +281,13 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
 		path = f.Value.String()
 	}
+	var file *fileConfig
 	if path != "" {
-		file, err := readFile(path, all)
-		if err != nil {
+		var err error
+		if file, err = readFile(path, all, getenv); err != nil {
 			return nil, err
 		}
-		for k, v := range file {
+		for k, v := range file.values {
 			values[k], source[k] = v, path
 		}
 	}
@@ -284,6 +319,11 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 	if c.SlackToken != "" && c.SlackChannel == "" {
 		return nil, errors.New("config: LINKWATCH_SLACK_CHANNEL is required with LINKWATCH_SLACK_TOKEN")
 	}
+	if file != nil {
+		if err := file.apply(c); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -294,24 +334,33 @@ func lookupEnv(getenv func(string) string, name string) (string, bool) {
 	return v, v != ""
 }
 
-// readFile reads the YAML file's settings. Unknown keys are errors: a typo
-// must not silently leave a default in place.
-func readFile(path string, all []setting) (map[string]string, error) {
+// readFile reads the YAML file's settings and sections. Unknown keys are
+// errors: a typo must not silently leave a default in place.
+func readFile(path string, all []setting, getenv func(string) string) (*fileConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return parseYAML(path, data, all)
+	return parseYAML(path, data, all, getenv)
 }
 
-func parseYAML(path string, data []byte, all []setting) (map[string]string, error) {
+// parseYAML reads the file's scalar settings as text, and decodes and checks
+// its sections (channels, routes, alert_rules) strictly; what the sections
+// need of the other sources is checked by fileConfig.apply.
+func parseYAML(path string, data []byte, all []setting, getenv func(string) string) (*fileConfig, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("config: %s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if strings.Contains(msg, "did not find expected ','") && bytes.Contains(data, []byte("${")) {
+			// {, } are flow indicators: {token: ${SLACK_TOKEN}} does not parse.
+			msg += ` (inside {…} or […], quote ${VAR} references: token: "${SLACK_TOKEN}")`
+		}
+		return nil, fmt.Errorf("config: %s: %s", path, msg)
 	}
 	out := map[string]string{}
+	file := &fileConfig{path: path, values: out}
 	if len(doc.Content) == 0 {
-		return out, nil // an empty file
+		return file, nil // an empty file
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
@@ -321,8 +370,19 @@ func parseYAML(path string, data []byte, all []setting) (map[string]string, erro
 	for _, s := range all {
 		known[s.key] = true
 	}
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
+		if k.Kind == yaml.ScalarNode && slices.Contains(sections, k.Value) {
+			if seen[k.Value] {
+				return nil, fmt.Errorf("config: %s: line %d: section %q appears twice", path, k.Line, k.Value)
+			}
+			seen[k.Value] = true
+			if err := file.parseSection(k, v, getenv); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if !known[k.Value] {
 			return nil, fmt.Errorf("config: %s: line %d: unknown setting %q", path, k.Line, k.Value)
 		}
@@ -334,5 +394,5 @@ func parseYAML(path string, data []byte, all []setting) (map[string]string, erro
 		}
 		out[k.Value] = v.Value
 	}
-	return out, nil
+	return file, nil
 }

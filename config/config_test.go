@@ -5,9 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkwatch/linkwatch/alerting"
+	"go.yaml.in/yaml/v3"
 )
 
 func load(t *testing.T, args []string, env map[string]string) (*Config, error) {
@@ -94,16 +98,58 @@ func TestEnvAndFlagErrorsNameTheSetting(t *testing.T) {
 }
 
 func FuzzParseYAML(f *testing.F) {
-	for _, name := range []string{"valid.yaml", "invalid-syntax.yaml", "invalid-list-value.yaml"} {
+	for _, name := range []string{"valid.yaml", "invalid-syntax.yaml", "invalid-list-value.yaml", "alerting.yaml"} {
 		b, _ := os.ReadFile(filepath.Join("testdata", name))
 		f.Add(b)
 	}
+	for _, s := range []string{
+		baseYAML,
+		"channels:\n  - {name: a, type: datadog}\nroutes:\n  - {match: '{x=\"1\"}', channels: [a, slack]}\n",
+		"channels:\n  - name: w\n    type: webhook\n    url: https://h.example.com/${A}\n    secret: ${B}${A}\n",
+		"alert_rules:\n  - &r {name: a, scope: {tag: s}, severity: info, metric: scans, condition: {threshold: {window: 5m, op: <, limit: 1}}}\n  - {<<: *r, name: b}\n",
+		"alert_rules:\n  - {name: q, scope: {all: true}, severity: critical, condition: {quorum: {k: 2}}, labels: {team: x}}\n",
+		"alert_rules: &a [*a]\n",
+		"routes: ~\nalert_rules: []\nchannels:\n",
+	} {
+		f.Add([]byte(s))
+	}
+	env := map[string]string{"A": "secret-value-0123456789", "B": "b", "SLACK_TOKEN": "xoxb-1", "CRM_SECRET": "0123456789abcdef"}
+	getenv := func(k string) string { return env[k] }
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, err := parseYAML("fuzz.yaml", data, settings())
-		if err == nil {
-			for k := range out {
-				if !strings.Contains(strings.Join(keys(), " "), k) {
-					t.Fatalf("unknown key %q accepted", k)
+		file, err := parseYAML("fuzz.yaml", data, settings(), getenv)
+		if err != nil {
+			return
+		}
+		for k := range file.values {
+			if !strings.Contains(strings.Join(keys(), " "), k) {
+				t.Fatalf("unknown key %q accepted", k)
+			}
+		}
+		// The strict decoder decodes what it accepts as yaml does.
+		var plain struct {
+			Routes     []alerting.RouteSpec `yaml:"routes"`
+			AlertRules []alerting.RuleSpec  `yaml:"alert_rules"`
+		}
+		if yaml.Unmarshal(data, &plain) == nil {
+			if len(plain.Routes)+len(file.routes) > 0 && !reflect.DeepEqual(plain.Routes, file.routes) {
+				t.Fatalf("routes decode as\n %+v\nnot as yaml does\n %+v", file.routes, plain.Routes)
+			}
+			if len(plain.AlertRules)+len(file.rules) > 0 && !reflect.DeepEqual(plain.AlertRules, file.rules) {
+				t.Fatalf("alert_rules decode as\n %+v\nnot as yaml does\n %+v", file.rules, plain.AlertRules)
+			}
+		}
+		for _, c := range []*Config{{}, {SlackWebhookURL: "https://hooks.example.com/x", DogStatsDAddr: "localhost:8125", WebhookURL: "https://example.com/h"}} {
+			if err := file.apply(c); err != nil {
+				continue
+			}
+			for _, r := range c.AlertRules {
+				if _, err := r.Compile(); err != nil {
+					t.Fatalf("rule %q accepted but does not compile: %v", r.Name, err)
+				}
+			}
+			for _, ch := range c.Channels {
+				if err := ch.Validate(); err != nil {
+					t.Fatalf("channel %q accepted but invalid: %v", ch.Name, err)
 				}
 			}
 		}

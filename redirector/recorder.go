@@ -35,6 +35,7 @@ type Recorder struct {
 	// inHand counts scans taken off the queue into the batch being filled or
 	// retried; they are still pending.
 	inHand atomic.Int64
+	lost   atomic.Int64 // scans dropped, as linkwatch_scans_dropped_total counts them
 
 	written   prometheus.Counter
 	dropped   prometheus.Counter
@@ -81,8 +82,12 @@ func (r *Recorder) Record(s linkwatch.Scan) {
 	case r.queue <- s:
 	default:
 		r.dropped.Inc()
+		r.lost.Add(1)
 	}
 }
+
+// Dropped returns the number of scans dropped so far.
+func (r *Recorder) Dropped() int64 { return r.lost.Load() }
 
 // Pending returns the number of scans not yet written.
 func (r *Recorder) Pending() int { return len(r.queue) + int(r.inHand.Load()) }
@@ -209,6 +214,7 @@ func (r *Recorder) drain(b *batch) error {
 		if !r.writeRetrying(ctx, b.slice()) {
 			lost := b.scans + int64(len(r.queue))
 			r.dropped.Add(float64(lost))
+			r.lost.Add(lost)
 			r.log.Error("shutdown: database unreachable, scans lost", "scans", lost)
 			return nil
 		}

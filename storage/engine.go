@@ -57,6 +57,21 @@ type Engine interface {
 	ListMaintenances(ctx context.Context) ([]alerting.Maintenance, error)
 	DeleteMaintenance(ctx context.Context, id string) error
 
+	// Alert rules and history. Rules declared through the API are kept by
+	// name: CreateAlertRule refuses a taken name (ECONFLICT); Replace and
+	// Delete an absent one (ENOTFOUND); Replace keeps CreatedAt. The history
+	// is written by SaveAlerts, one event per change of an alert's phase, in
+	// the same transaction; AlertHistory reads it newest first. ScanCounts
+	// sums the scans of links in [from, to) per UTC minute, non-empty
+	// minutes only, in time order.
+	CreateAlertRule(ctx context.Context, r *alerting.StoredRule) error
+	AlertRules(ctx context.Context) ([]alerting.StoredRule, error)
+	ReplaceAlertRule(ctx context.Context, r *alerting.StoredRule) error
+	DeleteAlertRule(ctx context.Context, name string) error
+	AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]alerting.AlertEvent, error)
+	PruneAlertEvents(ctx context.Context, before time.Time) (int64, error)
+	ScanCounts(ctx context.Context, linkIDs []int64, from, to time.Time) ([]linkwatch.ScanBucket, error)
+
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error
 	PoolStats() PoolStats

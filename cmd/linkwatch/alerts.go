@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
-	"sort"
 
 	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/alerting/datadog"
@@ -16,54 +16,105 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// notifiers builds the receivers the configuration names.
-func notifiers(cfg *config.Config) (map[string]alerting.Notifier, func(), error) {
-	out := map[string]alerting.Notifier{}
-	closers := []func(){}
-	if cfg.SlackWebhookURL != "" || cfg.SlackToken != "" {
-		n, err := slack.New(slack.Config{WebhookURL: cfg.SlackWebhookURL, Token: cfg.SlackToken, Channel: cfg.SlackChannel, APIURL: cfg.SlackAPIURL})
-		if err != nil {
-			return nil, nil, fmt.Errorf("slack: %w", err)
-		}
-		out["slack"] = n
-	}
-	if cfg.WebhookURL != "" {
-		n, err := webhook.New(webhook.Config{Name: "default", URL: cfg.WebhookURL, Secret: cfg.WebhookSecret})
-		if err != nil {
-			return nil, nil, fmt.Errorf("webhook: %w", err)
-		}
-		out["webhook"] = n
-	}
-	if cfg.DogStatsDAddr != "" {
-		dd, err := datadog.New(datadog.Config{Addr: cfg.DogStatsDAddr, Tags: []string{"service:linkwatch"}})
-		if err != nil {
-			return nil, nil, fmt.Errorf("dogstatsd: %w", err)
-		}
-		out["datadog"] = dd
-		closers = append(closers, func() { dd.Close() })
-	}
-	return out, func() {
+// buildChannels builds the notification channels: those the LINKWATCH_SLACK_*,
+// LINKWATCH_WEBHOOK_* and LINKWATCH_DOGSTATSD_ADDR settings imply (named
+// slack, webhook and datadog) and the configuration file's.
+func buildChannels(cfg *config.Config) (*alerting.Channels, func(), error) {
+	var infos []alerting.ChannelInfo
+	ns := map[string]alerting.Notifier{}
+	var closers []func()
+	closeAll := func() {
 		for _, c := range closers {
 			c()
 		}
-	}, nil
+	}
+	var dd *datadog.Client
+	add := func(spec alerting.ChannelSpec, source string) error {
+		info := alerting.ChannelInfo{Name: spec.Name, Type: spec.Type, Source: source}
+		switch spec.Type {
+		case alerting.ChannelSlack:
+			n, err := slack.New(slack.Config{WebhookURL: spec.WebhookURL, Token: spec.Token, Channel: spec.Channel, APIURL: spec.APIURL})
+			if err != nil {
+				return fmt.Errorf("channel %s: %w", spec.Name, err)
+			}
+			ns[spec.Name], info.Target = n, spec.Channel
+			if spec.WebhookURL != "" {
+				info.Target = "an incoming webhook"
+			}
+		case alerting.ChannelWebhook:
+			n, err := webhook.New(webhook.Config{Name: spec.Name, URL: spec.URL, Secret: spec.Secret})
+			if err != nil {
+				return fmt.Errorf("channel %s: %w", spec.Name, err)
+			}
+			ns[spec.Name], info.Target = n, "a signed webhook"
+			if u, err := url.Parse(spec.URL.Reveal()); err == nil {
+				info.Target = "a signed webhook at " + u.Host
+			}
+		case alerting.ChannelDatadog:
+			if dd == nil {
+				c, err := datadog.New(datadog.Config{Addr: cfg.DogStatsDAddr, APIKey: cfg.DatadogAPIKey, APIURL: cfg.DatadogAPIURL,
+					Tags: []string{"service:linkwatch"}})
+				if err != nil {
+					return fmt.Errorf("dogstatsd: %w", err)
+				}
+				dd = c
+				closers = append(closers, func() { c.Close() })
+			}
+			ns[spec.Name], info.Target = dd, "DogStatsD at "+cfg.DogStatsDAddr
+			if cfg.DatadogAPIKey != "" {
+				info.Target = "the DataDog events API"
+			}
+		}
+		infos = append(infos, info)
+		return nil
+	}
+	var implicit []alerting.ChannelSpec
+	if cfg.SlackWebhookURL != "" || cfg.SlackToken != "" {
+		implicit = append(implicit, alerting.ChannelSpec{Name: "slack", Type: alerting.ChannelSlack, WebhookURL: cfg.SlackWebhookURL,
+			Token: cfg.SlackToken, Channel: cfg.SlackChannel, APIURL: cfg.SlackAPIURL})
+	}
+	if cfg.WebhookURL != "" {
+		implicit = append(implicit, alerting.ChannelSpec{Name: "webhook", Type: alerting.ChannelWebhook, URL: cfg.WebhookURL, Secret: cfg.WebhookSecret})
+	}
+	if cfg.DogStatsDAddr != "" || cfg.DatadogAPIKey != "" {
+		implicit = append(implicit, alerting.ChannelSpec{Name: "datadog", Type: alerting.ChannelDatadog})
+	}
+	for _, spec := range implicit {
+		if err := add(spec, "env"); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+	}
+	for _, spec := range cfg.Channels {
+		if err := add(spec, "config"); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+	}
+	return alerting.NewChannels(infos, ns), closeAll, nil
 }
 
 // startAlerting runs the alert engine and the outbox's delivery in g. Every
 // control replica runs both; the evaluator lease lets one evaluate at a time.
-func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, st store, log *slog.Logger, reg prometheus.Registerer) (func(), error) {
-	ns, closeAll, err := notifiers(cfg)
+// scanDrops is this process's redirector's dropped-scan counter, or nil.
+func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, st store, chans *alerting.Channels,
+	scanDrops func() float64, log *slog.Logger, reg prometheus.Registerer) error {
+	router, err := alerting.NewRouter(chans.Names(), cfg.Routes)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("routes: %w", err)
 	}
-	receivers := make([]string, 0, len(ns))
-	for name := range ns {
-		receivers = append(receivers, name)
+	rules := make([]*alerting.Rule, 0, len(cfg.AlertRules))
+	for _, spec := range cfg.AlertRules {
+		r, err := spec.Compile()
+		if err != nil { // config.Load compiled them already
+			return fmt.Errorf("alert rule %s: %w", spec.Name, err)
+		}
+		rules = append(rules, r)
 	}
-	sort.Strings(receivers)
 	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s/%d", host, os.Getpid())
 	engine := alerting.NewEngine(alerting.EngineConfig{
-		Holder: fmt.Sprintf("%s/%d", host, os.Getpid()), Receivers: receivers, PublicURL: cfg.PublicURL,
+		Holder: holder, Router: router, Rules: rules, PublicURL: cfg.PublicURL,
 		PoolUtilization: func() float64 {
 			ps := st.PoolStats()
 			if ps.Max == 0 {
@@ -71,10 +122,11 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 			}
 			return 100 * float64(ps.Acquired) / float64(ps.Max)
 		},
+		ScanDrops: scanDrops,
 	}, st, log.With("part", "alerting"), reg)
-	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{}, st, ns, log.With("part", "delivery"), reg)
+	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{Holder: holder}, st, chans.Notifiers(), log.With("part", "delivery"), reg)
 	g.Go(func() error { return engine.Run(ctx) })
 	g.Go(func() error { return deliverer.Run(ctx) })
-	log.Info("alerting started", "receivers", receivers)
-	return closeAll, nil
+	log.Info("alerting started", "channels", chans.Names(), "routes", len(cfg.Routes), "rules", len(rules))
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/linkwatch/linkwatch/alerting/webhook"
 	"io"
@@ -103,12 +104,20 @@ func TestLinkDownReachesSlack(t *testing.T) {
 		t.Fatalf("want one FIRING link_down naming the campaign; got %q", slackSrv.bodies)
 	}
 
+	// The link's own alert, and its campaign's group, which notified.
 	var firing struct {
-		Alerts []struct{ Rule, State, Severity string }
+		Alerts []struct{ Rule, State, Severity, Scope string }
 	}
 	s.apiJSON(t, "GET", "/api/v1/alerts?state=firing&tag=spring", "", &firing)
-	if len(firing.Alerts) != 1 || firing.Alerts[0].Rule != "link_down" || firing.Alerts[0].Severity != "critical" {
-		t.Fatalf("firing alerts %+v", firing)
+	var scopes []string
+	for _, a := range firing.Alerts {
+		if a.Rule != "link_down" || a.Severity != "critical" {
+			t.Fatalf("firing alerts %+v", firing)
+		}
+		scopes = append(scopes, a.Scope)
+	}
+	if len(scopes) != 2 || !slices.Contains(scopes, "campaign/spring") {
+		t.Fatalf("firing alerts %+v, want the link's and its campaign's", firing)
 	}
 
 	mu.Lock()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/config"
 	"github.com/linkwatch/linkwatch/prober"
@@ -98,6 +99,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 
 	ready := func(ctx context.Context) error { return nil }
 	var handler http.Handler = mux
+	var scanDrops func() float64 // this process's redirector's, for the alert engine
 	if rl.redirects() {
 		cache := redirector.NewCache(st, log)
 		rec := redirector.NewRecorder(redirector.RecorderConfig{
@@ -108,6 +110,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		handler = rd.Handler(mux)
 		g.Go(func() error { return cache.Run(gctx) })
 		g.Go(func() error { return rec.Run(recCtx) })
+		scanDrops = func() float64 { return float64(rec.Dropped()) }
 		ready = func(context.Context) error {
 			if !cache.Loaded() {
 				return errors.New("link cache not loaded yet")
@@ -116,14 +119,21 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		}
 	}
 	var adminSecret linkwatch.Secret
+	var chans *alerting.Channels
 	if rl.controls() {
 		if cfg.AdminToken == "" {
 			if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
 				return fmt.Errorf("bootstrap admin token: %w", err)
 			}
 		}
-		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken}, log,
-			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st}, durations)
+		var closeChannels func()
+		if chans, closeChannels, err = buildChannels(cfg); err != nil {
+			return err
+		}
+		defer closeChannels()
+		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes}, log,
+			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
+				Rules: st, Channels: chans}, durations)
 		mux.Mount("/api/v1", a.Handler())
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database
@@ -149,11 +159,9 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	if rl.controls() {
 		g.Go(func() error { return runRetention(gctx, st, cfg, log) })
-		closeNotifiers, err := startAlerting(gctx, g, cfg, st, log, reg)
-		if err != nil {
+		if err := startAlerting(gctx, g, cfg, st, chans, scanDrops, log, reg); err != nil {
 			return err
 		}
-		defer closeNotifiers()
 	}
 	mux.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {

@@ -48,7 +48,9 @@ func (s *Store) Alerts(ctx context.Context) ([]alerting.StoredAlert, error) {
 // fence is the current fence of the evaluator lease (storage.EvaluatorLease);
 // otherwise it writes nothing and returns ECONFLICT. The lease row stays
 // share-locked until the commit, so a takeover waits for a save in flight
-// rather than overlapping it. On success, out's IDs and CreatedAt are set.
+// rather than overlapping it. Every alert whose phase changes (or that is
+// new and not ok) adds an event to the alert history, in the same
+// transaction. On success, out's IDs and CreatedAt are set.
 func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing) error {
 	batch, err := storage.DistinctAlerts(alerts)
 	if err != nil {
@@ -66,6 +68,10 @@ func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.S
 			return storage.StaleFence(fence)
 		}
 		if err != nil {
+			return err
+		}
+		// The history first: it reads the phases the batch replaces.
+		if err := recordEvents(ctx, tx, batch); err != nil {
 			return err
 		}
 		if err := upsertAlerts(ctx, tx, batch); err != nil {

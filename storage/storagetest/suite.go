@@ -81,6 +81,12 @@ func Run(t *testing.T, open Open) {
 		{"Silences/Errors", testSilenceErrors},
 		{"Maintenances/RoundTrip", testMaintenanceRoundTrip},
 		{"Maintenances/Errors", testMaintenanceErrors},
+		{"AlertRules/CRUD", testAlertRulesCRUD},
+		{"AlertHistory/Phases", testAlertHistoryPhases},
+		{"AlertHistory/Fence", testAlertHistoryFence},
+		{"AlertHistory/Filters", testAlertHistoryFilters},
+		{"AlertHistory/Limits", testAlertHistoryLimits},
+		{"ScanCounts/Minutes", testScanCountsMinutes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
