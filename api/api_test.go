@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/qrcode"
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -32,6 +33,7 @@ type env struct {
 	store *sqlite.Store
 	read  string // a read-scoped token
 	probe string // a prober-scoped token
+	sent  *recordingNotifier
 }
 
 func newEnv(t *testing.T) *env {
@@ -47,11 +49,16 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(st.Close)
 	public, _ := url.Parse("https://lw.example.com")
 	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
-	a := New(Config{PublicURL: public, AdminToken: adminSecret, Now: func() time.Time { return testNow }},
-		slog.New(slog.NewTextHandler(io.Discard, nil)), Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st}, durations)
+	e := &env{t: t, store: st, sent: &recordingNotifier{}}
+	chans := alerting.NewChannels([]alerting.ChannelInfo{{Name: "oncall", Type: "slack", Target: "#oncall", Source: "config"}},
+		map[string]alerting.Notifier{"oncall": e.sent})
+	a := New(Config{PublicURL: public, AdminToken: adminSecret, Now: func() time.Time { return testNow }, Rules: configRules(t),
+		Routes: []alerting.RouteSpec{{Match: `{severity="critical"}`, Channels: []string{"oncall"}}}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)), Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st,
+			Alerts: st, Silences: st, Rules: st, Channels: chans}, durations)
 	mux := chi.NewRouter()
 	mux.Mount("/api/v1", a.Handler())
-	e := &env{t: t, srv: httptest.NewServer(mux), api: a, store: st}
+	e.srv, e.api = httptest.NewServer(mux), a
 	t.Cleanup(e.srv.Close)
 	var tok struct{ Token string }
 	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"reader","scopes":["read"]}`, 201, &tok)

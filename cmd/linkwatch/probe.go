@@ -72,6 +72,7 @@ func proberID(region string) string {
 type pruner interface {
 	PruneResults(ctx context.Context, before time.Time) (int64, error)
 	PruneRollups(ctx context.Context, resolution time.Duration, before time.Time) (int64, error)
+	PruneAlertEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 func runRetention(ctx context.Context, st pruner, cfg *config.Config, log *slog.Logger) error {
@@ -88,6 +89,10 @@ func runRetention(ctx context.Context, st pruner, cfg *config.Config, log *slog.
 			if _, err := st.PruneRollups(ctx, res, now.Add(-cfg.RollupRetention)); err != nil && ctx.Err() == nil {
 				log.Warn("pruning old rollups failed", "err", err)
 			}
+		}
+		// Alert history is kept as long as the rollups it explains.
+		if _, err := st.PruneAlertEvents(ctx, now.Add(-cfg.RollupRetention)); err != nil && ctx.Err() == nil {
+			log.Warn("pruning old alert history failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
