@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober fuzz vet
+.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober bench-alerting fuzz vet
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -24,8 +24,8 @@ vet:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkwatch
 
-## bench: Go benchmarks (scan ingest, QR), the redirect benchmark and the prober benchmark
-bench: bench-go bench-redirect bench-prober
+## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober and alerting benchmarks
+bench: bench-go bench-redirect bench-prober bench-alerting
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
@@ -38,6 +38,12 @@ bench-redirect:
 bench-prober:
 	./bench/prober.sh
 
+## bench-alerting: the alert engine's cycle over 10k and 1k links (Go benchmark), then detection latency end to
+## end: destination broken -> link_down in a fake Slack, via linkwatch serve, check intervals 1s and 10s (~5 min)
+bench-alerting:
+	$(GO) test -run '^$$' -bench Evaluate -benchmem ./alerting
+	./bench/alerting.sh
+
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
 fuzz:
@@ -46,3 +52,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeLink$$' -fuzztime $(FUZZTIME) ./api
 	$(GO) test -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime $(FUZZTIME) ./config
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./qrcode
+	$(GO) test -run '^$$' -fuzz '^FuzzRuleSpec$$' -fuzztime $(FUZZTIME) ./alerting

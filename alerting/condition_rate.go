@@ -77,6 +77,11 @@ type PredictSpec struct {
 	Direction string `json:"direction,omitempty" yaml:"direction,omitempty"`
 	// MinSamples is how many samples the fit needs (default 3, at least 2).
 	MinSamples int `json:"min_samples,omitempty" yaml:"min_samples,omitempty"`
+	// MinLevel, when set, is a level floor: the line's value now must be
+	// at least MinLevel (at most, for direction drop) for a prediction to
+	// breach — a pool idling at 5% that blips to 20% is on no course to
+	// fill up, however steep the blip.
+	MinLevel *float64 `json:"min_level,omitempty" yaml:"min_level,omitempty"`
 }
 
 // rate is a compiled RateSpec.
@@ -103,6 +108,8 @@ type predict struct {
 	limit          float64
 	rise           bool
 	minSamples     int
+	level          float64
+	hasLevel       bool
 }
 
 func (s *RateSpec) compile(path string) (*rate, error) {
@@ -215,6 +222,9 @@ func (s *PredictSpec) compile(path string) (*predict, error) {
 	if p.minSamples, err = parseMinSamples(field(path, "min_samples"), s.MinSamples, 2, 3); err != nil {
 		return nil, err
 	}
+	if p.level, p.hasLevel, err = parseNumber(field(path, "min_level"), s.MinLevel, false); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }
 
@@ -324,7 +334,10 @@ func (p *predict) evaluate(now time.Time, series []Sample) Outcome {
 	perMin := line.Slope * 60
 	what := fmt.Sprintf("trend over %s at %s, %s%s a minute", dur(p.window), num(vNow), sign(perMin), num(perMin))
 	reached := func(v float64) bool { return p.rise && v >= p.limit || !p.rise && v <= p.limit }
+	low := p.hasLevel && (p.rise && vNow < p.level || !p.rise && vNow > p.level)
 	switch {
+	case low:
+		return Outcome{State: Clear, Value: vNow, Reason: fmt.Sprintf("%s, below the level %s where a prediction counts", what, num(p.level))}
 	case reached(vNow):
 		return Outcome{State: Breach, Value: vNow, Reason: fmt.Sprintf("%s, already at the limit %s", what, num(p.limit))}
 	case reached(vAt):

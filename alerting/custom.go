@@ -125,10 +125,7 @@ func (c *cycle) customRules(ctx context.Context) error {
 			break
 		}
 	}
-	byTarget := map[linkwatch.Target][]linkwatch.Latest{}
-	for _, l := range c.latest {
-		byTarget[l.Target] = append(byTarget[l.Target], l)
-	}
+	var byTarget map[linkwatch.Target][]linkwatch.Latest // built for the first rule over targets
 	for _, r := range c.rules {
 		switch {
 		case r.Spec.Scope.Platform != "":
@@ -144,6 +141,12 @@ func (c *cycle) customRules(ctx context.Context) error {
 				return err
 			}
 		default:
+			if byTarget == nil {
+				byTarget = make(map[linkwatch.Target][]linkwatch.Latest, len(c.byLink))
+				for _, l := range c.latest {
+					byTarget[l.Target] = append(byTarget[l.Target], l)
+				}
+			}
 			for _, t := range c.targets(r, monitors) {
 				c.targetRule(r, t, byTarget[t.t])
 			}

@@ -162,16 +162,15 @@ const certificateWarning = 14 * 24 * time.Hour
 
 // anyFresh breaches when pred holds for a fresh region's latest result, and
 // is no data while no region is fresh.
-func anyFresh(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool, pred func(linkwatch.Latest) (bool, string)) Outcome {
+// why explains a breach; it runs only for one.
+func anyFresh(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool,
+	pred func(linkwatch.Latest) bool, why func(linkwatch.Latest) string) Outcome {
 	if q.State == QuorumNoData {
 		return Outcome{State: NoData}
 	}
 	for _, r := range regions {
-		if !fresh(r) {
-			continue
-		}
-		if ok, why := pred(r); ok {
-			return Outcome{State: Breach, Reason: r.Region + ": " + why}
+		if fresh(r) && pred(r) {
+			return Outcome{State: Breach, Reason: r.Region + ": " + why(r)}
 		}
 	}
 	return Outcome{State: Clear}
@@ -186,23 +185,21 @@ var linkRules = []rule{
 		}},
 	{"redirect_mismatch", SeverityCritical, Timing{RecoverChecks: 1},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
-			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
-				return r.Class == linkwatch.ClassRedirectMismatch, r.Error
-			})
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.Class == linkwatch.ClassRedirectMismatch },
+				func(r linkwatch.Latest) string { return r.Error })
 		}},
 	{"link_degraded", SeverityWarning, Timing{ForChecks: 2, RecoverChecks: 2},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
-			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
-				return r.OK() && r.Degraded, fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond))
-			})
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.OK() && r.Degraded },
+				func(r linkwatch.Latest) string { return fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond)) })
 		}},
 	{"certificate_expiring", SeverityWarning, Timing{RecoverChecks: 1},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
-			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) (bool, string) {
-				left := r.CertExpiry.Sub(r.At)
-				return !r.CertExpiry.IsZero() && left < certificateWarning,
-					fmt.Sprintf("certificate expires %s (in %d days)", r.CertExpiry.Format(time.DateOnly), int(left.Hours()/24))
-			})
+			return anyFresh(q, regions, fresh,
+				func(r linkwatch.Latest) bool { return !r.CertExpiry.IsZero() && r.CertExpiry.Sub(r.At) < certificateWarning },
+				func(r linkwatch.Latest) string {
+					return fmt.Sprintf("certificate expires %s (in %d days)", r.CertExpiry.Format(time.DateOnly), int(r.CertExpiry.Sub(r.At).Hours()/24))
+				})
 		}},
 }
 
@@ -265,7 +262,7 @@ type cycle struct {
 
 // load reads what a cycle evaluates.
 func (e *Engine) load(ctx context.Context, now time.Time) (*cycle, error) {
-	c := &cycle{e: e, now: now, counts: map[[2]string]int{}, groups: map[string]*group{}, byLink: map[int64][]linkwatch.Latest{}}
+	c := &cycle{e: e, now: now, counts: map[[2]string]int{}, groups: map[string]*group{}}
 	var err error
 	if c.latest, err = e.store.LatestAll(ctx); err != nil {
 		return nil, err
@@ -286,6 +283,7 @@ func (e *Engine) load(ctx context.Context, now time.Time) (*cycle, error) {
 	if c.rules, err = e.loadRules(ctx); err != nil {
 		return nil, err
 	}
+	c.byLink = make(map[int64][]linkwatch.Latest, len(c.links))
 	c.prev = make(map[string]StoredAlert, len(stored))
 	for _, a := range stored {
 		c.prev[a.Key] = a
@@ -310,6 +308,16 @@ type item struct {
 	// campaign, when set, groups the alert with the same rule's alerts on
 	// the campaign's other links: the group notifies, not each link.
 	campaign string
+	// describe, when set, fills labels, summary and alert — only for the
+	// alerts that change or fire, not for every healthy link every cycle.
+	describe func(*item)
+}
+
+func (it *item) fill() {
+	if it.describe != nil {
+		it.describe(it)
+		it.describe = nil
+	}
 }
 
 // apply steps it, records the change and queues what it sends.
@@ -317,6 +325,9 @@ func (c *cycle) apply(it item) {
 	old := c.prev[it.key]
 	next, tr := Step(old.State, it.outcome, it.timing, c.now)
 	c.counts[[2]string{it.rule, string(next.Phase)}]++
+	if next.Phase == PhaseFiring || !quiet(old.State, next) {
+		it.fill()
+	}
 	if next.Phase == PhaseFiring && it.campaign != "" {
 		if muted, _ := Muted(it.labels, c.now, c.silences, c.windows); !muted {
 			c.join(it)
@@ -344,12 +355,18 @@ func (c *cycle) linkRules(l *linkwatch.Link) {
 	regions := c.byLink[l.ID]
 	fresh := freshness(l.CheckInterval, c.now)
 	q := QuorumRule{Consecutive: 2}.Evaluate(regionStatuses(regions, fresh))
+	id, campaign := strconv.FormatInt(l.ID, 10), ""
+	if len(l.Tags) > 0 {
+		campaign = strings.Join(l.Tags, ",")
+	}
 	for _, rl := range linkRules {
 		o := rl.outcome(q, regions, fresh)
-		labels := linkLabels(l, rl.name, rl.severity, nil)
-		c.apply(item{key: rl.name + "|link/" + strconv.FormatInt(l.ID, 10), rule: rl.name, severity: rl.severity,
-			scope: "link/" + l.Slug, labels: labels, summary: summary(rl.name, l, q, o), timing: rl.timing,
-			outcome: o, alert: c.e.linkAlert(l, q.Failing, regions, o), campaign: labels["campaign"]})
+		c.apply(item{key: rl.name + "|link/" + id, rule: rl.name, severity: rl.severity, scope: "link/" + l.Slug,
+			timing: rl.timing, outcome: o, campaign: campaign, describe: func(it *item) {
+				it.labels = linkLabels(l, rl.name, rl.severity, nil)
+				it.summary = summary(rl.name, l, q, o)
+				it.alert = c.e.linkAlert(l, q.Failing, regions, o)
+			}})
 	}
 }
 

@@ -11,11 +11,12 @@ import (
 // incident needed (a pool going 85% → 100% in 3 minutes, missed by a static
 // 95% threshold over 5 minutes): utilisation rising at least 10 points in 3
 // minutes while at or above 80%, or predicted to reach 100% within 5
-// minutes. testdata/conditions/pool-saturation.yaml is the same rule.
+// minutes while at 50% or more (an idle pool's blips predict nothing).
+// testdata/conditions/pool-saturation.yaml is the same rule.
 const poolSaturation = `{"rate": {
 	"change": {"aggregate": "avg", "window": "30s", "baseline": "ago", "ago": "3m", "by": "absolute",
 	           "direction": "rise", "at_least": 10, "min_level": 80, "min_samples": 2},
-	"predict": {"window": "2m", "limit": 100, "within": "5m", "min_samples": 6}}}`
+	"predict": {"window": "2m", "limit": 100, "within": "5m", "min_samples": 6, "min_level": 50}}}`
 
 // scanQueueDrops: any scan dropped in the last 5 minutes (the recorder's
 // queue was full: the database could not keep up for too long).

@@ -202,3 +202,22 @@ func hovering() []Sample {
 		return 93
 	})
 }
+
+// TestIdlePoolBlipDoesNotPage: an idle pool (SQLite's, in `serve`) whose
+// utilisation climbs steeply to 40% for a minute predicts nothing: the
+// prediction only counts from 50% up. Found by the detection benchmark,
+// where the blip paged db_pool_saturation.
+func TestIdlePoolBlipDoesNotPage(t *testing.T) {
+	c := loadYAML(t, "testdata/conditions/pool-saturation.yaml")
+	var series []Sample
+	for i := range 60 { // 10 minutes at 10 s; a climb to 40% in minutes 4-5
+		v := 0.0
+		if i >= 24 && i < 36 {
+			v = float64(i-23) * 3.5
+		}
+		series = append(series, Sample{T: t0.Add(time.Duration(i) * 10 * time.Second), V: v})
+		if o := c.Evaluate(series[i].T, series); o.State == Breach {
+			t.Fatalf("breached at %v (%.0f%%): %s", series[i].T.Sub(t0), v, o.Reason)
+		}
+	}
+}

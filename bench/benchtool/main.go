@@ -31,11 +31,14 @@ func main() {
 	}
 }
 
-const usage = "usage: benchtool baseline|seed|target|token|probewatch [flags]"
+const usage = "usage: benchtool baseline|seed|target|token|probewatch|alertlatency [flags]"
 
 func run(args []string) error {
 	if len(args) == 0 {
 		return errors.New(usage)
+	}
+	if args[0] == "alertlatency" { // its own flags: see alertlatency.go
+		return alertLatency(args[1:])
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:18081", "listen address (baseline, target)")
