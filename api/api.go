@@ -51,6 +51,7 @@ type Stores struct {
 	Silences Silences
 	Rules    AlertRules
 	Channels Channels // nil: no channels
+	Status   StatusPage
 }
 
 // API serves /api/v1.
@@ -68,6 +69,7 @@ type API struct {
 	silences    Silences
 	rules       AlertRules
 	channels    Channels
+	status      StatusPage
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
 }
@@ -77,7 +79,7 @@ type API struct {
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
 		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences,
-		rules: st.Rules, channels: st.Channels, durations: durations}
+		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations}
 	if a.now == nil {
 		a.now = time.Now
 	}

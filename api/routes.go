@@ -47,6 +47,17 @@ func (a *API) routes() []Route {
 		{http.MethodGet, "/maintenances", read, a.listMaintenances()},
 		{http.MethodDelete, "/maintenances/{id}", admin, a.deleteMaintenance()},
 
+		{http.MethodGet, "/status/components", read, a.listComponents()},
+		{http.MethodPost, "/status/components", admin, a.saveComponent(true)},
+		{http.MethodPut, "/status/components/{id}", admin, a.saveComponent(false)},
+		{http.MethodDelete, "/status/components/{id}", admin, a.deleteComponent()},
+		{http.MethodGet, "/incidents", read, a.listIncidents()},
+		{http.MethodPost, "/incidents", admin, a.createIncident()},
+		{http.MethodGet, "/incidents/{id}", read, a.getIncident()},
+		{http.MethodPatch, "/incidents/{id}", admin, a.patchIncident()},
+		{http.MethodPost, "/incidents/{id}/updates", admin, a.addIncidentUpdate()},
+		{http.MethodDelete, "/incidents/{id}", admin, a.deleteIncident()},
+
 		{http.MethodPost, "/tokens", admin, a.createToken()},
 		{http.MethodGet, "/tokens", admin, a.listTokens()},
 		{http.MethodDelete, "/tokens/{id}", admin, a.deleteToken()},

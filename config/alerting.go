@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/statuspage"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -22,9 +23,10 @@ const (
 	sectionChannels   = "channels"
 	sectionRoutes     = "routes"
 	sectionAlertRules = "alert_rules"
+	sectionComponents = "status_components"
 )
 
-var sections = []string{sectionChannels, sectionRoutes, sectionAlertRules}
+var sections = []string{sectionChannels, sectionRoutes, sectionAlertRules, sectionComponents}
 
 // fileConfig is what the YAML file holds: the scalar settings, and the
 // structured sections with each entry's node, for line numbers.
@@ -38,6 +40,8 @@ type fileConfig struct {
 	channelAt []*yaml.Node
 	routeAt   []*yaml.Node
 	ruleAt    []*yaml.Node
+	comps     []statuspage.Component
+	compAt    []*yaml.Node
 }
 
 // ChannelNames returns the names of every notification channel: the
@@ -118,6 +122,8 @@ func (f *fileConfig) parseSection(key *yaml.Node, v *yaml.Node, getenv func(stri
 			err = f.parseRoute(d, n, what)
 		case sectionAlertRules:
 			err = f.parseRule(d, n, what)
+		case sectionComponents:
+			err = f.parseComponent(d, n, what)
 		}
 		if err != nil {
 			return err
@@ -227,6 +233,23 @@ func (f *fileConfig) parseRule(d *decoder, n *yaml.Node, what string) error {
 	return nil
 }
 
+func (f *fileConfig) parseComponent(d *decoder, n *yaml.Node, what string) error {
+	var c statuspage.Component
+	if err := f.decodeEntry(d, n, what, &c); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		field, msg := fieldOf(err)
+		return f.errorAt(lineOf(n, field), what, field, msg)
+	}
+	f.comps, f.compAt = append(f.comps, c), append(f.compAt, n)
+	if err := statuspage.ValidateSet(f.comps); err != nil {
+		field, msg := fieldOf(err)
+		return f.errorAt(lineOf(n, field), what, field, msg)
+	}
+	return nil
+}
+
 // apply checks what the sections need of the other settings — channel names
 // the settings reserve, the channels routes name — and stores the sections
 // in c.
@@ -265,6 +288,7 @@ func (f *fileConfig) apply(c *Config) error {
 		return fmt.Errorf("config: %s: %v", f.path, err)
 	}
 	c.Routes, c.AlertRules = f.routes, f.rules
+	c.StatusComponents = f.comps
 	return nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/statuspage"
 	"github.com/linkwatch/linkwatch/alerting"
 	"go.yaml.in/yaml/v3"
 )
@@ -56,6 +57,10 @@ type Config struct {
 	DogStatsDAddr     string
 	DatadogAPIKey     linkwatch.Secret
 	DatadogAPIURL     string
+
+	StatusTitle      string
+	StatusTimeZone   string
+	StatusComponents []statuspage.Component // the file's status_components
 
 	SlackWebhookURL linkwatch.Secret
 	SlackToken      linkwatch.Secret
@@ -161,6 +166,20 @@ func settings() []setting {
 				return fmt.Errorf("must be host:port or unix:///path; got %q", v)
 			}
 			c.DogStatsDAddr = v
+			return nil
+		}},
+		{"status_title", "LINKWATCH_STATUS_TITLE", "Linkwatch status", "the public status page's title", func(c *Config, v string) error {
+			if v == "" || len(v) > 200 {
+				return errors.New("must be 1-200 characters")
+			}
+			c.StatusTitle = v
+			return nil
+		}},
+		{"status_time_zone", "LINKWATCH_STATUS_TIME_ZONE", "UTC", "IANA time zone the status page shows times in, e.g. Europe/Berlin", func(c *Config, v string) error {
+			if _, err := time.LoadLocation(v); err != nil || v == "" || v == "Local" {
+				return fmt.Errorf("must be an IANA time zone such as Europe/Berlin; got %q", v)
+			}
+			c.StatusTimeZone = v
 			return nil
 		}},
 		{"datadog_api_key", "LINKWATCH_DATADOG_API_KEY", "", "DataDog API key: alert events go to the HTTP events API (no Agent needed) instead of DogStatsD (a credential)", func(c *Config, v string) error {

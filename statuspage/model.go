@@ -32,6 +32,9 @@ const (
 	ImpactMinor    = "minor"
 	ImpactMajor    = "major"
 	ImpactCritical = "critical"
+	// ImpactMaintenance is a scheduled maintenance's impact, as Statuspage
+	// reports it.
+	ImpactMaintenance = "maintenance"
 )
 
 // Incident statuses, and scheduled maintenance statuses.
@@ -71,7 +74,7 @@ type Component struct {
 	Tag                string    `json:"tag,omitempty" yaml:"tag,omitempty"`         // a campaign: all its links
 	Monitor            string    `json:"monitor,omitempty" yaml:"monitor,omitempty"` // a monitor's name
 	AutoIncident       string    `json:"auto_incident,omitempty" yaml:"auto_incident,omitempty"`
-	StartDate          time.Time `json:"start_date,omitempty" yaml:"start_date,omitempty"`
+	StartDate          time.Time `json:"start_date,omitzero" yaml:"-"`
 	Source             string    `json:"source,omitempty" yaml:"-"` // config or api
 	CreatedAt          time.Time `json:"created_at" yaml:"-"`
 	UpdatedAt          time.Time `json:"updated_at" yaml:"-"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/statuspage"
 )
 
 // Engine is everything a storage engine provides. Only the binary's wiring
@@ -71,6 +72,10 @@ type Engine interface {
 	AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]alerting.AlertEvent, error)
 	PruneAlertEvents(ctx context.Context, before time.Time) (int64, error)
 	ScanCounts(ctx context.Context, linkIDs []int64, from, to time.Time) ([]linkwatch.ScanBucket, error)
+
+	// The status page's components, incidents and maintenances,
+	// subscribers and closed months.
+	statuspage.Store
 
 	Migrate(ctx context.Context) error
 	Ping(ctx context.Context) error

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the status page's time zone, in images without zoneinfo
 )
 
 func main() {

@@ -131,9 +131,15 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			return err
 		}
 		defer closeChannels()
+		page, err := statusPage(cfg, st, log)
+		if err != nil {
+			return err
+		}
+		page.handler.Routes(mux)
+		g.Go(func() error { return page.Run(gctx) })
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
-				Rules: st, Channels: chans}, durations)
+				Rules: st, Channels: chans, Status: page}, durations)
 		mux.Mount("/api/v1", a.Handler())
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database

@@ -87,6 +87,14 @@ func Run(t *testing.T, open Open) {
 		{"AlertHistory/Filters", testAlertHistoryFilters},
 		{"AlertHistory/Limits", testAlertHistoryLimits},
 		{"ScanCounts/Minutes", testScanCountsMinutes},
+		{"StatusComponents/CRUD", testStatusComponentsCRUD},
+		{"StatusComponents/Concurrent", testStatusComponentsConcurrent},
+		{"StatusIncidents/RoundTrip", testStatusIncidentsRoundTrip},
+		{"StatusIncidents/Update", testStatusIncidentsUpdate},
+		{"StatusIncidents/Filters", testStatusIncidentsFilters},
+		{"StatusIncidents/Limits", testStatusIncidentsLimits},
+		{"StatusSubscribers", testStatusSubscribers},
+		{"StatusMonths", testStatusMonths},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

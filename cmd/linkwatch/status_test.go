@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestStatusPageEndToEnd: components from the configuration file; a link
+// that breaks opens an incident on its component by itself and resolves it
+// when it recovers; an incident written through the API reaches the
+// Statuspage JSON, the page and the feeds, escaped; no destination — and
+// no undeclared link — ever appears in public.
+func TestStatusPageEndToEnd(t *testing.T) {
+	var mu sync.Mutex
+	down := false
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down && r.URL.Path == "/private-landing-checkout" {
+			http.Error(w, "down", http.StatusBadGateway)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer dest.Close()
+	cfgFile := filepath.Join(t.TempDir(), "linkwatch.yaml")
+	os.WriteFile(cfgFile, []byte(`
+status_title: Acme status
+status_time_zone: Europe/Berlin
+status_components:
+  - {id: shop, name: Shop, is_group: true, position: 1}
+  - {id: checkout, name: Checkout, group: shop, link: checkout, auto_incident: published, position: 2, description: "Pay for your order"}
+  - {id: spring, name: Spring campaign, tag: spring, position: 3}
+`), 0o600)
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
+		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_CONFIG": cfgFile}
+	s := startAt(t, env, addr, "serve")
+	for _, l := range []string{
+		fmt.Sprintf(`{"slug":"checkout","destination":%q,"check_interval":"1s"}`, dest.URL+"/private-landing-checkout"),
+		fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/private-landing-sale"),
+		fmt.Sprintf(`{"slug":"undeclared-secret","destination":%q,"check_interval":"1s"}`, dest.URL+"/private-landing-other"),
+	} {
+		s.apiJSON(t, "POST", "/api/v1/links", l, nil)
+	}
+	summary := func() (out struct {
+		Page struct {
+			Name     string
+			TimeZone string `json:"time_zone"`
+		}
+		Status     struct{ Indicator, Description string }
+		Components []struct{ ID, Name, Status string }
+		Incidents  []struct {
+			ID, Name, Status string
+			Updates          []struct{ Status, Body string } `json:"incident_updates"`
+		}
+	}) {
+		resp, body := s.get("/api/v2/summary.json")
+		if resp.StatusCode != 200 || resp.Header.Get("ETag") == "" || resp.Header.Get("Cache-Control") == "" {
+			t.Fatalf("summary.json: %d %v %s", resp.StatusCode, resp.Header, body)
+		}
+		if strings.Contains(body, "private-landing") || strings.Contains(body, "undeclared-secret") || strings.Contains(body, dest.URL) {
+			t.Fatalf("summary.json leaks a destination or an undeclared link: %s", body)
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	waitUntil(t, 30*time.Second, func() bool {
+		resp, _ := s.get("/api/v2/summary.json")
+		return resp.StatusCode == 200 && summary().Status.Indicator == "none"
+	})
+	sum := summary()
+	if sum.Page.Name != "Acme status" || sum.Page.TimeZone != "Europe/Berlin" || len(sum.Components) != 3 {
+		t.Fatalf("summary %+v", sum)
+	}
+
+	// The checkout destination breaks: link_down opens a published incident.
+	mu.Lock()
+	down = true
+	mu.Unlock()
+	waitUntil(t, 40*time.Second, func() bool { return len(summary().Incidents) == 1 })
+	sum = summary()
+	if sum.Status.Indicator == "none" || sum.Incidents[0].Status != "investigating" {
+		t.Fatalf("during the outage %+v", sum)
+	}
+	for _, c := range sum.Components {
+		if c.ID == "checkout" && c.Status != "major_outage" {
+			t.Fatalf("checkout is %s during its outage", c.Status)
+		}
+	}
+	_, page := s.get("/status")
+	if !strings.Contains(page, "Checkout") || !strings.Contains(page, sum.Incidents[0].Name) || strings.Contains(page, "private-landing") {
+		t.Fatalf("the page during the outage:\n%s", page)
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	waitUntil(t, 40*time.Second, func() bool { return len(summary().Incidents) == 0 })
+	var resolved struct{ Incidents []struct{ Status string } }
+	_, body := s.get("/api/v2/incidents.json")
+	json.Unmarshal([]byte(body), &resolved)
+	if len(resolved.Incidents) != 1 || resolved.Incidents[0].Status != "resolved" {
+		t.Fatalf("incidents.json after recovery: %s", body)
+	}
+
+	// An incident through the API, with hostile text.
+	const xss = `<script>alert("x")</script>`
+	var in struct{ ID string }
+	s.apiJSON(t, "POST", "/api/v1/incidents", `{"name":"Slow scans `+strings.ReplaceAll(xss, `"`, `\"`)+`","impact":"minor",
+		"body":"We are looking into it `+strings.ReplaceAll(xss, `"`, `\"`)+`","components":[{"component_id":"spring","status":"degraded_performance"}]}`, &in)
+	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"identified","body":"A bad print run"}`, nil)
+	waitUntil(t, 10*time.Second, func() bool {
+		sum := summary()
+		return len(sum.Incidents) == 1 && len(sum.Incidents[0].Updates) == 2
+	})
+	for _, c := range summary().Components {
+		if c.ID == "spring" && c.Status != "degraded_performance" {
+			t.Fatalf("the incident does not override spring's status: %s", c.Status)
+		}
+	}
+	for _, path := range []string{"/status", "/status/incidents/" + in.ID, "/status/history", "/status/history.atom", "/status/history.rss", "/status/embed"} {
+		resp, body := s.get(path)
+		if resp.StatusCode != 200 || strings.Contains(body, "<script>alert") || strings.Contains(body, "private-landing") {
+			t.Fatalf("%s: %d, escaped? %s", path, resp.StatusCode, body)
+		}
+		if strings.HasSuffix(path, ".atom") || strings.HasSuffix(path, ".rss") {
+			var doc struct{ XMLName xml.Name }
+			if err := xml.Unmarshal([]byte(body), &doc); err != nil {
+				t.Fatalf("%s is not XML: %v", path, err)
+			}
+		}
+	}
+	if resp, body := s.get("/status/badge/spring.svg"); resp.StatusCode != 200 || !strings.Contains(body, "<svg") {
+		t.Fatalf("badge: %d %s", resp.StatusCode, body)
+	}
+	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"resolved","body":"Reprinted"}`, nil)
+	waitUntil(t, 10*time.Second, func() bool { return len(summary().Incidents) == 0 })
+}

@@ -1,0 +1,96 @@
+package statuspage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
+)
+
+// Alerts is what automatic incidents read: the alert engine's alerts, and
+// a lease so one replica opens and resolves them.
+type Alerts interface {
+	Alerts(ctx context.Context) ([]alerting.StoredAlert, error)
+	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (fence int64, ok bool, err error)
+}
+
+// AutoLease is the lease whose holder opens and resolves automatic
+// incidents.
+const AutoLease = "statuspage-auto-incidents"
+
+// autoKey marks the incident a component's automation opened.
+func autoKey(componentID string) string { return "auto|" + componentID }
+
+// autoIncidents opens an incident — draft or published, as the component
+// says — when link_down fires on one of an auto_incident component's links,
+// and resolves it when none fires any more.
+func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []*linkwatch.Link, now time.Time) error {
+	if b.alerts == nil || !slices.ContainsFunc(comps, func(c Component) bool { return c.AutoIncident != AutoOff }) {
+		return nil
+	}
+	if _, ok, err := b.alerts.Lease(ctx, AutoLease, b.cfg.Holder, time.Minute, now); err != nil || !ok {
+		return err
+	}
+	alerts, err := b.alerts.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	down := map[string]bool{} // link slugs with link_down firing
+	for _, a := range alerts {
+		if a.Rule == "link_down" && a.State.Phase == alerting.PhaseFiring && strings.HasPrefix(a.Scope, "link/") {
+			down[strings.TrimPrefix(a.Scope, "link/")] = true
+		}
+	}
+	open, err := b.store.ListIncidents(ctx, IncidentFilter{Unresolved: true, Drafts: true, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, c := range comps {
+		if c.AutoIncident == AutoOff || c.Group {
+			continue
+		}
+		var failing, total []string
+		for _, l := range links {
+			if (c.Link != "" && l.Slug == c.Link) || (c.Tag != "" && slices.Contains(l.Tags, c.Tag)) {
+				total = append(total, l.Slug)
+				if down[l.Slug] {
+					failing = append(failing, l.Slug)
+				}
+			}
+		}
+		i := slices.IndexFunc(open, func(in Incident) bool { return in.AlertKey == autoKey(c.ID) })
+		switch {
+		case len(failing) > 0 && i < 0:
+			status := MajorOutage
+			if len(failing) < len(total) {
+				status = PartialOutage
+			}
+			in := &Incident{ID: NewID(), Name: c.Name + " is unavailable", Impact: ImpactMajor, Draft: c.AutoIncident == AutoDraft,
+				AlertKey: autoKey(c.ID), CreatedAt: now, StartedAt: now}
+			in.AddUpdate(Update{Status: Investigating, Notify: true, Components: []Affected{{ComponentID: c.ID, Status: status}},
+				Body: fmt.Sprintf("Our monitoring detected that %s is unavailable from several regions. We are investigating.", c.Name)}, now)
+			if err := b.store.CreateIncident(ctx, in); err != nil {
+				return err
+			}
+			b.log.Info("incident opened automatically", "component", c.ID, "incident", in.ID, "draft", in.Draft)
+		case len(failing) == 0 && i >= 0:
+			_, err := b.store.UpdateIncident(ctx, open[i].ID, func(in *Incident) error {
+				if in.Resolved() {
+					return nil
+				}
+				in.AddUpdate(Update{Status: Resolved, Notify: true,
+					Body: fmt.Sprintf("%s is available again; our monitoring confirms it from every region.", c.Name)}, now)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			b.log.Info("incident resolved automatically", "component", c.ID, "incident", open[i].ID)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,290 @@
+package statuspage
+
+import (
+	"bytes"
+	"encoding/xml"
+	"html"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The incident history as Atom 1.0 and RSS 2.0: one entry per published
+// incident or maintenance, its content the timeline (HTML, built from
+// escaped text, then escaped again by encoding/xml as the element's text).
+
+// feedLimit bounds the entries.
+const feedLimit = 50
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomPerson  `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomEntry struct {
+	ID        string     `xml:"id"`
+	Title     string     `xml:"title"`
+	Updated   string     `xml:"updated"`
+	Published string     `xml:"published,omitempty"`
+	Links     []atomLink `xml:"link"`
+	Content   atomText   `xml:"content"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+type rssFeed struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+type rssChannel struct {
+	Title         string    `xml:"title"`
+	Link          string    `xml:"link"`
+	Description   string    `xml:"description"`
+	Language      string    `xml:"language"`
+	LastBuildDate string    `xml:"lastBuildDate"`
+	AtomLink      atomLink  `xml:"http://www.w3.org/2005/Atom link"`
+	Items         []rssItem `xml:"item"`
+}
+
+type rssItem struct {
+	Title       string  `xml:"title"`
+	Link        string  `xml:"link"`
+	GUID        rssGUID `xml:"guid"`
+	PubDate     string  `xml:"pubDate"`
+	Description string  `xml:"description"`
+}
+
+type rssGUID struct {
+	IsPermaLink bool   `xml:"isPermaLink,attr"`
+	Value       string `xml:",chardata"`
+}
+
+// feedBase is the page's public URL without a trailing slash when it is an
+// absolute http(s) URL, else "" (links are then root-relative).
+func feedBase(p Page) string {
+	u, err := url.Parse(p.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// feedItems are the public incidents and maintenances, most recently
+// updated first.
+func (v *pageView) feedItems() []*Incident {
+	items := make([]*Incident, 0, len(v.incidents)+len(v.maintenances))
+	items = append(items, v.incidents...)
+	items = append(items, v.maintenances...)
+	slices.SortStableFunc(items, func(a, b *Incident) int { return incidentUpdated(b).Compare(incidentUpdated(a)) })
+	if len(items) > feedLimit {
+		items = items[:feedLimit]
+	}
+	return items
+}
+
+func incidentUpdated(in *Incident) time.Time {
+	t := in.UpdatedAt
+	for _, u := range in.Updates {
+		t = latestTime(t, u.CreatedAt, u.DisplayAt)
+	}
+	return latestTime(t, in.CreatedAt, in.StartedAt)
+}
+
+func latestTime(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
+// pageLinks returns the status page's URL, and the base the handler's
+// other paths (/status/…, /api/v2/…) hang off: Page.URL without its
+// trailing /status, or its origin. Both are root-relative without an
+// absolute http(s) Page.URL.
+func (v *pageView) pageLinks() (page, base string) {
+	page = feedBase(v.s.Page)
+	if page == "" {
+		return "/status", ""
+	}
+	if b, ok := strings.CutSuffix(page, "/status"); ok {
+		return page, b
+	}
+	u, _ := url.Parse(page)
+	u.Path, u.RawPath = "", ""
+	return page, strings.TrimSuffix(u.String(), "/")
+}
+
+func (v *pageView) feedTitle() string {
+	name := v.s.Page.Name
+	if name == "" {
+		name = "Status"
+	}
+	return name + " status: incident history"
+}
+
+func (v *pageView) feedUpdated() time.Time {
+	t := v.s.UpdatedAt
+	if t.IsZero() {
+		t = v.now
+	}
+	return t.UTC()
+}
+
+// timelineHTML is an incident's updates, newest first, as HTML built from
+// escaped text: "<p><small>time</small><br><strong>Status</strong> - body</p>".
+func (v *pageView) timelineHTML(in *Incident) string {
+	var b strings.Builder
+	if in.Maintenance && !in.ScheduledFor.IsZero() {
+		b.WriteString("<p><strong>Scheduled maintenance</strong>: ")
+		b.WriteString(html.EscapeString(v.window(in.ScheduledFor, in.ScheduledUntil)))
+		b.WriteString("</p>")
+	}
+	var names []string
+	for _, a := range in.Components {
+		if n, ok := v.names[a.ComponentID]; ok {
+			names = append(names, n)
+		}
+	}
+	for i := range in.Updates {
+		u := v.updateView(&in.Updates[i])
+		b.WriteString("<p><small>")
+		b.WriteString(html.EscapeString(u.At.Text))
+		b.WriteString("</small><br><strong>")
+		b.WriteString(html.EscapeString(u.Status))
+		b.WriteString("</strong> - ")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(strings.ReplaceAll(u.Body, "\r\n", "\n")), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
+	if len(names) > 0 {
+		b.WriteString("<p>This incident affected: ")
+		b.WriteString(html.EscapeString(strings.Join(names, ", ")))
+		b.WriteString(".</p>")
+	}
+	return b.String()
+}
+
+func (v *pageView) entryID(base string, in *Incident) string {
+	if base != "" {
+		return base + incidentURL(in.ID)
+	}
+	pid := v.s.Page.ID
+	if pid == "" {
+		pid = "linkwatch"
+	}
+	return "urn:linkwatch:" + url.PathEscape(pid) + ":incident:" + url.PathEscape(in.ID)
+}
+
+// renderAtom renders /status/history.atom.
+func (v *pageView) renderAtom() ([]byte, error) {
+	page, base := v.pageLinks()
+	f := atomFeed{
+		Title:   v.feedTitle(),
+		Updated: v.feedUpdated().Format(time.RFC3339),
+		Links: []atomLink{
+			{Rel: "alternate", Type: "text/html", Href: page},
+			{Rel: "self", Type: "application/atom+xml", Href: base + "/status/history.atom"},
+		},
+		Author: atomPerson{Name: v.s.Page.Name},
+	}
+	if f.Author.Name == "" {
+		f.Author.Name = "Status"
+	}
+	if base != "" {
+		f.ID = base + "/status/history.atom"
+	} else {
+		pid := v.s.Page.ID
+		if pid == "" {
+			pid = "linkwatch"
+		}
+		f.ID = "urn:linkwatch:" + url.PathEscape(pid) + ":history"
+	}
+	for _, in := range v.feedItems() {
+		published := in.StartedAt
+		if published.IsZero() {
+			published = in.CreatedAt
+		}
+		e := atomEntry{
+			ID:      v.entryID(base, in),
+			Title:   in.Name,
+			Updated: incidentUpdated(in).UTC().Format(time.RFC3339),
+			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: base + incidentURL(in.ID)}},
+			Content: atomText{Type: "html", Body: v.timelineHTML(in)},
+		}
+		if !published.IsZero() {
+			e.Published = published.UTC().Format(time.RFC3339)
+		}
+		f.Entries = append(f.Entries, e)
+	}
+	return marshalFeed(f)
+}
+
+// renderRSS renders /status/history.rss.
+func (v *pageView) renderRSS() ([]byte, error) {
+	page, base := v.pageLinks()
+	f := rssFeed{Version: "2.0", Channel: rssChannel{
+		Title:         v.feedTitle(),
+		Link:          page,
+		Description:   "Incidents and scheduled maintenance of " + v.feedTitleName(),
+		Language:      "en",
+		LastBuildDate: v.feedUpdated().Format(time.RFC1123Z),
+		AtomLink:      atomLink{Rel: "self", Type: "application/rss+xml", Href: base + "/status/history.rss"},
+	}}
+	for _, in := range v.feedItems() {
+		published := in.StartedAt
+		if published.IsZero() {
+			published = in.CreatedAt
+		}
+		f.Channel.Items = append(f.Channel.Items, rssItem{
+			Title:       in.Name,
+			Link:        base + incidentURL(in.ID),
+			GUID:        rssGUID{Value: v.entryID(base, in)},
+			PubDate:     published.UTC().Format(time.RFC1123Z),
+			Description: v.timelineHTML(in),
+		})
+	}
+	return marshalFeed(f)
+}
+
+func (v *pageView) feedTitleName() string {
+	if v.s.Page.Name == "" {
+		return "this service"
+	}
+	return v.s.Page.Name
+}
+
+func marshalFeed(f any) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
+}
