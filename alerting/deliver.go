@@ -3,6 +3,7 @@ package alerting
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,7 +46,8 @@ type Deliverer struct {
 	sent, retried, failed *prometheus.CounterVec
 }
 
-// NewDeliverer returns a deliverer for the named receivers.
+// NewDeliverer returns a deliverer for the named receivers. A notifier
+// named "family" also takes receivers "family:<anything>".
 func NewDeliverer(cfg DeliveryConfig, store Store, notifiers map[string]Notifier, log *slog.Logger, reg prometheus.Registerer) *Deliverer {
 	if cfg.Interval == 0 {
 		cfg.Interval = time.Second
@@ -165,6 +167,9 @@ func (d *Deliverer) lease(ctx context.Context, now time.Time) (bool, error) {
 // when the notification is still pending.
 func (d *Deliverer) deliver(ctx context.Context, o Outgoing, now time.Time, held map[string]bool) (bool, error) {
 	n, ok := d.notifiers[o.Receiver]
+	if i := strings.IndexByte(o.Receiver, ':'); !ok && i > 0 {
+		n, ok = d.notifiers[o.Receiver[:i]] // a family: "subscriber:<id>"
+	}
 	if !ok {
 		d.failed.WithLabelValues(o.Receiver).Inc()
 		return true, d.store.Abandon(ctx, o.ID, "no such receiver configured")

@@ -191,12 +191,16 @@ var linkRules = []rule{
 	{"link_degraded", SeverityWarning, Timing{ForChecks: 2, RecoverChecks: 2},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
 			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.OK() && r.Degraded },
-				func(r linkwatch.Latest) string { return fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond)) })
+				func(r linkwatch.Latest) string {
+					return fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond))
+				})
 		}},
 	{"certificate_expiring", SeverityWarning, Timing{RecoverChecks: 1},
 		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
 			return anyFresh(q, regions, fresh,
-				func(r linkwatch.Latest) bool { return !r.CertExpiry.IsZero() && r.CertExpiry.Sub(r.At) < certificateWarning },
+				func(r linkwatch.Latest) bool {
+					return !r.CertExpiry.IsZero() && r.CertExpiry.Sub(r.At) < certificateWarning
+				},
 				func(r linkwatch.Latest) string {
 					return fmt.Sprintf("certificate expires %s (in %d days)", r.CertExpiry.Format(time.DateOnly), int(r.CertExpiry.Sub(r.At).Hours()/24))
 				})

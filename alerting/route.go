@@ -47,6 +47,9 @@ func (c ChannelSpec) Validate() error {
 	if !channelName.MatchString(c.Name) {
 		return linkwatch.FieldErrorf("name", "channel name must be 1-63 lower-case letters, digits, - or _, starting with a letter; got %q", c.Name)
 	}
+	if c.Name == "subscriber" {
+		return linkwatch.FieldErrorf("name", "channel name %q is reserved for the status page's subscribers", c.Name)
+	}
 	switch c.Type {
 	case ChannelSlack:
 		if (c.WebhookURL == "") == (c.Token == "") {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
-	"github.com/linkwatch/linkwatch/qrcode"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/qrcode"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 )

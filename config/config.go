@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
-	"github.com/linkwatch/linkwatch/statuspage"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/statuspage"
 	"go.yaml.in/yaml/v3"
 )
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -162,4 +164,16 @@ func blockedReason(ip netip.Addr) string {
 		}
 	}
 	return ""
+}
+
+// GuardedClient returns an HTTP client whose connections go through the
+// same guard as checks: outside addresses only, unless allowPrivate. Other
+// outbound requests to URLs that visitors choose (status page subscribers'
+// webhooks) use it, so no one can aim Linkwatch at its own network.
+func GuardedClient(allowPrivate bool, timeout time.Duration) *http.Client {
+	g := newGuard(Config{AllowPrivate: allowPrivate, Timeout: timeout, PublicURL: &url.URL{}})
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = g.DialContext
+	return &http.Client{Transport: tr, Timeout: timeout}
 }

@@ -76,9 +76,10 @@ func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []
 			if err := b.store.CreateIncident(ctx, in); err != nil {
 				return err
 			}
+			b.announce(ctx, in)
 			b.log.Info("incident opened automatically", "component", c.ID, "incident", in.ID, "draft", in.Draft)
 		case len(failing) == 0 && i >= 0:
-			_, err := b.store.UpdateIncident(ctx, open[i].ID, func(in *Incident) error {
+			in, err := b.store.UpdateIncident(ctx, open[i].ID, func(in *Incident) error {
 				if in.Resolved() {
 					return nil
 				}
@@ -89,8 +90,20 @@ func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []
 			if err != nil {
 				return err
 			}
+			b.announce(ctx, in)
 			b.log.Info("incident resolved automatically", "component", c.ID, "incident", open[i].ID)
 		}
 	}
 	return nil
+}
+
+// announce tells subscribers, if anyone listens; a failure is logged, not
+// fatal: the incident itself is stored.
+func (b *Builder) announce(ctx context.Context, in *Incident) {
+	if b.cfg.Announce == nil {
+		return
+	}
+	if err := b.cfg.Announce(ctx, in); err != nil {
+		b.log.Warn("could not queue the incident update for subscribers", "incident", in.ID, "err", err)
+	}
 }

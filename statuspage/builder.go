@@ -43,6 +43,9 @@ type BuilderConfig struct {
 	Now          func() time.Time
 	// Holder is this replica's name for the automatic incidents' lease.
 	Holder string
+	// Announce, when set, tells subscribers about an automatic incident's
+	// new update.
+	Announce func(ctx context.Context, in *Incident) error
 }
 
 // Days is how many days the bars show.

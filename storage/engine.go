@@ -47,6 +47,9 @@ type Engine interface {
 
 	// Alert states, the notification outbox and leases.
 	alerting.Store
+	// Enqueue adds notifications to the outbox outside an alert's state
+	// change (status page subscribers).
+	Enqueue(ctx context.Context, out []alerting.Outgoing) error
 
 	// Silences are kept after they end, for history; ExpireSilence ends one
 	// early.

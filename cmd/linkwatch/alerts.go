@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/linkwatch/linkwatch/alerting/slack"
 	"github.com/linkwatch/linkwatch/alerting/webhook"
 	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/statuspage"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 )
@@ -97,8 +99,10 @@ func buildChannels(cfg *config.Config) (*alerting.Channels, func(), error) {
 // startAlerting runs the alert engine and the outbox's delivery in g. Every
 // control replica runs both; the evaluator lease lets one evaluate at a time.
 // scanDrops is this process's redirector's dropped-scan counter, or nil.
+// subscribers delivers the status page's subscriber notifications, which
+// share the outbox.
 func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, st store, chans *alerting.Channels,
-	scanDrops func() float64, log *slog.Logger, reg prometheus.Registerer) error {
+	subscribers alerting.Notifier, scanDrops func() float64, log *slog.Logger, reg prometheus.Registerer) error {
 	router, err := alerting.NewRouter(chans.Names(), cfg.Routes)
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
@@ -124,7 +128,9 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 		},
 		ScanDrops: scanDrops,
 	}, st, log.With("part", "alerting"), reg)
-	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{Holder: holder}, st, chans.Notifiers(), log.With("part", "delivery"), reg)
+	notifiers := maps.Clone(chans.Notifiers())
+	notifiers[statuspage.SubscriberReceiver] = subscribers
+	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{Holder: holder}, st, notifiers, log.With("part", "delivery"), reg)
 	g.Go(func() error { return engine.Run(ctx) })
 	g.Go(func() error { return deliverer.Run(ctx) })
 	log.Info("alerting started", "channels", chans.Names(), "routes", len(cfg.Routes), "rules", len(rules))

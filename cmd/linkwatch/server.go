@@ -120,6 +120,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	var adminSecret linkwatch.Secret
 	var chans *alerting.Channels
+	var page *status
 	if rl.controls() {
 		if cfg.AdminToken == "" {
 			if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
@@ -131,11 +132,11 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			return err
 		}
 		defer closeChannels()
-		page, err := statusPage(cfg, st, log)
-		if err != nil {
+		if page, err = statusPage(cfg, st, log); err != nil {
 			return err
 		}
 		page.handler.Routes(mux)
+		page.subs.Routes(mux)
 		g.Go(func() error { return page.Run(gctx) })
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
@@ -165,7 +166,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	if rl.controls() {
 		g.Go(func() error { return runRetention(gctx, st, cfg, log) })
-		if err := startAlerting(gctx, g, cfg, st, chans, scanDrops, log, reg); err != nil {
+		if err := startAlerting(gctx, g, cfg, st, chans, page.subs, scanDrops, log, reg); err != nil {
 			return err
 		}
 	}

@@ -1,32 +1,46 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/prober"
 	"github.com/linkwatch/linkwatch/statuspage"
 )
 
 // status is the status page of a control replica: the builder rebuilding
-// its snapshot, the handler serving it, and the store the API edits it in.
+// its snapshot, the handler serving it, subscriptions, and the store the
+// API edits it in.
 type status struct {
 	statuspage.Store
 	*statuspage.Builder
 	handler *statuspage.Handler
+	subs    *statuspage.Subscriptions
+}
+
+// Announce queues an incident's latest update for subscribers.
+func (s *status) Announce(ctx context.Context, in *statuspage.Incident) error {
+	return s.subs.Announce(ctx, in)
 }
 
 func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error) {
-	h, err := statuspage.NewHandler(statuspage.HandlerOptions{Logger: log.With("part", "statuspage")})
+	log = log.With("part", "statuspage")
+	h, err := statuspage.NewHandler(statuspage.HandlerOptions{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("status page: %w", err)
 	}
+	pageURL := cfg.PublicURL.String() + "/status"
+	subs := statuspage.NewSubscriptions(st, st, prober.GuardedClient(cfg.ProbeAllowPrivate, 10*time.Second), pageURL, log)
 	host, _ := os.Hostname()
 	b := statuspage.NewBuilder(statuspage.BuilderConfig{
-		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: cfg.PublicURL.String() + "/status", TimeZone: cfg.StatusTimeZone},
+		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: pageURL, TimeZone: cfg.StatusTimeZone},
 		Components: cfg.StatusComponents,
 		Holder:     fmt.Sprintf("%s/%d", host, os.Getpid()),
-	}, st, st, st, h, log.With("part", "statuspage"))
-	return &status{Store: st, Builder: b, handler: h}, nil
+		Announce:   subs.Announce,
+	}, st, st, st, h, log)
+	return &status{Store: st, Builder: b, handler: h, subs: subs}, nil
 }

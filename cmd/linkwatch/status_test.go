@@ -7,12 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/linkwatch/linkwatch/alerting/webhook"
 )
 
 // TestStatusPageEndToEnd: components from the configuration file; a link
@@ -116,6 +119,41 @@ status_components:
 		t.Fatalf("incidents.json after recovery: %s", body)
 	}
 
+	// A visitor subscribes a webhook: it receives a confirmation request,
+	// confirms, and then receives every incident update, signed.
+	var hookMu sync.Mutex
+	var hookBodies []string
+	var confirm struct {
+		ConfirmURL string `json:"confirm_url"`
+	}
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		if confirm.ConfirmURL == "" {
+			json.Unmarshal(b, &confirm)
+		} else if tok := tokenOf(confirm.ConfirmURL); webhook.Verify([]byte(tok), r.Header.Get(webhook.HeaderSignature), b, time.Now(), time.Minute) == nil {
+			hookBodies = append(hookBodies, string(b))
+		}
+	}))
+	defer hook.Close()
+	resp, err := http.Post(s.url+"/status/subscribe", "application/json", strings.NewReader(`{"url":"`+hook.URL+`/incidents"}`))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("subscribe: %v %v", err, resp)
+	}
+	hookMu.Lock()
+	confirmURL := confirm.ConfirmURL
+	hookMu.Unlock()
+	if !strings.HasPrefix(confirmURL, s.url+"/status/subscribe/confirm?") {
+		t.Fatalf("confirmation request %q", confirmURL)
+	}
+	if resp, _ := s.get(strings.TrimPrefix(confirmURL, s.url)); resp.StatusCode != 200 {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	if resp, _ := s.get("/status/subscribe/confirm?id=x&token=y"); resp.StatusCode != 404 {
+		t.Fatalf("a forged confirmation: %d", resp.StatusCode)
+	}
+
 	// An incident through the API, with hostile text.
 	const xss = `<script>alert("x")</script>`
 	var in struct{ ID string }
@@ -148,4 +186,19 @@ status_components:
 	}
 	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"resolved","body":"Reprinted"}`, nil)
 	waitUntil(t, 10*time.Second, func() bool { return len(summary().Incidents) == 0 })
+	waitUntil(t, 15*time.Second, func() bool {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return len(hookBodies) == 3
+	})
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	if !strings.Contains(hookBodies[0], "investigating") || !strings.Contains(hookBodies[2], "Reprinted") {
+		t.Fatalf("subscriber got %q", hookBodies)
+	}
+}
+
+func tokenOf(confirmURL string) string {
+	u, _ := url.Parse(confirmURL)
+	return u.Query().Get("token")
 }

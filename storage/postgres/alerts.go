@@ -181,3 +181,16 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 }
 
 var _ alerting.Store = (*Store)(nil)
+
+// Enqueue adds notifications to the outbox outside an alert's state change
+// (status page subscribers' incident updates).
+func (s *Store) Enqueue(ctx context.Context, out []alerting.Outgoing) error {
+	queued, err := storage.StoredOutgoing(out, time.Now())
+	if err != nil || len(queued) == 0 {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := enqueue(ctx, tx, queued)
+		return err
+	})
+}

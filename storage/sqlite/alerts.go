@@ -185,3 +185,22 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 }
 
 var _ alerting.Store = (*Store)(nil)
+
+// Enqueue adds notifications to the outbox outside an alert's state change
+// (status page subscribers' incident updates).
+func (s *Store) Enqueue(ctx context.Context, out []alerting.Outgoing) error {
+	queued, err := storage.StoredOutgoing(out, time.Now())
+	if err != nil || len(queued) == 0 {
+		return err
+	}
+	s.uses.Add(1)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "")
+	}
+	defer tx.Rollback()
+	if _, err := enqueue(ctx, tx, queued); err != nil {
+		return mapErr(err, "")
+	}
+	return mapErr(tx.Commit(), "")
+}

@@ -25,6 +25,7 @@ func Run(t *testing.T, open Open) {
 		fn   func(t *testing.T, s Store)
 	}{
 		{"CreateLink/RoundTrip", testCreateRoundTrip},
+		{"Outbox/Enqueue", testEnqueue},
 		{"CreateLink/Defaults", testCreateDefaults},
 		{"CreateLink/Conflict", testCreateConflict},
 		{"LinkBySlug/NotFound", testLinkBySlugNotFound},
