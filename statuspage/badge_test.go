@@ -37,13 +37,13 @@ func TestBadges(t *testing.T) {
 		{"/status/badge/comp-1.svg", "Component 1", "degraded performance", badgeYellow},
 		{"/status/badge/comp-2.svg", "Component 2", "under maintenance", badgeBlue},
 		{"/status/badge/comp-4.svg", "Component 4", "major outage", badgeRed},
-		{"/status/badge/comp-6.svg", "Component 6", "operational", badgeBrightGreen},
-		{"/status/badge/comp-3.svg", "Component 3", "operational", badgeBrightGreen}, // hidden on the page; still has a badge
-		{"/status/badge/group-0.svg", "Group 0", "under maintenance", badgeBlue},
-		{"/status/badge/comp-6.svg?label=redirects", "redirects", "operational", badgeBrightGreen},
-		{"/status/badge/comp-6/uptime.svg", "Component 6 uptime 30d", "99.87%", badgeGreen},
-		{"/status/badge/comp-6/uptime.svg?window=24h", "Component 6 uptime 24h", "100%", badgeBrightGreen},
-		{"/status/badge/comp-6/uptime.svg?window=7d", "Component 6 uptime 7d", "99.95%", badgeBrightGreen},
+		{"/status/badge/comp-7.svg", "Component 7", "operational", badgeBrightGreen},
+		{"/status/badge/comp-3.svg", "Component 3", "operational", badgeBrightGreen},  // hidden on the page; still has a badge
+		{"/status/badge/group-0.svg", "Group 0", "degraded performance", badgeYellow}, // its worst child
+		{"/status/badge/comp-7.svg?label=redirects", "redirects", "operational", badgeBrightGreen},
+		{"/status/badge/comp-7/uptime.svg", "Component 7 uptime 30d", "99.87%", badgeGreen},
+		{"/status/badge/comp-7/uptime.svg?window=24h", "Component 7 uptime 24h", "100%", badgeBrightGreen},
+		{"/status/badge/comp-7/uptime.svg?window=7d", "Component 7 uptime 7d", "99.95%", badgeBrightGreen},
 		{"/status/badge/comp-5/uptime.svg?window=90d", "Component 5 uptime 90d", "94.12%", badgeRed},
 		{"/status/badge/comp-5/uptime.svg?window=24h&label=24h", "24h", "no data", badgeGrey},
 	} {

@@ -262,7 +262,7 @@ func (v *pageView) renderRSS() ([]byte, error) {
 		f.Channel.Items = append(f.Channel.Items, rssItem{
 			Title:       in.Name,
 			Link:        base + incidentURL(in.ID),
-			GUID:        rssGUID{Value: v.entryID(base, in)},
+			GUID:        rssGUID{Value: v.entryID(base, in), IsPermaLink: base != ""},
 			PubDate:     published.UTC().Format(time.RFC1123Z),
 			Description: v.timelineHTML(in),
 		})

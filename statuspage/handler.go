@@ -188,7 +188,7 @@ type headerKV struct {
 func hv(s string) []string { return []string{s}[:1:1] }
 
 const (
-	cspPage  = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+	cspPage  = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
 	cspNone  = "default-src 'none'; frame-ancestors 'none'"
 	cspBadge = "default-src 'none'"
 )

@@ -101,11 +101,11 @@ func pageFixture(o pageFixtureOptions) *Snapshot {
 		{ID: "maint-now", Name: o.text("Maintenance in progress", 0), Status: InProgress, Impact: ImpactMinor, Maintenance: true,
 			Components:   []Affected{{ComponentID: s.Components[2].ID, Status: UnderMaintenance}},
 			ScheduledFor: pageNow.Add(-time.Hour), ScheduledUntil: pageNow.Add(time.Hour),
-			CreatedAt:    pageNow.Add(-72 * time.Hour), StartedAt: pageNow.Add(-time.Hour), UpdatedAt: pageNow.Add(-time.Hour),
+			CreatedAt: pageNow.Add(-72 * time.Hour), StartedAt: pageNow.Add(-time.Hour), UpdatedAt: pageNow.Add(-time.Hour),
 			Updates: []Update{{ID: "m1", Status: InProgress, Body: o.text("Maintenance update", 0), CreatedAt: pageNow.Add(-time.Hour), DisplayAt: pageNow.Add(-time.Hour)}}},
 		{ID: "maint-next", Name: o.text("Upcoming maintenance", 0), Status: Scheduled, Impact: ImpactNone, Maintenance: true,
 			ScheduledFor: pageNow.Add(48 * time.Hour), ScheduledUntil: pageNow.Add(50 * time.Hour),
-			CreatedAt:    pageNow.Add(-24 * time.Hour), UpdatedAt: pageNow.Add(-24 * time.Hour),
+			CreatedAt: pageNow.Add(-24 * time.Hour), UpdatedAt: pageNow.Add(-24 * time.Hour),
 			Updates: []Update{{ID: "m2", Status: Scheduled, Body: o.text("Maintenance plan", 1), CreatedAt: pageNow.Add(-24 * time.Hour), DisplayAt: pageNow.Add(-24 * time.Hour)}}},
 	}
 	return s
@@ -315,7 +315,7 @@ func TestStatusPage(t *testing.T) {
 
 	// the active incident with its latest update only
 	active := sectionHTML(t, body, "active-h")
-	for _, sub := range []string{"Incident 0", `href="/status/incidents/inc-open"`, "Latest update 0\nSecond line.", "Identified", "Affected: Component 1", `datetime="2025-03-15T15:20:00+01:00"`} {
+	for _, sub := range []string{"Incident 0", `href="/status/incidents/inc-open"`, "Latest update 0\nSecond line.", "Identified", "Affected: Component 1", `datetime="2025-03-15T15:20:00&#43;01:00"`} {
 		if !strings.Contains(active, sub) {
 			t.Errorf("active incidents lack %q:\n%s", sub, active)
 		}
@@ -617,7 +617,7 @@ func TestIncidentPage(t *testing.T) {
 		t.Errorf("timeline: latest at %d, first at %d", latest, first)
 	}
 	for _, sub := range []string{"<h1>Incident 0</h1>", "<title>Incident 0 · Page 0</title>", `<ol class="timeline" reversed>`,
-		`<time datetime="2025-03-15T15:20:00+01:00">Mar 15, 2025 15:20 CET</time>`, `<time datetime="2025-03-15T14:40:00+01:00">`,
+		`<time datetime="2025-03-15T15:20:00&#43;01:00">Mar 15, 2025 15:20 CET</time>`, `<time datetime="2025-03-15T14:40:00&#43;01:00">`,
 		"Investigating", "Identified", "Component 1"} {
 		if !strings.Contains(r.body, sub) {
 			t.Errorf("incident page lacks %q", sub)
@@ -789,4 +789,27 @@ func BenchmarkPublish(b *testing.B) {
 func sha256Base64(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// Snapshots a few seconds apart that show the same thing keep the ETag:
+// a revalidation across them is a 304.
+func TestETagStableAcrossSnapshots(t *testing.T) {
+	h, srv, c := newPageServer(t, defaultFixture())
+	first := fetch(t, c, http.MethodGet, srv.URL+"/status")
+	s := defaultFixture()
+	s.Built = s.Built.Add(25 * time.Second)
+	if err := h.Publish(s); err != nil {
+		t.Fatal(err)
+	}
+	if r := fetch(t, c, http.MethodGet, srv.URL+"/status", "If-None-Match", first.header.Get("Etag")); r.code != http.StatusNotModified {
+		t.Errorf("same content 25 s later: %d, want 304", r.code)
+	}
+	s = defaultFixture()
+	s.Status.Description = "Something else"
+	if err := h.Publish(s); err != nil {
+		t.Fatal(err)
+	}
+	if r := fetch(t, c, http.MethodGet, srv.URL+"/status", "If-None-Match", first.header.Get("Etag")); r.code != http.StatusOK {
+		t.Errorf("changed content: %d, want 200", r.code)
+	}
 }

@@ -262,17 +262,20 @@ func (v *pageView) incident(id string) *Incident {
 }
 
 func (v *pageView) layout(r *pageRenderer, title, current string) layoutData {
-	name := v.s.Page.Name
+	name := cleanText(v.s.Page.Name)
 	if name == "" {
 		name = "Status"
 	}
+	title = cleanText(title)
 	if title == "" {
 		title = name
 	} else {
 		title = title + " · " + name
 	}
+	// "Data as of" to the minute: the bytes, and so the ETag, stay the same
+	// across the snapshots of a quiet minute.
 	return layoutData{Title: title, PageName: name, Assets: r.assets, Icons: pageIcons, Current: current,
-		TimeZone: v.loc.String(), Built: v.timeView(v.now)}
+		TimeZone: v.loc.String(), Built: v.timeView(v.now.Truncate(time.Minute))}
 }
 
 func (v *pageView) timeView(t time.Time) timeView {
@@ -345,9 +348,6 @@ func (r *pageRenderer) renderIncident(v *pageView, id string) ([]byte, error) {
 	}
 	iv := v.incidentView(in, true)
 	d := v.layout(r, in.Name, "")
-	if !in.Maintenance {
-		d.Current = ""
-	}
 	d.Incident = &iv
 	return r.execute(r.pages["incident"], "layout", d, 8<<10)
 }
@@ -361,7 +361,7 @@ func (r *pageRenderer) renderNotFound(v *pageView) ([]byte, error) {
 // CSP allows exactly that stylesheet by hash), no script.
 func (r *pageRenderer) renderEmbed(v *pageView) ([]byte, error) {
 	o := v.overall()
-	d := embedData{PageName: v.s.Page.Name, Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS)}
+	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS)}
 	if d.PageName == "" {
 		d.PageName = "Status"
 	}
@@ -406,7 +406,7 @@ func (v *pageView) overall() overallView {
 	case IndicatorMaintenance:
 		icon = "i-maint"
 	}
-	return overallView{Indicator: ind, Icon: icon, Text: text}
+	return overallView{Indicator: ind, Icon: icon, Text: cleanText(text)}
 }
 
 func (v *pageView) statusData() *statusData {
@@ -509,6 +509,35 @@ func componentStatus(st string) (class, words, icon string) {
 	return DegradedPerformance, humanize(st), "i-warn"
 }
 
+// cleanText drops control characters but tab and newline from user text
+// (CR LF and CR become LF): they are no markup, but no text either, and
+// invalid in XML. Escaping is still html/template's.
+func cleanText(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f || (c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r':
+			return '\n'
+		case r == '\t' || r == '\n':
+			return r
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f):
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func humanize(s string) string {
 	s = strings.ReplaceAll(s, "_", " ")
 	if s == "" {
@@ -519,7 +548,7 @@ func humanize(s string) string {
 
 func (v *pageView) componentRow(c *ComponentView, n int) componentRow {
 	class, words, icon := componentStatus(c.Status)
-	r := componentRow{ID: c.ID, Name: c.Name, Description: c.Description, Status: class, StatusText: words, Icon: icon}
+	r := componentRow{ID: c.ID, Name: cleanText(c.Name), Description: cleanText(c.Description), Status: class, StatusText: words, Icon: icon}
 	if len(c.Days) > 0 {
 		r.Bar = v.bar(c)
 	}
@@ -614,7 +643,12 @@ func (v *pageView) bar(c *ComponentView) *barView {
 		}
 		if len(d.Incidents) > 0 {
 			sb.WriteString(". Incidents: ")
-			sb.WriteString(strings.Join(d.Incidents, "; "))
+			for j, name := range d.Incidents {
+				if j > 0 {
+					sb.WriteString("; ")
+				}
+				sb.WriteString(cleanText(name))
+			}
 		}
 		b.Days[i] = dayView{X: barX[off+i], Class: uptimeClass(u, ok), Title: sb.String()}
 	}
@@ -622,7 +656,7 @@ func (v *pageView) bar(c *ComponentView) *barView {
 	if !c.Uptime90d.OK {
 		b.Uptime = "No data"
 	}
-	b.Label = c.Name + ": daily uptime over the last 90 days; " + percent(c.Uptime90d) + " overall, " +
+	b.Label = cleanText(c.Name) + ": daily uptime over the last 90 days; " + percent(c.Uptime90d) + " overall, " +
 		strconv.Itoa(outage) + " days below 99.9%, " + strconv.Itoa(nodata) + " days without data"
 	return b
 }
@@ -642,9 +676,9 @@ func shortDuration(d time.Duration) string {
 	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
 }
 
-// The response-time chart's plot area, in its 600×170 viewBox.
+// The response-time chart's plot area, in its 400×170 viewBox.
 const (
-	chartLeft, chartRight = 48.0, 592.0
+	chartLeft, chartRight = 44.0, 392.0 // the template draws the grid from 44 to 392
 	chartTop, chartBottom = 10.0, 140.0
 )
 
@@ -652,7 +686,7 @@ const (
 // per run of consecutive hours (a missing hour breaks the line), the
 // y axis from 0 to a round maximum, the x axis at each local midnight.
 func (v *pageView) chart(c *ComponentView, n int) *chartView {
-	ch := &chartView{ID: "rt" + strconv.Itoa(n), Key: c.ID, Title: "Response time of " + c.Name + ", last 7 days"}
+	ch := &chartView{ID: "rt" + strconv.Itoa(n), Key: c.ID, Title: "Response time of " + cleanText(c.Name) + ", last 7 days"}
 	end := v.now.Truncate(time.Hour)
 	start := end.Add(-7 * 24 * time.Hour)
 	var pts []LatencyPoint
@@ -779,7 +813,7 @@ func incidentStatusText(s string) string {
 func incidentURL(id string) string { return "/status/incidents/" + url.PathEscape(id) }
 
 func (v *pageView) incidentView(in *Incident, all bool) incidentView {
-	iv := incidentView{ID: in.ID, URL: incidentURL(in.ID), Name: in.Name, Maintenance: in.Maintenance,
+	iv := incidentView{ID: in.ID, URL: incidentURL(in.ID), Name: cleanText(in.Name), Maintenance: in.Maintenance,
 		StatusText: incidentStatusText(in.Status)}
 	iv.Impact = impactWords[in.Impact]
 	if iv.Impact == "" {
@@ -804,7 +838,7 @@ func (v *pageView) incidentView(in *Incident, all bool) incidentView {
 	}
 	for _, a := range in.Components {
 		if n, ok := v.names[a.ComponentID]; ok {
-			iv.Components = append(iv.Components, n)
+			iv.Components = append(iv.Components, cleanText(n))
 		}
 	}
 	if len(in.Updates) > 0 {
@@ -825,7 +859,7 @@ func (v *pageView) updateView(u *Update) updateView {
 	if at.IsZero() {
 		at = u.CreatedAt
 	}
-	return updateView{Status: incidentStatusText(u.Status), Body: u.Body, At: v.timeView(at)}
+	return updateView{Status: incidentStatusText(u.Status), Body: cleanText(u.Body), At: v.timeView(at)}
 }
 
 // window formats a maintenance window in the page's time zone.

@@ -82,7 +82,7 @@ func goldenSnapshot() *Snapshot {
 				CreatedAt: at("2026-04-02T12:30:00Z"), UpdatedAt: at("2026-04-02T12:30:00Z")},
 				Operational),
 			comp(Component{ID: "api", Name: "Public API", Description: "api.example.com", Position: 3,
-				Link: "api-health-internal",
+				Link:      "api-health-internal",
 				CreatedAt: at("2026-01-10T08:00:00Z"), UpdatedAt: at("2026-11-23T11:00:00Z")},
 				UnderMaintenance),
 		},
