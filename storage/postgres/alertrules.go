@@ -22,7 +22,7 @@ import (
 // an ECONFLICT error. On success, r's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateAlertRule(ctx context.Context, r *alerting.StoredRule) error {
-	spec, err := encodeRuleSpec(r.Spec)
+	spec, err := storage.EncodeRuleSpec(r.Spec)
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func (s *Store) AlertRules(ctx context.Context) ([]alerting.StoredRule, error) {
 // ENOTFOUND error. On success, r's times are as stored: CreatedAt the
 // rule's, both in UTC milliseconds.
 func (s *Store) ReplaceAlertRule(ctx context.Context, r *alerting.StoredRule) error {
-	spec, err := encodeRuleSpec(r.Spec)
+	spec, err := storage.EncodeRuleSpec(r.Spec)
 	if err != nil {
 		return err
 	}
@@ -100,16 +100,6 @@ func (s *Store) DeleteAlertRule(ctx context.Context, name string) error {
 		return linkwatch.Errorf(linkwatch.ENOTFOUND, "alert rule %q not found", name)
 	}
 	return nil
-}
-
-// encodeRuleSpec returns the stored form of a rule's spec, which must have a
-// name.
-func encodeRuleSpec(spec alerting.RuleSpec) (string, error) {
-	if spec.Name == "" {
-		return "", linkwatch.FieldErrorf("name", "an alert rule needs a name")
-	}
-	b, err := storage.EncodeJSON(spec)
-	return string(b), err
 }
 
 // recordEvents adds to the alert history, in tx, an event for every alert of
@@ -144,7 +134,7 @@ func recordEvents(ctx context.Context, tx pgx.Tx, batch []alerting.StoredAlert) 
 	if err != nil {
 		return err
 	}
-	events := phaseChanges(batch, old)
+	events := storage.PhaseChanges(batch, old)
 	if len(events) == 0 {
 		return nil
 	}
@@ -164,45 +154,6 @@ func recordEvents(ctx context.Context, tx pgx.Tx, batch []alerting.StoredAlert) 
 		ks, rules, severities, scopes, labels, summaries, froms, tos, ats)
 	return err
 }
-
-// phaseChanges returns the events of the alerts of batch whose phase differs
-// from old's (the stored phases by key; absent for new alerts), in batch
-// order. "" and ok are one phase: no event between them.
-func phaseChanges(batch []alerting.StoredAlert, old map[string]alerting.Phase) []alerting.AlertEvent {
-	var events []alerting.AlertEvent
-	for _, a := range batch {
-		from, known := old[a.Key]
-		from, to := okPhase(from), okPhase(a.State.Phase)
-		if !known && to == alerting.PhaseOK || known && from == to {
-			continue
-		}
-		if !known {
-			from = ""
-		}
-		at := a.State.Since // when the phase began
-		if at.IsZero() {
-			at = a.UpdatedAt
-		}
-		events = append(events, alerting.AlertEvent{Key: a.Key, Rule: a.Rule, Severity: a.Severity, Scope: a.Scope,
-			Labels: a.Labels, Summary: a.Summary, From: from, To: to, At: stored(at)})
-	}
-	return events
-}
-
-// okPhase reads the zero phase as ok.
-func okPhase(p alerting.Phase) alerting.Phase {
-	if p == "" {
-		return alerting.PhaseOK
-	}
-	return p
-}
-
-// History limits: Limit 0 reads the default; more than the maximum reads
-// the maximum.
-const (
-	defaultHistoryLimit = 100
-	maxHistoryLimit     = 1000
-)
 
 // AlertHistory returns the alert events f selects, newest first (by ID):
 // Key, Rule and Severity exactly; Tag, events whose campaign label (tags
@@ -240,7 +191,7 @@ func (s *Store) AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]a
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	args = append(args, historyLimit(f.Limit))
+	args = append(args, storage.HistoryLimit(f.Limit))
 	q += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
@@ -266,14 +217,6 @@ func (s *Store) AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]a
 		out = []alerting.AlertEvent{}
 	}
 	return out, nil
-}
-
-// historyLimit is the number of events a HistoryFilter's Limit reads.
-func historyLimit(limit int) int {
-	if limit <= 0 {
-		return defaultHistoryLimit
-	}
-	return min(limit, maxHistoryLimit)
 }
 
 // PruneAlertEvents deletes the alert events from before before and returns

@@ -21,59 +21,12 @@ import (
 // Components and incidents are stored whole as JSON, beside the columns
 // lists filter and order by.
 
-// Incident list limits: Limit 0 reads the default; more than the maximum
-// reads the maximum.
-const (
-	defaultIncidentLimit = 100
-	maxIncidentLimit     = 1000
-)
-
-// normalizeComponent makes the caller's component equal to what the
-// database stores: times in UTC milliseconds.
-func normalizeComponent(c *statuspage.Component) {
-	c.StartDate, c.CreatedAt, c.UpdatedAt = stored(c.StartDate), stored(c.CreatedAt), stored(c.UpdatedAt)
-}
-
-// normalizeIncident makes the caller's incident equal to what the database
-// stores: times in UTC milliseconds, Components and Updates never nil, an
-// update's Components nil when empty.
-func normalizeIncident(in *statuspage.Incident) {
-	in.ScheduledFor, in.ScheduledUntil = stored(in.ScheduledFor), stored(in.ScheduledUntil)
-	in.CreatedAt, in.UpdatedAt, in.StartedAt = stored(in.CreatedAt), stored(in.UpdatedAt), stored(in.StartedAt)
-	in.MonitoringAt, in.ResolvedAt = stored(in.MonitoringAt), stored(in.ResolvedAt)
-	if in.Components == nil {
-		in.Components = []statuspage.Affected{}
-	}
-	if in.Updates == nil {
-		in.Updates = []statuspage.Update{}
-	}
-	for i := range in.Updates {
-		u := &in.Updates[i]
-		u.CreatedAt, u.UpdatedAt, u.DisplayAt = stored(u.CreatedAt), stored(u.UpdatedAt), stored(u.DisplayAt)
-		if len(u.Components) == 0 {
-			u.Components = nil
-		}
-	}
-}
-
-func componentNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "component %q not found", id)
-}
-
-func incidentNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "incident %q not found", id)
-}
-
-func subscriberNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "subscriber %q not found", id)
-}
-
 func decodeComponent(body []byte) (*statuspage.Component, error) {
 	var c statuspage.Component
 	if err := json.Unmarshal(body, &c); err != nil {
 		return nil, fmt.Errorf("stored component: %w", err)
 	}
-	normalizeComponent(&c)
+	storage.NormalizeComponent(&c)
 	return &c, nil
 }
 
@@ -82,7 +35,7 @@ func decodeIncident(body []byte) (*statuspage.Incident, error) {
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, fmt.Errorf("stored incident: %w", err)
 	}
-	normalizeIncident(&in)
+	storage.NormalizeIncident(&in)
 	return &in, nil
 }
 
@@ -93,7 +46,7 @@ func (s *Store) CreateComponent(ctx context.Context, c *statuspage.Component) er
 	if c.ID == "" {
 		return linkwatch.FieldErrorf("id", "a component needs an ID")
 	}
-	normalizeComponent(c)
+	storage.NormalizeComponent(c)
 	body, err := storage.EncodeJSON(c)
 	if err != nil {
 		return err
@@ -143,7 +96,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 		var body []byte
 		err := tx.QueryRow(ctx, "SELECT body FROM status_components WHERE id = $1 FOR UPDATE", id).Scan(&body)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return componentNotFound(id)
+			return storage.ComponentNotFound(id)
 		}
 		if err != nil {
 			return err
@@ -156,7 +109,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 			return fnErr
 		}
 		c.ID, c.CreatedAt = id, created
-		normalizeComponent(c)
+		storage.NormalizeComponent(c)
 		if body, err = storage.EncodeJSON(c); err != nil {
 			return err
 		}
@@ -181,7 +134,7 @@ func (s *Store) DeleteComponent(ctx context.Context, id string) error {
 		return mapErr(err, "")
 	}
 	if tag.RowsAffected() == 0 {
-		return componentNotFound(id)
+		return storage.ComponentNotFound(id)
 	}
 	return nil
 }
@@ -203,7 +156,7 @@ func (s *Store) CreateIncident(ctx context.Context, in *statuspage.Incident) err
 	if in.ID == "" {
 		return linkwatch.FieldErrorf("id", "an incident needs an ID")
 	}
-	normalizeIncident(in)
+	storage.NormalizeIncident(in)
 	args, err := incidentRow(in)
 	if err != nil {
 		return err
@@ -219,7 +172,7 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (*statuspage.Incide
 	var body []byte
 	err := s.pool.QueryRow(ctx, "SELECT body FROM status_incidents WHERE id = $1", id).Scan(&body)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, incidentNotFound(id)
+		return nil, storage.IncidentNotFound(id)
 	}
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -248,7 +201,7 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 	if !f.Before.IsZero() {
 		add("started_at < $%d", stored(f.Before))
 	}
-	args = append(args, incidentLimit(f.Limit))
+	args = append(args, storage.IncidentLimit(f.Limit))
 	q := fmt.Sprintf("SELECT body FROM status_incidents WHERE %s ORDER BY started_at DESC, id DESC LIMIT $%d",
 		strings.Join(where, " AND "), len(args))
 	rows, err := s.pool.Query(ctx, q, args...)
@@ -275,14 +228,6 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 	return out, nil
 }
 
-// incidentLimit is the number of incidents an IncidentFilter's Limit reads.
-func incidentLimit(limit int) int {
-	if limit <= 0 {
-		return defaultIncidentLimit
-	}
-	return min(limit, maxIncidentLimit)
-}
-
 // UpdateIncident reads and locks the incident, lets fn change it and writes
 // it back, in one transaction. If fn fails, nothing changes and fn's error
 // is returned as it is. ID and creation time cannot be changed; an absent
@@ -296,7 +241,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 		var body []byte
 		err := tx.QueryRow(ctx, "SELECT body FROM status_incidents WHERE id = $1 FOR UPDATE", id).Scan(&body)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return incidentNotFound(id)
+			return storage.IncidentNotFound(id)
 		}
 		if err != nil {
 			return err
@@ -309,7 +254,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 			return fnErr
 		}
 		in.ID, in.CreatedAt = id, created
-		normalizeIncident(in)
+		storage.NormalizeIncident(in)
 		args, err := incidentRow(in)
 		if err != nil {
 			return err
@@ -335,7 +280,7 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 		return mapErr(err, "")
 	}
 	if tag.RowsAffected() == 0 {
-		return incidentNotFound(id)
+		return storage.IncidentNotFound(id)
 	}
 	return nil
 }
@@ -403,7 +348,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 	var want string
 	err := s.pool.QueryRow(ctx, "SELECT token FROM status_subscribers WHERE id = $1", id).Scan(&want)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	if err != nil {
 		return mapErr(err, "")
@@ -417,7 +362,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 		return mapErr(err, "")
 	}
 	if tag.RowsAffected() == 0 { // deleted meanwhile
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	return nil
 }
@@ -429,7 +374,7 @@ func (s *Store) DeleteSubscriber(ctx context.Context, id string) error {
 		return mapErr(err, "")
 	}
 	if tag.RowsAffected() == 0 {
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 // an ECONFLICT error. On success, r's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateAlertRule(ctx context.Context, r *alerting.StoredRule) error {
-	spec, err := encodeRuleSpec(r.Spec)
+	spec, err := storage.EncodeRuleSpec(r.Spec)
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Store) AlertRules(ctx context.Context) ([]alerting.StoredRule, error) {
 // ENOTFOUND error. On success, r's times are as stored: CreatedAt the
 // rule's, both in UTC milliseconds.
 func (s *Store) ReplaceAlertRule(ctx context.Context, r *alerting.StoredRule) error {
-	spec, err := encodeRuleSpec(r.Spec)
+	spec, err := storage.EncodeRuleSpec(r.Spec)
 	if err != nil {
 		return err
 	}
@@ -101,16 +101,6 @@ func (s *Store) DeleteAlertRule(ctx context.Context, name string) error {
 	return nil
 }
 
-// encodeRuleSpec returns the stored form of a rule's spec, which must have a
-// name.
-func encodeRuleSpec(spec alerting.RuleSpec) (string, error) {
-	if spec.Name == "" {
-		return "", linkwatch.FieldErrorf("name", "an alert rule needs a name")
-	}
-	b, err := storage.EncodeJSON(spec)
-	return string(b), err
-}
-
 // recordEvents adds to the alert history, in tx, an event for every alert of
 // batch (distinct keys) whose phase differs from its stored alert's, or
 // that is new and not ok. It must run before the batch is stored; the write
@@ -140,7 +130,7 @@ func recordEvents(ctx context.Context, tx *sql.Tx, batch []alerting.StoredAlert)
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	events := phaseChanges(batch, old)
+	events := storage.PhaseChanges(batch, old)
 	if len(events) == 0 {
 		return nil
 	}
@@ -160,50 +150,11 @@ func recordEvents(ctx context.Context, tx *sql.Tx, batch []alerting.StoredAlert)
 	return nil
 }
 
-// phaseChanges returns the events of the alerts of batch whose phase differs
-// from old's (the stored phases by key; absent for new alerts), in batch
-// order. "" and ok are one phase: no event between them.
-func phaseChanges(batch []alerting.StoredAlert, old map[string]alerting.Phase) []alerting.AlertEvent {
-	var events []alerting.AlertEvent
-	for _, a := range batch {
-		from, known := old[a.Key]
-		from, to := okPhase(from), okPhase(a.State.Phase)
-		if !known && to == alerting.PhaseOK || known && from == to {
-			continue
-		}
-		if !known {
-			from = ""
-		}
-		at := a.State.Since // when the phase began
-		if at.IsZero() {
-			at = a.UpdatedAt
-		}
-		events = append(events, alerting.AlertEvent{Key: a.Key, Rule: a.Rule, Severity: a.Severity, Scope: a.Scope,
-			Labels: a.Labels, Summary: a.Summary, From: from, To: to, At: stored(at)})
-	}
-	return events
-}
-
-// okPhase reads the zero phase as ok.
-func okPhase(p alerting.Phase) alerting.Phase {
-	if p == "" {
-		return alerting.PhaseOK
-	}
-	return p
-}
-
 // jsonArray is the JSON array of vs, for json_each.
 func jsonArray[T any](vs []T) string {
 	b, _ := json.Marshal(vs) // strings and integers always marshal
 	return string(b)
 }
-
-// History limits: Limit 0 reads the default; more than the maximum reads
-// the maximum.
-const (
-	defaultHistoryLimit = 100
-	maxHistoryLimit     = 1000
-)
 
 // AlertHistory returns the alert events f selects, newest first (by ID):
 // Key, Rule and Severity exactly; Tag, events whose campaign label (tags
@@ -245,7 +196,7 @@ func (s *Store) AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]a
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY id DESC LIMIT ?"
-	args = append(args, historyLimit(f.Limit))
+	args = append(args, storage.HistoryLimit(f.Limit))
 	s.uses.Add(1)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -270,14 +221,6 @@ func (s *Store) AlertHistory(ctx context.Context, f alerting.HistoryFilter) ([]a
 		out = append(out, e)
 	}
 	return out, mapErr(rows.Err(), "")
-}
-
-// historyLimit is the number of events a HistoryFilter's Limit reads.
-func historyLimit(limit int) int {
-	if limit <= 0 {
-		return defaultHistoryLimit
-	}
-	return min(limit, maxHistoryLimit)
 }
 
 // PruneAlertEvents deletes the alert events from before before and returns

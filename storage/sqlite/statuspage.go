@@ -19,59 +19,12 @@ import (
 // Components and incidents are stored whole as JSON, beside the columns
 // lists filter and order by.
 
-// Incident list limits: Limit 0 reads the default; more than the maximum
-// reads the maximum.
-const (
-	defaultIncidentLimit = 100
-	maxIncidentLimit     = 1000
-)
-
-// normalizeComponent makes the caller's component equal to what the
-// database stores: times in UTC milliseconds.
-func normalizeComponent(c *statuspage.Component) {
-	c.StartDate, c.CreatedAt, c.UpdatedAt = stored(c.StartDate), stored(c.CreatedAt), stored(c.UpdatedAt)
-}
-
-// normalizeIncident makes the caller's incident equal to what the database
-// stores: times in UTC milliseconds, Components and Updates never nil, an
-// update's Components nil when empty.
-func normalizeIncident(in *statuspage.Incident) {
-	in.ScheduledFor, in.ScheduledUntil = stored(in.ScheduledFor), stored(in.ScheduledUntil)
-	in.CreatedAt, in.UpdatedAt, in.StartedAt = stored(in.CreatedAt), stored(in.UpdatedAt), stored(in.StartedAt)
-	in.MonitoringAt, in.ResolvedAt = stored(in.MonitoringAt), stored(in.ResolvedAt)
-	if in.Components == nil {
-		in.Components = []statuspage.Affected{}
-	}
-	if in.Updates == nil {
-		in.Updates = []statuspage.Update{}
-	}
-	for i := range in.Updates {
-		u := &in.Updates[i]
-		u.CreatedAt, u.UpdatedAt, u.DisplayAt = stored(u.CreatedAt), stored(u.UpdatedAt), stored(u.DisplayAt)
-		if len(u.Components) == 0 {
-			u.Components = nil
-		}
-	}
-}
-
-func componentNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "component %q not found", id)
-}
-
-func incidentNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "incident %q not found", id)
-}
-
-func subscriberNotFound(id string) error {
-	return linkwatch.Errorf(linkwatch.ENOTFOUND, "subscriber %q not found", id)
-}
-
 func decodeComponent(body string) (*statuspage.Component, error) {
 	var c statuspage.Component
 	if err := json.Unmarshal([]byte(body), &c); err != nil {
 		return nil, fmt.Errorf("stored component: %w", err)
 	}
-	normalizeComponent(&c)
+	storage.NormalizeComponent(&c)
 	return &c, nil
 }
 
@@ -80,7 +33,7 @@ func decodeIncident(body string) (*statuspage.Incident, error) {
 	if err := json.Unmarshal([]byte(body), &in); err != nil {
 		return nil, fmt.Errorf("stored incident: %w", err)
 	}
-	normalizeIncident(&in)
+	storage.NormalizeIncident(&in)
 	return &in, nil
 }
 
@@ -97,7 +50,7 @@ func (s *Store) CreateComponent(ctx context.Context, c *statuspage.Component) er
 	if c.ID == "" {
 		return linkwatch.FieldErrorf("id", "a component needs an ID")
 	}
-	normalizeComponent(c)
+	storage.NormalizeComponent(c)
 	body, err := storage.EncodeJSON(c)
 	if err != nil {
 		return err
@@ -146,7 +99,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 	var body string
 	err = tx.QueryRowContext(ctx, "SELECT body FROM status_components WHERE id = ?", id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, componentNotFound(id)
+		return nil, storage.ComponentNotFound(id)
 	}
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -160,7 +113,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 		return nil, err
 	}
 	c.ID, c.CreatedAt = id, created
-	normalizeComponent(c)
+	storage.NormalizeComponent(c)
 	b, err := storage.EncodeJSON(c)
 	if err != nil {
 		return nil, err
@@ -187,7 +140,7 @@ func (s *Store) DeleteComponent(ctx context.Context, id string) error {
 	if ok, err := rowsAffected(res); err != nil {
 		return err
 	} else if !ok {
-		return componentNotFound(id)
+		return storage.ComponentNotFound(id)
 	}
 	return nil
 }
@@ -209,7 +162,7 @@ func (s *Store) CreateIncident(ctx context.Context, in *statuspage.Incident) err
 	if in.ID == "" {
 		return linkwatch.FieldErrorf("id", "an incident needs an ID")
 	}
-	normalizeIncident(in)
+	storage.NormalizeIncident(in)
 	row, err := incidentRow(in)
 	if err != nil {
 		return err
@@ -227,7 +180,7 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (*statuspage.Incide
 	var body string
 	err := s.read.QueryRowContext(ctx, "SELECT body FROM status_incidents WHERE id = ?", id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, incidentNotFound(id)
+		return nil, storage.IncidentNotFound(id)
 	}
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -254,7 +207,7 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 		where = append(where, "started_at < ?")
 		args = append(args, ms(f.Before))
 	}
-	args = append(args, incidentLimit(f.Limit))
+	args = append(args, storage.IncidentLimit(f.Limit))
 	q := "SELECT body FROM status_incidents WHERE " + strings.Join(where, " AND ") +
 		" ORDER BY started_at DESC, id DESC LIMIT ?"
 	s.uses.Add(1)
@@ -278,14 +231,6 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 	return out, mapErr(rows.Err(), "")
 }
 
-// incidentLimit is the number of incidents an IncidentFilter's Limit reads.
-func incidentLimit(limit int) int {
-	if limit <= 0 {
-		return defaultIncidentLimit
-	}
-	return min(limit, maxIncidentLimit)
-}
-
 // UpdateIncident reads the incident, lets fn change it and writes it back,
 // in one write transaction. If fn fails, nothing changes and fn's error is
 // returned as it is. ID and creation time cannot be changed; an absent
@@ -300,7 +245,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 	var body string
 	err = tx.QueryRowContext(ctx, "SELECT body FROM status_incidents WHERE id = ?", id).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, incidentNotFound(id)
+		return nil, storage.IncidentNotFound(id)
 	}
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -314,7 +259,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 		return nil, err
 	}
 	in.ID, in.CreatedAt = id, created
-	normalizeIncident(in)
+	storage.NormalizeIncident(in)
 	row, err := incidentRow(in)
 	if err != nil {
 		return nil, err
@@ -341,7 +286,7 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 	if ok, err := rowsAffected(res); err != nil {
 		return err
 	} else if !ok {
-		return incidentNotFound(id)
+		return storage.IncidentNotFound(id)
 	}
 	return nil
 }
@@ -408,7 +353,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 	var want string
 	err := s.read.QueryRowContext(ctx, "SELECT token FROM status_subscribers WHERE id = ?", id).Scan(&want)
 	if errors.Is(err, sql.ErrNoRows) {
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	if err != nil {
 		return mapErr(err, "")
@@ -424,7 +369,7 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 	if ok, err := rowsAffected(res); err != nil {
 		return err
 	} else if !ok { // deleted meanwhile
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	return nil
 }
@@ -439,7 +384,7 @@ func (s *Store) DeleteSubscriber(ctx context.Context, id string) error {
 	if ok, err := rowsAffected(res); err != nil {
 		return err
 	} else if !ok {
-		return subscriberNotFound(id)
+		return storage.SubscriberNotFound(id)
 	}
 	return nil
 }
