@@ -51,6 +51,7 @@ func (a *API) routes() []Route {
 		{http.MethodPost, "/status/components", admin, a.saveComponent(true)},
 		{http.MethodPut, "/status/components/{id}", admin, a.saveComponent(false)},
 		{http.MethodDelete, "/status/components/{id}", admin, a.deleteComponent()},
+		{http.MethodGet, "/status/components/{id}/months", read, a.componentMonths()},
 		{http.MethodGet, "/incidents", read, a.listIncidents()},
 		{http.MethodPost, "/incidents", admin, a.createIncident()},
 		{http.MethodGet, "/incidents/{id}", read, a.getIncident()},

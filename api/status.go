@@ -431,3 +431,34 @@ func (a *API) deleteIncident() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
+
+// componentMonths lists a component's closed months, whose figures are
+// frozen when the month ends.
+func (a *API) componentMonths() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		months, err := a.status.Months(r.Context(), chi.URLParam(r, "id"))
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		type monthJSON struct {
+			Month  string   `json:"month"`
+			Uptime *float64 `json:"uptime"` // null: no data
+			// Hours observed, in outage (major, partial) and in maintenance.
+			Observed    float64 `json:"observed_hours"`
+			Major       float64 `json:"major_outage_hours"`
+			Partial     float64 `json:"partial_outage_hours"`
+			Maintenance float64 `json:"maintenance_hours"`
+		}
+		out := []monthJSON{}
+		for _, m := range months {
+			j := monthJSON{Month: m.Month.Format("2006-01"), Observed: m.Observed.Hours(), Major: m.Major.Hours(),
+				Partial: m.Partial.Hours(), Maintenance: m.Maintenance.Hours()}
+			if u, ok := m.Uptime(); ok {
+				j.Uptime = &u
+			}
+			out = append(out, j)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"months": out})
+	})
+}

@@ -217,7 +217,7 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 				return err
 			}
 			v.Days = DaysFromHours(hours, Days, now)
-			addIncidentNames(v.Days, c.ID, incidents)
+			addIncidentNames(v.Days, c.ID, incidents, now)
 			v.Uptime24h = Window(hours, now.Add(-24*time.Hour), now)
 			v.Uptime7d = Window(hours, now.Add(-7*24*time.Hour), now)
 			v.Uptime30d = Window(hours, now.Add(-30*24*time.Hour), now)
@@ -459,14 +459,14 @@ func incidentStatus(id string, incidents, maints []Incident) string {
 }
 
 // addIncidentNames names each day's incidents on the component's bar.
-func addIncidentNames(days []Day, id string, incidents []Incident) {
+func addIncidentNames(days []Day, id string, incidents []Incident, now time.Time) {
 	for _, in := range incidents {
 		if in.Draft || !affects(in, id) {
 			continue
 		}
 		end := in.ResolvedAt
 		if end.IsZero() {
-			end = time.Now()
+			end = now
 		}
 		for i := range days {
 			dayEnd := days[i].Date.Add(24 * time.Hour)
