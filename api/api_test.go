@@ -55,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	a := New(Config{PublicURL: public, AdminToken: adminSecret, Now: func() time.Time { return testNow }, Rules: configRules(t),
 		Routes: []alerting.RouteSpec{{Match: `{severity="critical"}`, Channels: []string{"oncall"}}}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st,
-			Alerts: st, Silences: st, Rules: st, Channels: chans}, durations)
+			Alerts: st, Silences: st, Rules: st, Channels: chans, Status: testStatus{st}}, durations)
 	mux := chi.NewRouter()
 	mux.Mount("/api/v1", a.Handler())
 	e.srv, e.api = httptest.NewServer(mux), a
