@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober bench-alerting fuzz vet
+.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -24,8 +24,8 @@ vet:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkwatch
 
-## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober and alerting benchmarks
-bench: bench-go bench-redirect bench-prober bench-alerting
+## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober, alerting and status page benchmarks
+bench: bench-go bench-redirect bench-prober bench-alerting bench-statuspage
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
@@ -43,6 +43,11 @@ bench-prober:
 bench-alerting:
 	$(GO) test -run '^$$' -bench Evaluate -benchmem ./alerting
 	./bench/alerting.sh
+
+## bench-statuspage: wrk, 64 connections: the status page's static stylesheet (baseline) vs /status and
+## /api/v2/summary.json, 200 components with 90 days of seeded history on SQLite; target /status >= 5,000 req/s (~3 min)
+bench-statuspage:
+	./bench/statuspage.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s

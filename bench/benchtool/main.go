@@ -31,7 +31,7 @@ func main() {
 	}
 }
 
-const usage = "usage: benchtool baseline|seed|target|token|probewatch|alertlatency [flags]"
+const usage = "usage: benchtool baseline|seed|target|token|probewatch|alertlatency|statuspage [flags]"
 
 func run(args []string) error {
 	if len(args) == 0 {
@@ -39,6 +39,9 @@ func run(args []string) error {
 	}
 	if args[0] == "alertlatency" { // its own flags: see alertlatency.go
 		return alertLatency(args[1:])
+	}
+	if args[0] == "statuspage" { // its own flags: see statuspage.go
+		return statusPage(args[1:])
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:18081", "listen address (baseline, target)")

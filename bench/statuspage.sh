@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Status page benchmark: linkwatch serve on a fresh SQLite database whose
+# configuration declares NGROUPS x PER_GROUP components (default 20 x 10 =
+# 200), each watching a link with DAYS (90) days of check history from 3
+# regions, seeded through the store's InsertResults so the hourly rollups
+# are real. Then wrk (-t2 -c64 -d10s, Accept-Encoding: gzip as browsers
+# send) in the same run, in interleaved rounds, against:
+#   - the status page's own stylesheet under /status/assets/ (a static file
+#     served by the same server and handler: the baseline),
+#   - /status (the HTML page),
+#   - /api/v2/summary.json,
+#   - and, for information, /status without Accept-Encoding (the whole page).
+# Prints req/s, p50, p99 and the ratio to the baseline (median round), the
+# page's size, and PASS/FAIL against the target of >= 5,000 req/s on /status
+# (with gzip, as browsers ask).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+
+DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
+CONNS="${CONNS:-64}"
+NGROUPS="${NGROUPS:-20}"
+PER_GROUP="${PER_GROUP:-10}"
+DAYS="${DAYS:-90}"
+TARGET_RPS="${TARGET_RPS:-5000}"
+PORT_DEST="${PORT_DEST:-18101}"
+PORT="${PORT:-18102}"
+TOKEN="bench-admin-token-$(date +%s)"
+OUT=.bench
+DB="$OUT/statuspage.db"
+CFG="$OUT/statuspage.yaml"
+BASE="http://127.0.0.1:$PORT"
+COMPONENTS=$((NGROUPS * PER_GROUP))
+
+mkdir -p "$OUT"
+go build -o "$OUT/linkwatch" ./cmd/linkwatch
+go build -o "$OUT/benchtool" ./bench/benchtool
+
+pids=()
+cleanup() {
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
+
+# to_ms converts wrk's latency (850.00us, 2.10ms, 1.02s) to milliseconds.
+to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$1"; }
+
+# measure NAME URL: runs wrk, prints a row, sets RPS, P50 and P99 (ms). A
+# NAME ending in "(no gzip)" sends no Accept-Encoding (curl, some bots).
+measure() {
+  local out p50 p99 non enc=(-H 'Accept-Encoding: gzip')
+  [[ "$1" == *"(no gzip)" ]] && enc=()
+  out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${enc[@]}" "$2")
+  RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  non=$(awk '/Non-2xx or 3xx responses/ {print $NF}' <<<"$out")
+  P50=$(to_ms "$p50"); P99=$(to_ms "$p99")
+  printf '  %-30s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$1" "$RPS" "$p50" "$p99" "${non:-0}"
+  if [ -n "$non" ] && [ "$non" != 0 ]; then echo "$1: $non responses were not 2xx" >&2; exit 1; fi
+}
+
+# size URL [ENCODING]: bytes of the body as sent.
+size() { curl -fsS -o /dev/null -w '%{size_download}' ${2:+-H "Accept-Encoding: $2"} "$1"; }
+kib() { awk -v b="$1" 'BEGIN{printf "%.1f KiB", b/1024}'; }
+
+echo "status page benchmark: $COMPONENTS components ($NGROUPS groups x $PER_GROUP), $DAYS days of history, wrk -t2 -c$CONNS -d$DURATION x $ROUNDS rounds, $(nproc) cores"
+rm -f "$DB" "$DB-wal" "$DB-shm"
+
+# The links' destination, for the server's own prober while it runs.
+"$OUT/benchtool" target --addr "127.0.0.1:$PORT_DEST" >"$OUT/statuspage-target.out" 2>"$OUT/statuspage-target.err" &
+pids+=($!)
+wait_http "http://127.0.0.1:$PORT_DEST/_count"
+
+start=$(date +%s.%N)
+"$OUT/benchtool" statuspage seed --db "$DB" --config "$CFG" --groups "$NGROUPS" --per-group "$PER_GROUP" --days "$DAYS" \
+  --regions eu-west,us-east,ap-south --dest "http://127.0.0.1:$PORT_DEST"
+
+# The server probes from eu-west, one of the seeded regions.
+LINKWATCH_DB="$DB" LINKWATCH_CONFIG="$CFG" LINKWATCH_ADMIN_TOKEN="$TOKEN" LINKWATCH_LOG_LEVEL=warn \
+  LINKWATCH_PUBLIC_URL="$BASE" LINKWATCH_REGION=eu-west LINKWATCH_PROBE_ALLOW_PRIVATE=true \
+  "$OUT/linkwatch" serve --addr "127.0.0.1:$PORT" >"$OUT/statuspage-serve.out" 2>"$OUT/statuspage-serve.err" &
+pids+=($!)
+if ! wait_http "$BASE/readyz"; then tail -n 20 "$OUT/statuspage-serve.err" >&2; exit 1; fi
+CSS=$("$OUT/benchtool" statuspage wait --server "$BASE" --components "$COMPONENTS" --timeout 90s)
+echo "ready in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.0f", e-s}')s (seeding included)"
+
+targets=("static: stylesheet (baseline)=$BASE$CSS" "/status=$BASE/status" "/api/v2/summary.json=$BASE/api/v2/summary.json"
+  "/status (no gzip)=$BASE/status")
+echo
+echo "response sizes (gzip / identity):"
+for t in "${targets[@]:0:3}"; do
+  printf '  %-30s %12s / %s\n' "${t%%=*}" "$(kib "$(size "${t#*=}" gzip)")" "$(kib "$(size "${t#*=}")")"
+done
+echo
+
+# Rounds interleave the targets so drift on a shared machine hits all alike;
+# each target's figure is its median round.
+declare -A results
+for r in $(seq 1 "$ROUNDS"); do
+  for t in "${targets[@]}"; do
+    measure "${t%%=*}" "${t#*=}"
+    results["${t%%=*}"]+="$RPS $P50 $P99;"
+  done
+done
+
+echo
+printf '%-32s %12s %10s %10s %8s\n' "median of $ROUNDS rounds" "req/s" "p50" "p99" "ratio"
+base=""
+status_rps=0
+for t in "${targets[@]}"; do
+  name="${t%%=*}"
+  row=$(tr ';' '\n' <<<"${results[$name]}" | grep . | sort -n -k1 | awk -v n="$ROUNDS" 'NR==int((n+1)/2)')
+  read -r rps p50 p99 <<<"$row"
+  [ -z "$base" ] && base=$rps
+  [ "$name" = /status ] && status_rps=$rps
+  printf '%-32s %12.0f %9.2fms %9.2fms %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base" 'BEGIN{print a/b}')"
+done
+warn=$(grep -c . "$OUT/statuspage-serve.err" || true)
+[ "$warn" = 0 ] || { echo "the server logged $warn lines at warn or above ($OUT/statuspage-serve.err), the first:"; head -n 3 "$OUT/statuspage-serve.err" | cut -c1-300 | sed 's/^/  /'; }
+echo
+if awk -v a="$status_rps" -v t="$TARGET_RPS" 'BEGIN{exit !(a >= t)}'; then
+  echo "PASS: /status serves $(printf '%.0f' "$status_rps") req/s (target >= $TARGET_RPS) with $COMPONENTS components"
+else
+  echo "FAIL: /status serves $(printf '%.0f' "$status_rps") req/s (target >= $TARGET_RPS) with $COMPONENTS components"
+  exit 1
+fi
