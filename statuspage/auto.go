@@ -29,11 +29,17 @@ func autoKey(componentID string) string { return "auto|" + componentID }
 // says — when link_down fires on one of an auto_incident component's links,
 // and resolves it when none fires any more.
 func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []*linkwatch.Link, now time.Time) error {
-	if b.alerts == nil || !slices.ContainsFunc(comps, func(c Component) bool { return c.AutoIncident != AutoOff }) {
+	if b.alerts == nil {
 		return nil
 	}
 	if _, ok, err := b.alerts.Lease(ctx, AutoLease, b.cfg.Holder, time.Minute, now); err != nil || !ok {
 		return err
+	}
+	if err := b.advanceMaintenances(ctx, now); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(comps, func(c Component) bool { return c.AutoIncident != AutoOff }) {
+		return nil
 	}
 	alerts, err := b.alerts.Alerts(ctx)
 	if err != nil {
@@ -106,4 +112,46 @@ func (b *Builder) announce(ctx context.Context, in *Incident) {
 	if err := b.cfg.Announce(ctx, in); err != nil {
 		b.log.Warn("could not queue the incident update for subscribers", "incident", in.ID, "err", err)
 	}
+}
+
+// advanceMaintenances moves scheduled maintenances with the clock, as
+// Statuspage's automatic transitions do: in progress at scheduled_for
+// (their components show under_maintenance), completed at scheduled_until
+// (back to operational). A status set by hand is kept until its window's
+// next edge.
+func (b *Builder) advanceMaintenances(ctx context.Context, now time.Time) error {
+	open, err := b.store.ListIncidents(ctx, IncidentFilter{Maintenance: true, Unresolved: true, Drafts: true, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	for _, m := range open {
+		var next, body string
+		switch {
+		case !m.ScheduledUntil.IsZero() && !now.Before(m.ScheduledUntil):
+			next, body = Completed, "The scheduled maintenance has been completed."
+		case m.Status == Scheduled && !m.ScheduledFor.IsZero() && !now.Before(m.ScheduledFor):
+			next, body = InProgress, "The scheduled maintenance is in progress."
+		default:
+			continue
+		}
+		in, err := b.store.UpdateIncident(ctx, m.ID, func(in *Incident) error {
+			if in.Status != m.Status { // changed meanwhile
+				return nil
+			}
+			var affected []Affected
+			if next == InProgress {
+				for _, a := range in.Components {
+					affected = append(affected, Affected{ComponentID: a.ComponentID, Status: UnderMaintenance})
+				}
+			}
+			in.AddUpdate(Update{Status: next, Body: body, Components: affected, Notify: true}, now)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		b.announce(ctx, in)
+		b.log.Info("scheduled maintenance moved on", "incident", m.ID, "status", next)
+	}
+	return nil
 }
