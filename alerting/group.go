@@ -10,7 +10,8 @@ import (
 // that fifty broken links of a campaign make one message, not fifty.
 type group struct {
 	rule, severity, campaign, runbook string
-	members                           []string // scopes of firing members
+	labels                            map[string]string // the members' shared labels (a rule's own, campaign)
+	members                           []string          // scopes of firing members
 	alerts                            []Alert
 }
 
@@ -24,7 +25,13 @@ func (c *cycle) join(it item) {
 	k := groupKey(it.rule, it.campaign)
 	g := c.groups[k]
 	if g == nil {
-		g = &group{rule: it.rule, severity: it.severity, campaign: it.campaign, runbook: it.runbook}
+		g = &group{rule: it.rule, severity: it.severity, campaign: it.campaign, runbook: it.runbook, labels: map[string]string{}}
+		for name, v := range it.labels {
+			if name != "link" && name != "domain" {
+				g.labels[name] = v
+			}
+		}
+		g.labels["campaign"] = it.campaign
 		c.groups[k] = g
 	}
 	g.members = append(g.members, it.scope)
@@ -61,7 +68,13 @@ func (c *cycle) finishGroups() {
 		if quiet(old.State, next) {
 			continue
 		}
-		labels := map[string]string{"rule": g.rule, "severity": g.severity, "campaign": g.campaign}
+		labels := g.labels
+		if labels == nil { // a group with no firing member left: its stored labels
+			labels = old.Labels
+		}
+		if labels == nil {
+			labels = map[string]string{"rule": g.rule, "severity": g.severity, "campaign": g.campaign}
+		}
 		a := StoredAlert{Key: k, Rule: g.rule, Severity: g.severity, Scope: groupScope + g.campaign, Labels: labels,
 			Summary: groupSummary(g, old.State.Members), State: next, UpdatedAt: c.now}
 		muted, _ := Muted(labels, c.now, c.silences, c.windows)

@@ -263,7 +263,8 @@ func TestDeclaredRules(t *testing.T) {
 	}
 	w.st.mu.Lock()
 	for _, r := range w.st.rows {
-		if r.Notification.Rule == "spring_errors" && (r.Notification.RunbookURL != "https://wiki.example.com/errors" || r.Notification.Alerts[0].Link != "spring-00") {
+		if r.Notification.Rule == "spring_errors" && (r.Notification.RunbookURL != "https://wiki.example.com/errors" ||
+			r.Notification.Alerts[0].Link != "spring-00" || r.Notification.Labels["team"] != "growth" || r.Notification.Labels["link"] != "") {
 			t.Errorf("notification %+v", r.Notification)
 		}
 	}
