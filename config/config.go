@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"slices"
@@ -61,6 +62,13 @@ type Config struct {
 	StatusTitle      string
 	StatusTimeZone   string
 	StatusComponents []statuspage.Component // the file's status_components
+
+	// Email subscriptions to the status page: off while SMTPAddr is empty.
+	SMTPAddr     string // host:port of the mail server (submission)
+	SMTPFrom     string // the sender address, optionally with a display name
+	SMTPUsername string
+	SMTPPassword linkwatch.Secret
+	SMTPTLS      string // starttls, tls or none
 
 	SlackWebhookURL linkwatch.Secret
 	SlackToken      linkwatch.Secret
@@ -238,6 +246,35 @@ func settings() []setting {
 			c.WebhookSecret = linkwatch.Secret(v)
 			return nil
 		}},
+		{"smtp_addr", "LINKWATCH_SMTP_ADDR", "", "mail server (host:port, e.g. smtp.example.com:587) for email subscriptions to the status page; empty: email subscriptions off", func(c *Config, v string) error {
+			if v != "" {
+				host, port, err := net.SplitHostPort(v)
+				if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+					return fmt.Errorf("must be host:port, such as smtp.example.com:587; got %q", v)
+				}
+			}
+			c.SMTPAddr = v
+			return nil
+		}},
+		{"smtp_from", "LINKWATCH_SMTP_FROM", "", "sender address of status page emails, e.g. status@example.com (required with smtp_addr)", func(c *Config, v string) error {
+			if v != "" {
+				a, err := mail.ParseAddress(v)
+				if err != nil || len(a.Address) > 254 || strings.ContainsAny(v, "\r\n") {
+					return fmt.Errorf("must be an email address such as status@example.com or \"Acme status <status@example.com>\"; got %q", v)
+				}
+			}
+			c.SMTPFrom = v
+			return nil
+		}},
+		{"smtp_username", "LINKWATCH_SMTP_USERNAME", "", "user name for the mail server (PLAIN auth; needs smtp_password)", func(c *Config, v string) error {
+			c.SMTPUsername = v
+			return nil
+		}},
+		{"smtp_password", "LINKWATCH_SMTP_PASSWORD", "", "password for the mail server (a credential)", func(c *Config, v string) error {
+			c.SMTPPassword = linkwatch.Secret(v)
+			return nil
+		}},
+		{"smtp_tls", "LINKWATCH_SMTP_TLS", "starttls", "how the mail server connection is encrypted: starttls, tls (implicit, port 465) or none (local relays only)", oneOf(func(c *Config) *string { return &c.SMTPTLS }, "starttls", "tls", "none")},
 		{"drain_delay", "LINKWATCH_DRAIN_DELAY", "0s", "how long /readyz answers 503 before the listener closes (give load balancers time)", durationIn(func(c *Config) *time.Duration { return &c.DrainDelay }, 0, 5*time.Minute)},
 	}
 }
@@ -338,12 +375,37 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 	if c.SlackToken != "" && c.SlackChannel == "" {
 		return nil, errors.New("config: LINKWATCH_SLACK_CHANNEL is required with LINKWATCH_SLACK_TOKEN")
 	}
+	if err := c.checkSMTP(); err != nil {
+		return nil, err
+	}
 	if file != nil {
 		if err := file.apply(c); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// checkSMTP checks what the SMTP settings need of each other. The password
+// is never part of an error.
+func (c *Config) checkSMTP() error {
+	if c.SMTPAddr == "" {
+		if c.SMTPFrom != "" || c.SMTPUsername != "" || c.SMTPPassword != "" {
+			return errors.New("config: LINKWATCH_SMTP_ADDR is required with LINKWATCH_SMTP_FROM, LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD")
+		}
+		return nil
+	}
+	if c.SMTPFrom == "" {
+		return errors.New("config: LINKWATCH_SMTP_FROM is required with LINKWATCH_SMTP_ADDR")
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		return errors.New("config: LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD go together")
+	}
+	host, _, _ := net.SplitHostPort(c.SMTPAddr)
+	if c.SMTPUsername != "" && c.SMTPTLS == "none" && host != "localhost" && host != "127.0.0.1" && host != "::1" {
+		return errors.New("config: LINKWATCH_SMTP_TLS none would send the SMTP password in the clear: use starttls or tls, or a relay on localhost")
+	}
+	return nil
 }
 
 // lookupEnv treats an empty variable as unset, as shells and manifests often

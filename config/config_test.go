@@ -163,3 +163,62 @@ func keys() []string {
 	}
 	return ks
 }
+
+func TestSMTP(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPAddr != "" || c.SMTPTLS != "starttls" {
+		t.Errorf("SMTP defaults: addr %q, tls %q; want off, starttls", c.SMTPAddr, c.SMTPTLS)
+	}
+	c, err = load(t, []string{"--smtp-tls", "tls"}, map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:465",
+		"LINKWATCH_SMTP_FROM": "Acme status <status@example.com>", "LINKWATCH_SMTP_USERNAME": "acme",
+		"LINKWATCH_SMTP_PASSWORD": "hunter2-smtp-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPAddr != "smtp.example.com:465" || c.SMTPFrom != "Acme status <status@example.com>" || c.SMTPUsername != "acme" ||
+		c.SMTPPassword.Reveal() != "hunter2-smtp-password" || c.SMTPTLS != "tls" {
+		t.Errorf("SMTP settings: %+v", c)
+	}
+	// A local relay may take a password in the clear.
+	if _, err := load(t, nil, map[string]string{"LINKWATCH_SMTP_ADDR": "127.0.0.1:25", "LINKWATCH_SMTP_FROM": "status@example.com",
+		"LINKWATCH_SMTP_USERNAME": "u", "LINKWATCH_SMTP_PASSWORD": "p", "LINKWATCH_SMTP_TLS": "none"}); err != nil {
+		t.Errorf("a local relay without TLS: %v", err)
+	}
+
+	const password = "hunter2-smtp-password"
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com"},
+			`config: LINKWATCH_SMTP_ADDR must be host:port, such as smtp.example.com:587; got "smtp.example.com"`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": ":587"},
+			`config: LINKWATCH_SMTP_ADDR must be host:port, such as smtp.example.com:587; got ":587"`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:smtp"},
+			`config: LINKWATCH_SMTP_ADDR must be host:port, such as smtp.example.com:587; got "smtp.example.com:smtp"`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:587", "LINKWATCH_SMTP_FROM": "not an address"},
+			`config: LINKWATCH_SMTP_FROM must be an email address such as status@example.com or "Acme status <status@example.com>"; got "not an address"`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:587"},
+			`config: LINKWATCH_SMTP_FROM is required with LINKWATCH_SMTP_ADDR`},
+		{map[string]string{"LINKWATCH_SMTP_FROM": "status@example.com"},
+			`config: LINKWATCH_SMTP_ADDR is required with LINKWATCH_SMTP_FROM, LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:587", "LINKWATCH_SMTP_FROM": "status@example.com", "LINKWATCH_SMTP_PASSWORD": password},
+			`config: LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD go together`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:587", "LINKWATCH_SMTP_FROM": "status@example.com", "LINKWATCH_SMTP_TLS": "ssl"},
+			`config: LINKWATCH_SMTP_TLS must be one of starttls, tls, none; got "ssl"`},
+		{map[string]string{"LINKWATCH_SMTP_ADDR": "smtp.example.com:25", "LINKWATCH_SMTP_FROM": "status@example.com", "LINKWATCH_SMTP_TLS": "none",
+			"LINKWATCH_SMTP_USERNAME": "acme", "LINKWATCH_SMTP_PASSWORD": password},
+			`config: LINKWATCH_SMTP_TLS none would send the SMTP password in the clear: use starttls or tls, or a relay on localhost`},
+	} {
+		_, err := load(t, nil, tc.env)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v:\n got  %v\n want %s", tc.env, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), password) {
+			t.Errorf("%v: the error shows the password: %v", tc.env, err)
+		}
+	}
+}

@@ -135,12 +135,14 @@ func (i *Incident) Resolved() bool {
 	return false
 }
 
-// Subscriber receives incident updates by webhook once it confirmed its
-// URL (Linkwatch posts a confirmation request carrying a token; the
-// subscriber confirms by calling the confirmation URL).
+// Subscriber receives incident updates, by webhook (URL) or by email
+// (Email) — exactly one of them is set — once it confirmed it owns that
+// address: Linkwatch sends a confirmation request carrying a token, and the
+// subscriber confirms by opening the confirmation URL.
 type Subscriber struct {
 	ID          string    `json:"id"`
-	URL         string    `json:"url"`
+	URL         string    `json:"url,omitempty"`
+	Email       string    `json:"email,omitempty"`
 	Token       string    `json:"-"` // the confirmation secret
 	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
 	CreatedAt   time.Time `json:"created_at"`

@@ -32,33 +32,64 @@ type Outbox interface {
 // "subscriber:<id>".
 const SubscriberReceiver = "subscriber"
 
-// Subscriptions lets visitors subscribe a webhook they own to incident
-// updates. Subscribing posts a confirmation request to the URL, carrying a
-// confirmation link with a secret token; only a confirmed subscriber is
-// notified, and each notification is signed (HMAC-SHA256, as alert
-// webhooks are) with that token. Requests to subscribers go through the
-// probers' address guard: nobody can aim them at Linkwatch's own network.
+// Subscriptions lets visitors subscribe a webhook they own, or their email
+// address, to incident updates. Subscribing sends a confirmation request
+// to the URL or the address, carrying a confirmation link with a secret
+// token; only a confirmed subscriber is notified. Webhook notifications are
+// signed (HMAC-SHA256, as alert webhooks are) with that token, and requests
+// to subscribers go through the probers' address guard: nobody can aim
+// them at Linkwatch's own network. Emails go through the configured mail
+// server, and only when one is configured.
 type Subscriptions struct {
-	store   Store
-	outbox  Outbox
-	client  *http.Client
-	pageURL string // …/status
-	log     *slog.Logger
-	now     func() time.Time
+	store    Store
+	outbox   Outbox
+	client   *http.Client
+	mail     *mailer // nil: email subscriptions are off
+	pageURL  string  // …/status
+	pageName string
+	log      *slog.Logger
+	now      func() time.Time
 }
 
-// NewSubscriptions returns the subscription endpoints and notifier; client
-// must refuse private addresses unless they are allowed.
-func NewSubscriptions(store Store, outbox Outbox, client *http.Client, pageURL string, log *slog.Logger) *Subscriptions {
-	return &Subscriptions{store: store, outbox: outbox, client: client, pageURL: strings.TrimSuffix(pageURL, "/"), log: log, now: time.Now}
+// SubscriptionsConfig is what subscriptions need.
+type SubscriptionsConfig struct {
+	Store  Store
+	Outbox Outbox
+	// HTTP posts to webhooks: it must refuse private addresses unless they
+	// are allowed.
+	HTTP     *http.Client
+	PageURL  string // …/status
+	PageName string // the page's title, in emails
+	// SMTP enables email subscriptions when its Addr is set.
+	SMTP   SMTPConfig
+	Logger *slog.Logger
+}
+
+// NewSubscriptions returns the subscription endpoints and notifier.
+func NewSubscriptions(cfg SubscriptionsConfig) (*Subscriptions, error) {
+	s := &Subscriptions{store: cfg.Store, outbox: cfg.Outbox, client: cfg.HTTP, pageURL: strings.TrimSuffix(cfg.PageURL, "/"),
+		pageName: cfg.PageName, log: cfg.Logger, now: time.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SMTP.Addr != "" {
+		m, err := newMailer(cfg.SMTP, cfg.PageName, s.pageURL)
+		if err != nil {
+			return nil, err
+		}
+		s.mail = m
+	}
+	return s, nil
 }
 
 // Routes mounts POST /status/subscribe, GET /status/subscribe/confirm and
-// GET /status/unsubscribe (public).
+// GET and POST /status/unsubscribe (public; POST is the one-click
+// unsubscription mail clients offer, RFC 8058).
 func (s *Subscriptions) Routes(r chi.Router) {
 	r.Post("/status/subscribe", s.subscribe)
 	r.Get("/status/subscribe/confirm", s.confirm)
 	r.Get("/status/unsubscribe", s.unsubscribe)
+	r.Post("/status/unsubscribe", s.unsubscribe)
 }
 
 var answer = template.Must(template.New("answer").Parse(`<!doctype html>
@@ -82,32 +113,37 @@ func (s *Subscriptions) reply(w http.ResponseWriter, r *http.Request, status int
 
 func (s *Subscriptions) subscribe(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	target := r.FormValue("url")
+	target, email := r.FormValue("url"), r.FormValue("email")
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var body struct {
-			URL string `json:"url"`
+			URL   string `json:"url"`
+			Email string `json:"email"`
 		}
 		if json.NewDecoder(r.Body).Decode(&body) != nil {
-			s.reply(w, r, http.StatusBadRequest, "Not subscribed", `The request must be {"url": "https://…"}.`)
+			s.reply(w, r, http.StatusBadRequest, "Not subscribed", `The request must be {"url": "https://…"} or {"email": "you@example.com"}.`)
 			return
 		}
-		target = body.URL
+		target, email = body.URL, body.Email
+	}
+	switch {
+	case target != "" && email != "":
+		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "Subscribe a webhook URL or an email address, not both.")
+		return
+	case target == "" && email == "":
+		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "Give a webhook URL (url) or an email address (email).")
+		return
+	case email != "":
+		s.subscribeEmail(w, r, email)
+		return
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(target) > 2000 {
 		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "The webhook must be an absolute http(s) URL.")
 		return
 	}
-	var tok [24]byte
-	rand.Read(tok[:])
-	sub := &Subscriber{ID: NewID(), URL: target, Token: hex.EncodeToString(tok[:]), CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	if err := s.store.CreateSubscriber(r.Context(), sub); err != nil {
-		if linkwatch.ErrorCode(err) == linkwatch.ECONFLICT {
-			s.reply(w, r, http.StatusConflict, "Already subscribed", "This webhook is already subscribed, or waiting for its confirmation.")
-			return
-		}
-		s.log.Error("subscribe failed", "err", err)
-		s.reply(w, r, http.StatusServiceUnavailable, "Not subscribed", "Please try again later.")
+	sub := s.newSubscriber()
+	sub.URL = target
+	if !s.create(w, r, sub, "This webhook is already subscribed, or waiting for its confirmation.") {
 		return
 	}
 	if err := s.requestConfirmation(r.Context(), sub); err != nil {
@@ -115,19 +151,81 @@ func (s *Subscriptions) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "Your webhook could not be reached: "+err.Error())
 		return
 	}
-	s.log.Info("status page subscription requested", "subscriber", sub.ID)
+	s.log.Info("status page subscription requested", "subscriber", sub.ID, "kind", "webhook")
 	s.reply(w, r, http.StatusAccepted, "Almost there",
 		"We sent your webhook a confirmation request. Open its confirm_url to start receiving incident updates.")
+}
+
+// subscribeEmail subscribes an address: the confirmation email is sent
+// before the answer, so a refused address is said at once.
+func (s *Subscriptions) subscribeEmail(w http.ResponseWriter, r *http.Request, email string) {
+	if s.mail == nil {
+		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed",
+			"Email subscriptions are not available: this status page has no mail server configured. Subscribe a webhook instead.")
+		return
+	}
+	addr, ok := checkEmail(email)
+	if !ok {
+		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "The email address must be a single address, such as you@example.com.")
+		return
+	}
+	sub := s.newSubscriber()
+	sub.Email = addr
+	if !s.create(w, r, sub, "This address is already subscribed, or waiting for its confirmation.") {
+		return
+	}
+	confirmURL, unsubscribeURL := s.links(sub)
+	msg := s.mail.confirmationMessage(s.pageName, s.pageURL, sub.Email, confirmURL, unsubscribeURL, s.now())
+	if err := s.mail.send(r.Context(), sub.Email, msg.bytes()); err != nil {
+		s.store.DeleteSubscriber(context.WithoutCancel(r.Context()), sub.ID)
+		s.log.Warn("could not send a subscription confirmation email", "subscriber", sub.ID, "err", err)
+		if permanentFailure(err) {
+			s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "The mail server refused this address.")
+		} else {
+			s.reply(w, r, http.StatusServiceUnavailable, "Not subscribed", "Your confirmation email could not be sent. Please try again later.")
+		}
+		return
+	}
+	s.log.Info("status page subscription requested", "subscriber", sub.ID, "kind", "email")
+	s.reply(w, r, http.StatusAccepted, "Almost there",
+		"We sent you an email. Open its confirmation link to start receiving incident updates.")
+}
+
+func (s *Subscriptions) newSubscriber() *Subscriber {
+	var tok [24]byte
+	rand.Read(tok[:])
+	return &Subscriber{ID: NewID(), Token: hex.EncodeToString(tok[:]), CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+}
+
+// create stores a new subscriber, or answers why not.
+func (s *Subscriptions) create(w http.ResponseWriter, r *http.Request, sub *Subscriber, taken string) bool {
+	err := s.store.CreateSubscriber(r.Context(), sub)
+	switch {
+	case err == nil:
+		return true
+	case linkwatch.ErrorCode(err) == linkwatch.ECONFLICT:
+		s.reply(w, r, http.StatusConflict, "Already subscribed", taken)
+	default:
+		s.log.Error("subscribe failed", "err", err)
+		s.reply(w, r, http.StatusServiceUnavailable, "Not subscribed", "Please try again later.")
+	}
+	return false
+}
+
+// links are a subscriber's confirmation and unsubscription links.
+func (s *Subscriptions) links(sub *Subscriber) (confirm, unsubscribe string) {
+	q := url.Values{"id": {sub.ID}, "token": {sub.Token}}
+	return s.pageURL + "/subscribe/confirm?" + q.Encode(), s.pageURL + "/unsubscribe?" + q.Encode()
 }
 
 // requestConfirmation posts the confirmation request: receiving it proves
 // the subscriber controls the URL.
 func (s *Subscriptions) requestConfirmation(ctx context.Context, sub *Subscriber) error {
-	q := url.Values{"id": {sub.ID}, "token": {sub.Token}}
+	confirmURL, unsubscribeURL := s.links(sub)
 	body, _ := json.Marshal(map[string]string{
 		"type": "subscription_confirmation", "subscriber_id": sub.ID, "page": s.pageURL,
-		"confirm_url":     s.pageURL + "/subscribe/confirm?" + q.Encode(),
-		"unsubscribe_url": s.pageURL + "/unsubscribe?" + q.Encode(),
+		"confirm_url":     confirmURL,
+		"unsubscribe_url": unsubscribeURL,
 	})
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -156,6 +254,10 @@ func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 	err := s.store.ConfirmSubscriber(r.Context(), q.Get("id"), q.Get("token"), s.now().UTC())
 	switch linkwatch.ErrorCode(err) {
 	case "":
+		if sub, err := s.find(r.Context(), q.Get("id")); err == nil && sub.Email != "" {
+			s.reply(w, r, http.StatusOK, "Subscribed", "You will receive every incident update by email.")
+			return
+		}
 		s.reply(w, r, http.StatusOK, "Subscribed", "Your webhook will receive every incident update, signed with your token.")
 	case linkwatch.ENOTFOUND, linkwatch.EFORBIDDEN:
 		s.reply(w, r, http.StatusNotFound, "Not confirmed", "This confirmation link is not valid.")
@@ -173,6 +275,10 @@ func (s *Subscriptions) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.store.DeleteSubscriber(r.Context(), sub.ID); err != nil {
 		s.reply(w, r, http.StatusServiceUnavailable, "Not unsubscribed", "Please try again later.")
+		return
+	}
+	if sub.Email != "" {
+		s.reply(w, r, http.StatusOK, "Unsubscribed", "You will not receive incident updates by email any more.")
 		return
 	}
 	s.reply(w, r, http.StatusOK, "Unsubscribed", "Your webhook will not receive incident updates any more.")
@@ -193,7 +299,8 @@ func (s *Subscriptions) find(ctx context.Context, id string) (*Subscriber, error
 
 // Announce queues an incident's latest update for every confirmed
 // subscriber, through the outbox, when the incident is public and the
-// update asks to notify.
+// update asks to notify. Email subscribers are skipped while no mail server
+// is configured.
 func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
 	if s == nil || in.Draft || len(in.Updates) == 0 || !in.Updates[0].Notify {
 		return nil
@@ -206,7 +313,7 @@ func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
 	now := s.now()
 	var out []alerting.Outgoing
 	for _, sub := range subs {
-		if sub.ConfirmedAt.IsZero() {
+		if sub.ConfirmedAt.IsZero() || sub.Email != "" && s.mail == nil {
 			continue
 		}
 		kind := alerting.KindFiring
@@ -217,6 +324,9 @@ func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
 			Summary: in.Name + ": " + u.Status, Since: in.StartedAt, At: now,
 			Labels: map[string]string{"subscriber": sub.ID, "incident": in.ID, "status": u.Status, "url": s.pageURL + "/incidents/" + in.ID},
 			Alerts: []Alert{{Value: u.Body}}}
+		if sub.Email != "" {
+			n.Labels["incident_name"] = in.Name // the subject's; webhooks have the summary
+		}
 		out = append(out, alerting.Outgoing{Receiver: SubscriberReceiver + ":" + sub.ID, Notification: n, NotBefore: now, CreatedAt: now})
 	}
 	return s.outbox.Enqueue(ctx, out)
@@ -236,8 +346,10 @@ func severityOf(impact string) string {
 }
 
 // Notify delivers a subscriber's notification (the deliverer calls it for
-// receivers "subscriber:<id>"): signed with the subscriber's token, never
-// following redirects. A subscriber that unsubscribed meanwhile is skipped.
+// receivers "subscriber:<id>"): to a webhook, signed with the subscriber's
+// token, never following redirects; to an address, as an email through the
+// mail server (a 4xx answer or a network error is retried, a 5xx one is
+// not). A subscriber that unsubscribed meanwhile is skipped.
 func (s *Subscriptions) Notify(ctx context.Context, n alerting.Notification, _ string) (alerting.Delivery, error) {
 	sub, err := s.find(ctx, n.Labels["subscriber"])
 	if linkwatch.ErrorCode(err) == linkwatch.ENOTFOUND {
@@ -246,11 +358,37 @@ func (s *Subscriptions) Notify(ctx context.Context, n alerting.Notification, _ s
 	if err != nil {
 		return alerting.Delivery{Retry: true}, err
 	}
+	if sub.Email != "" {
+		return s.notifyEmail(ctx, sub, n)
+	}
 	hook, err := webhook.New(webhook.Config{Name: "subscriber " + sub.ID, URL: linkwatch.Secret(sub.URL), Secret: linkwatch.Secret(sub.Token), HTTP: s.client})
 	if err != nil {
 		return alerting.Delivery{}, err
 	}
 	return hook.Notify(ctx, n, "")
+}
+
+func (s *Subscriptions) notifyEmail(ctx context.Context, sub *Subscriber, n alerting.Notification) (alerting.Delivery, error) {
+	if s.mail == nil {
+		return alerting.Delivery{}, errors.New("email subscriptions are off: no mail server is configured")
+	}
+	name := n.Labels["incident_name"]
+	if name == "" {
+		name = n.Summary
+	}
+	body := ""
+	if len(n.Alerts) > 0 {
+		body = n.Alerts[0].Value
+	}
+	_, unsubscribeURL := s.links(sub)
+	msg := s.mail.updateMessage(updateEmail{Page: s.pageName, PageURL: s.pageURL, Name: name,
+		Status: incidentStatusText(n.Labels["status"]), Body: body,
+		IncidentURL: s.pageURL + "/incidents/" + url.PathEscape(n.Labels["incident"]),
+		Unsubscribe: unsubscribeURL, To: sub.Email, ID: n.ID, At: s.now()})
+	if err := s.mail.send(ctx, sub.Email, msg.bytes()); err != nil {
+		return alerting.Delivery{Retry: !permanentFailure(err)}, err
+	}
+	return alerting.Delivery{}, nil
 }
 
 func sameToken(a, b string) bool {

@@ -34,7 +34,18 @@ func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error)
 		return nil, fmt.Errorf("status page: %w", err)
 	}
 	pageURL := cfg.PublicURL.String() + "/status"
-	subs := statuspage.NewSubscriptions(st, st, prober.GuardedClient(cfg.ProbeAllowPrivate, 10*time.Second), pageURL, log)
+	subs, err := statuspage.NewSubscriptions(statuspage.SubscriptionsConfig{
+		Store: st, Outbox: st, HTTP: prober.GuardedClient(cfg.ProbeAllowPrivate, 10*time.Second),
+		PageURL: pageURL, PageName: cfg.StatusTitle, Logger: log,
+		SMTP: statuspage.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
+			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("status page subscriptions: %w", err)
+	}
+	if cfg.SMTPAddr != "" {
+		log.Info("email subscriptions on", "smtp_addr", cfg.SMTPAddr, "smtp_tls", cfg.SMTPTLS)
+	}
 	host, _ := os.Hostname()
 	b := statuspage.NewBuilder(statuspage.BuilderConfig{
 		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: pageURL, TimeZone: cfg.StatusTimeZone},

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +154,15 @@ status_components:
 	if resp, _ := s.get("/status/subscribe/confirm?id=x&token=y"); resp.StatusCode != 404 {
 		t.Fatalf("a forged confirmation: %d", resp.StatusCode)
 	}
+	// Without a mail server, email subscriptions are refused, clearly.
+	resp, err = http.PostForm(s.url+"/status/subscribe", url.Values{"email": {"reader@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(b), "no mail server") {
+		t.Fatalf("an email subscription without SMTP: %d %s", resp.StatusCode, b)
+	}
+	resp.Body.Close()
 
 	// An incident through the API, with hostile text.
 	const xss = `<script>alert("x")</script>`
@@ -201,4 +211,140 @@ status_components:
 func tokenOf(confirmURL string) string {
 	u, _ := url.Parse(confirmURL)
 	return u.Query().Get("token")
+}
+
+// TestStatusPageEmailSubscription: with a mail server configured, a visitor
+// subscribes an address; the confirmation email carries the confirmation
+// link; once confirmed, every incident update goes through the outbox and
+// arrives as one email — also when the server first answers 451 — whose
+// headers incident names cannot add to; a 550 is not retried; the
+// unsubscription link ends it.
+func TestStatusPageEmailSubscription(t *testing.T) {
+	mailSrv := startSMTP(t)
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_STATUS_TITLE": "Acme status",
+		"LINKWATCH_SMTP_ADDR": mailSrv.addr, "LINKWATCH_SMTP_FROM": "status@acme.example", "LINKWATCH_SMTP_TLS": "none"}
+	s := startAt(t, env, addr, "serve")
+	subscribe := func(email string) (int, string) {
+		t.Helper()
+		resp, err := http.PostForm(s.url+"/status/subscribe", url.Values{"email": {email}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	// Subscribing sends the confirmation at once.
+	const reader = "reader@example.com"
+	if code, body := subscribe(reader); code != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	msgs := mailSrv.Messages(reader)
+	if len(msgs) != 1 || msgs[0].From != "status@acme.example" {
+		t.Fatalf("confirmation: %+v", msgs)
+	}
+	h, text := parseMail(t, msgs[0].Data)
+	if h.Get("Subject") != "Confirm your subscription to Acme status" || h.Get("To") != reader ||
+		!strings.Contains(h.Get("From"), "<status@acme.example>") {
+		t.Fatalf("confirmation headers: %v", h)
+	}
+	confirmURL := regexp.MustCompile(`http://\S+/status/subscribe/confirm\?\S+`).FindString(text)
+	if !strings.HasPrefix(confirmURL, s.url+"/status/subscribe/confirm?") || !strings.Contains(text, "/status/unsubscribe?") {
+		t.Fatalf("confirmation text:\n%s", text)
+	}
+	for _, tc := range []struct {
+		email string
+		code  int
+	}{
+		{reader, http.StatusConflict},                    // waiting for its confirmation
+		{`"Eve" <eve@example.com>`, 422},                 // a display name
+		{"a@example.com, b@example.com", 422},            // a list
+		{strings.Repeat("a", 250) + "@example.com", 422}, // too long
+		{"not-an-address", 422},
+	} {
+		if code, body := subscribe(tc.email); code != tc.code {
+			t.Errorf("subscribe %q: %d %s, want %d", tc.email, code, body, tc.code)
+		}
+	}
+	if resp, _ := s.get(strings.TrimPrefix(confirmURL, s.url)); resp.StatusCode != 200 {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+
+	// A refused address: the confirmation fails at once, nothing is kept.
+	const nobody = "nobody@example.com"
+	mailSrv.Refuse(nobody, true)
+	if code, body := subscribe(nobody); code != 422 || !strings.Contains(body, "refused") {
+		t.Fatalf("subscribe a refused address: %d %s", code, body)
+	}
+	mailSrv.Refuse(nobody, false)
+	if code, body := subscribe(nobody); code != http.StatusAccepted {
+		t.Fatalf("subscribe the address once accepted: %d %s", code, body)
+	}
+	_, text = parseMail(t, mailSrv.Messages(nobody)[0].Data)
+	if resp, _ := s.get(strings.TrimPrefix(regexp.MustCompile(`http://\S+/status/subscribe/confirm\?\S+`).FindString(text), s.url)); resp.StatusCode != 200 {
+		t.Fatalf("confirm %s: %d", nobody, resp.StatusCode)
+	}
+	mailSrv.Refuse(nobody, true) // from now on: 550, never retried
+
+	// An incident whose name tries to add a header; the server first
+	// answers 451.
+	rcptsBefore, _ := mailSrv.Attempts(nobody)
+	mailSrv.FailNext(1)
+	var in struct{ ID string }
+	s.apiJSON(t, "POST", "/api/v1/incidents", `{"name":"Slow scans\r\nBcc: victim@example.com\r\n\r\nforged body","impact":"minor",
+		"body":"We are looking into it <b>now</b>"}`, &in)
+	waitUntil(t, 20*time.Second, func() bool { return len(mailSrv.Messages(reader)) == 2 })
+	time.Sleep(3 * time.Second) // no second copy comes
+	msgs = mailSrv.Messages(reader)
+	if len(msgs) != 2 {
+		t.Fatalf("%d emails to %s, want the confirmation and one update", len(msgs), reader)
+	}
+	if _, datas := mailSrv.Attempts(reader); datas < 3 {
+		t.Errorf("%d DATA commands: the 451 was not retried?", datas)
+	}
+	if rcpts, _ := mailSrv.Attempts(nobody); rcpts != rcptsBefore+1 {
+		t.Errorf("a 550 recipient was tried %d times, want once", rcpts-rcptsBefore)
+	}
+	if len(msgs[1].To) != 1 || msgs[1].To[0] != reader {
+		t.Fatalf("update recipients %v", msgs[1].To)
+	}
+	h, text = parseMail(t, msgs[1].Data)
+	if len(h["Bcc"]) != 0 || strings.Contains(msgs[1].Data, "\r\nBcc:") {
+		t.Fatalf("the incident name injected a header:\n%s", msgs[1].Data)
+	}
+	if subj := h.Get("Subject"); subj != "[Acme status] Slow scans Bcc: victim@example.com forged body: Investigating" {
+		t.Errorf("Subject %q", subj)
+	}
+	incidentURL := s.url + "/status/incidents/" + in.ID
+	if !strings.Contains(text, "We are looking into it <b>now</b>") || !strings.Contains(text, incidentURL) ||
+		!strings.Contains(text, "Investigating") {
+		t.Fatalf("update text:\n%s", text)
+	}
+	unsubscribe := strings.Trim(h.Get("List-Unsubscribe"), "<>")
+	if !strings.HasPrefix(unsubscribe, s.url+"/status/unsubscribe?") || !strings.Contains(text, unsubscribe) ||
+		h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Fatalf("unsubscription: %q %q\n%s", unsubscribe, h.Get("List-Unsubscribe-Post"), text)
+	}
+	if _, html := parsePart(t, msgs[1].Data, "text/html"); !strings.Contains(html, "We are looking into it &lt;b&gt;now&lt;/b&gt;") ||
+		!strings.Contains(html, `href="`+incidentURL+`"`) {
+		t.Errorf("the HTML part does not escape the update:\n%s", html)
+	}
+
+	// One-click unsubscription (RFC 8058); then updates are not sent.
+	resp, err := http.Post(unsubscribe, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("unsubscribe: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if resp, _ := s.get(strings.TrimPrefix(unsubscribe, s.url)); resp.StatusCode != 404 {
+		t.Fatalf("unsubscribe twice: %d", resp.StatusCode)
+	}
+	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"resolved","body":"Fixed"}`, nil)
+	time.Sleep(3 * time.Second)
+	if got := mailSrv.Messages(reader); len(got) != 2 {
+		t.Fatalf("%d emails after unsubscribing, want 2", len(got))
+	}
 }

@@ -285,23 +285,33 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 	return nil
 }
 
-// CreateSubscriber stores a new subscriber with its token. A taken ID is an
-// ECONFLICT error about "id", a taken URL one about "url"; an empty ID or
-// URL is EINVALID. On success, sub's times are as stored: UTC milliseconds.
+// CreateSubscriber stores a new subscriber with its token: a webhook
+// subscriber (URL) or an email subscriber (Email), never both. A taken ID is
+// an ECONFLICT error about "id", a taken URL one about "url", a taken email
+// address one about "email"; an empty ID, or neither or both of URL and
+// Email, is EINVALID. On success, sub's times are as stored: UTC
+// milliseconds.
 func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber) error {
 	switch {
 	case sub.ID == "":
 		return linkwatch.FieldErrorf("id", "a subscriber needs an ID")
-	case sub.URL == "":
-		return linkwatch.FieldErrorf("url", "a subscriber needs a URL")
+	case sub.URL == "" && sub.Email == "":
+		return linkwatch.FieldErrorf("url", "a subscriber needs a URL or an email address")
+	case sub.URL != "" && sub.Email != "":
+		return linkwatch.FieldErrorf("email", "a subscriber has a URL or an email address, not both")
 	}
 	sub.ConfirmedAt, sub.CreatedAt = stored(sub.ConfirmedAt), stored(sub.CreatedAt)
-	_, err := s.pool.Exec(ctx, `INSERT INTO status_subscribers (id, url, token, confirmed_at, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, sub.ID, sub.URL, sub.Token, nullTime(sub.ConfirmedAt), sub.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO status_subscribers (id, url, email, token, confirmed_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, sub.ID, sub.URL, sub.Email, sub.Token, nullTime(sub.ConfirmedAt), sub.CreatedAt)
 	field := "id"
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && strings.Contains(pgErr.ConstraintName, "url") {
-		field = "url"
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.Contains(pgErr.ConstraintName, "email"):
+			field = "email"
+		case strings.Contains(pgErr.ConstraintName, "url"):
+			field = "url"
+		}
 	}
 	return mapErr(err, field)
 }
@@ -309,7 +319,7 @@ func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber
 // ListSubscribers returns every subscriber, tokens included, in the order
 // they were created (then by ID).
 func (s *Store) ListSubscribers(ctx context.Context) ([]statuspage.Subscriber, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, url, token, confirmed_at, created_at FROM status_subscribers
+	rows, err := s.pool.Query(ctx, `SELECT id, url, email, token, confirmed_at, created_at FROM status_subscribers
 		ORDER BY created_at, id`)
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -319,7 +329,7 @@ func (s *Store) ListSubscribers(ctx context.Context) ([]statuspage.Subscriber, e
 			sub       statuspage.Subscriber
 			confirmed *time.Time
 		)
-		if err := row.Scan(&sub.ID, &sub.URL, &sub.Token, &confirmed, &sub.CreatedAt); err != nil {
+		if err := row.Scan(&sub.ID, &sub.URL, &sub.Email, &sub.Token, &confirmed, &sub.CreatedAt); err != nil {
 			return sub, err
 		}
 		if confirmed != nil {

@@ -291,22 +291,31 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 	return nil
 }
 
-// CreateSubscriber stores a new subscriber with its token. A taken ID is an
-// ECONFLICT error about "id", a taken URL one about "url"; an empty ID or
-// URL is EINVALID. On success, sub's times are as stored: UTC milliseconds.
+// CreateSubscriber stores a new subscriber with its token: a webhook
+// subscriber (URL) or an email subscriber (Email), never both. A taken ID is
+// an ECONFLICT error about "id", a taken URL one about "url", a taken email
+// address one about "email"; an empty ID, or neither or both of URL and
+// Email, is EINVALID. On success, sub's times are as stored: UTC
+// milliseconds.
 func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber) error {
 	switch {
 	case sub.ID == "":
 		return linkwatch.FieldErrorf("id", "a subscriber needs an ID")
-	case sub.URL == "":
-		return linkwatch.FieldErrorf("url", "a subscriber needs a URL")
+	case sub.URL == "" && sub.Email == "":
+		return linkwatch.FieldErrorf("url", "a subscriber needs a URL or an email address")
+	case sub.URL != "" && sub.Email != "":
+		return linkwatch.FieldErrorf("email", "a subscriber has a URL or an email address, not both")
 	}
 	sub.ConfirmedAt, sub.CreatedAt = stored(sub.ConfirmedAt), stored(sub.CreatedAt)
 	s.uses.Add(1)
-	_, err := s.write.ExecContext(ctx, `INSERT INTO status_subscribers (id, url, token, confirmed_at, created_at)
-		VALUES (?, ?, ?, ?, ?)`, sub.ID, sub.URL, sub.Token, nullMS(sub.ConfirmedAt), ms(sub.CreatedAt))
+	_, err := s.write.ExecContext(ctx, `INSERT INTO status_subscribers (id, url, email, token, confirmed_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, sub.ID, sub.URL, sub.Email, sub.Token, nullMS(sub.ConfirmedAt), ms(sub.CreatedAt))
 	field := "id"
-	if err != nil && strings.Contains(err.Error(), "status_subscribers.url") {
+	switch {
+	case err == nil:
+	case strings.Contains(err.Error(), "status_subscribers.email"):
+		field = "email"
+	case strings.Contains(err.Error(), "status_subscribers.url"):
 		field = "url"
 	}
 	return mapErr(err, field)
@@ -316,7 +325,7 @@ func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber
 // they were created (then by ID).
 func (s *Store) ListSubscribers(ctx context.Context) ([]statuspage.Subscriber, error) {
 	s.uses.Add(1)
-	rows, err := s.read.QueryContext(ctx, `SELECT id, url, token, confirmed_at, created_at FROM status_subscribers
+	rows, err := s.read.QueryContext(ctx, `SELECT id, url, email, token, confirmed_at, created_at FROM status_subscribers
 		ORDER BY created_at, id`)
 	if err != nil {
 		return nil, mapErr(err, "")
@@ -329,7 +338,7 @@ func (s *Store) ListSubscribers(ctx context.Context) ([]statuspage.Subscriber, e
 			confirmed sql.NullInt64
 			created   int64
 		)
-		if err := rows.Scan(&sub.ID, &sub.URL, &sub.Token, &confirmed, &created); err != nil {
+		if err := rows.Scan(&sub.ID, &sub.URL, &sub.Email, &sub.Token, &confirmed, &created); err != nil {
 			return nil, mapErr(err, "")
 		}
 		if confirmed.Valid {

@@ -585,7 +585,7 @@ func createSubscriber(t *testing.T, s Store, sub statuspage.Subscriber) statuspa
 
 // testStatusSubscribers: subscribers keep their token, are listed by
 // creation, are unique by ID and URL, and confirm only with their token,
-// once.
+// once. Email subscribers are tested after, in the same store.
 func testStatusSubscribers(t *testing.T, s Store) {
 	if got := subscribers(t, s); got == nil || len(got) != 0 {
 		t.Errorf("ListSubscribers without subscribers = %#v, want an empty, non-nil list", got)
@@ -659,6 +659,67 @@ func testStatusSubscribers(t *testing.T, s Store) {
 	// The URL is free again.
 	again := createSubscriber(t, s, statuspage.Subscriber{ID: "sub-6", URL: one.URL, Token: "new", CreatedAt: at.Add(time.Hour)})
 	equalSubscribers(t, "ListSubscribers after subscribing a URL again", subscribers(t, s), two, three, again)
+
+	t.Run("Email", func(t *testing.T) {
+		for _, sub := range subscribers(t, s) {
+			if err := s.DeleteSubscriber(t.Context(), sub.ID); err != nil {
+				t.Fatalf("DeleteSubscriber(%q): %v", sub.ID, err)
+			}
+		}
+		testStatusEmailSubscribers(t, s)
+	})
+}
+
+// testStatusEmailSubscribers: a subscriber has a URL or an email address,
+// never both; email addresses are unique as URLs are, and subscribers of
+// one kind never collide with the other's empty value.
+func testStatusEmailSubscribers(t *testing.T, s Store) {
+	at := created()
+	hook := createSubscriber(t, s, statuspage.Subscriber{ID: "hook-1", URL: "https://hooks.example.com/a", Token: "t-hook-1", CreatedAt: at})
+	mail1 := createSubscriber(t, s, statuspage.Subscriber{ID: "mail-1", Email: "ops@example.com", Token: "t-mail-1",
+		CreatedAt: at.Add(time.Minute)})
+	// Several email subscribers (empty URLs) and several webhook ones
+	// (empty addresses) coexist.
+	mail2 := createSubscriber(t, s, statuspage.Subscriber{ID: "mail-2", Email: "Dev+status@Example.org", Token: "t-mail-2",
+		CreatedAt: at.Add(2 * time.Minute), ConfirmedAt: at.Add(3 * time.Minute)})
+	hook2 := createSubscriber(t, s, statuspage.Subscriber{ID: "hook-2", URL: "https://hooks.example.com/b", Token: "t-hook-2",
+		CreatedAt: at.Add(4 * time.Minute)})
+	equalSubscribers(t, "ListSubscribers", subscribers(t, s), hook, mail1, mail2, hook2)
+
+	dup := statuspage.Subscriber{ID: "mail-3", Email: mail1.Email, Token: "t", CreatedAt: at}
+	err := s.CreateSubscriber(t.Context(), &dup)
+	wantCode(t, "CreateSubscriber of a taken email address", err, linkwatch.ECONFLICT)
+	if f := linkwatch.ErrorField(err); f != "email" {
+		t.Errorf("CreateSubscriber of a taken email address: error about %q, want email", f)
+	}
+	dupURL := statuspage.Subscriber{ID: "hook-3", URL: hook.URL, Token: "t", CreatedAt: at}
+	err = s.CreateSubscriber(t.Context(), &dupURL)
+	wantCode(t, "CreateSubscriber of a taken URL beside email subscribers", err, linkwatch.ECONFLICT)
+	if f := linkwatch.ErrorField(err); f != "url" {
+		t.Errorf("CreateSubscriber of a taken URL: error about %q, want url", f)
+	}
+	dupID := statuspage.Subscriber{ID: "mail-1", Email: "other@example.com", Token: "t", CreatedAt: at}
+	err = s.CreateSubscriber(t.Context(), &dupID)
+	wantCode(t, "CreateSubscriber of a taken ID", err, linkwatch.ECONFLICT)
+	if f := linkwatch.ErrorField(err); f != "id" {
+		t.Errorf("CreateSubscriber of a taken ID: error about %q, want id", f)
+	}
+	wantCode(t, "CreateSubscriber with both a URL and an email address",
+		s.CreateSubscriber(t.Context(), &statuspage.Subscriber{ID: "both", URL: "https://hooks.example.com/c",
+			Email: "both@example.com", Token: "t", CreatedAt: at}), linkwatch.EINVALID)
+	equalSubscribers(t, "ListSubscribers after refused creations", subscribers(t, s), hook, mail1, mail2, hook2)
+
+	// Confirmation and deletion work alike; the address is free again.
+	if err := s.ConfirmSubscriber(t.Context(), "mail-1", mail1.Token, at.Add(time.Hour)); err != nil {
+		t.Fatalf("ConfirmSubscriber: %v", err)
+	}
+	mail1.ConfirmedAt = at.Add(time.Hour)
+	equalSubscribers(t, "ListSubscribers after a confirmation", subscribers(t, s), hook, mail1, mail2, hook2)
+	if err := s.DeleteSubscriber(t.Context(), "mail-1"); err != nil {
+		t.Fatalf("DeleteSubscriber: %v", err)
+	}
+	again := createSubscriber(t, s, statuspage.Subscriber{ID: "mail-4", Email: mail1.Email, Token: "new", CreatedAt: at.Add(time.Hour)})
+	equalSubscribers(t, "ListSubscribers after subscribing an address again", subscribers(t, s), hook, mail2, hook2, again)
 }
 
 func months(t *testing.T, s Store, component string) []statuspage.Month {
