@@ -121,6 +121,7 @@ type overallView struct {
 }
 
 type statusData struct {
+	Email      bool // offer email subscriptions
 	Overall    overallView
 	Active     []incidentView
 	InProgress []incidentView
@@ -410,7 +411,7 @@ func (v *pageView) overall() overallView {
 }
 
 func (v *pageView) statusData() *statusData {
-	d := &statusData{Overall: v.overall()}
+	d := &statusData{Overall: v.overall(), Email: v.s.Page.EmailSubscriptions}
 	for _, in := range v.incidents {
 		if !in.Resolved() {
 			d.Active = append(d.Active, v.incidentView(in, false))

@@ -11,6 +11,9 @@ type Page struct {
 	Name     string // the page title
 	URL      string // the page's public URL (…/status)
 	TimeZone string // IANA name, e.g. Europe/Berlin; times are shown in it
+	// EmailSubscriptions: a mail server is configured, so the page offers
+	// subscribing an email address beside a webhook.
+	EmailSubscriptions bool
 }
 
 // Overall is the page's status: Statuspage's indicator (none, minor,

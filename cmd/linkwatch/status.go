@@ -48,7 +48,7 @@ func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error)
 	}
 	host, _ := os.Hostname()
 	b := statuspage.NewBuilder(statuspage.BuilderConfig{
-		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: pageURL, TimeZone: cfg.StatusTimeZone},
+		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: pageURL, TimeZone: cfg.StatusTimeZone, EmailSubscriptions: cfg.SMTPAddr != ""},
 		Components: cfg.StatusComponents,
 		Holder:     fmt.Sprintf("%s/%d", host, os.Getpid()),
 		Announce:   subs.Announce,

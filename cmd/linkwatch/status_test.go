@@ -51,6 +51,10 @@ status_components:
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
 		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_CONFIG": cfgFile}
 	s := startAt(t, env, addr, "serve")
+	waitUntil(t, 20*time.Second, func() bool { resp, _ := s.get("/status"); return resp.StatusCode == 200 })
+	if _, page := s.get("/status"); !strings.Contains(page, `name="url"`) || strings.Contains(page, `name="email"`) {
+		t.Fatal("without a mail server, the page should offer webhook subscriptions only")
+	}
 	for _, l := range []string{
 		fmt.Sprintf(`{"slug":"checkout","destination":%q,"check_interval":"1s"}`, dest.URL+"/private-landing-checkout"),
 		fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/private-landing-sale"),
@@ -226,6 +230,10 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_STATUS_TITLE": "Acme status",
 		"LINKWATCH_SMTP_ADDR": mailSrv.addr, "LINKWATCH_SMTP_FROM": "status@acme.example", "LINKWATCH_SMTP_TLS": "none"}
 	s := startAt(t, env, addr, "serve")
+	waitUntil(t, 20*time.Second, func() bool { resp, _ := s.get("/status"); return resp.StatusCode == 200 })
+	if _, page := s.get("/status"); !strings.Contains(page, `name="email"`) {
+		t.Fatal("with a mail server, the page offers no email subscription")
+	}
 	subscribe := func(email string) (int, string) {
 		t.Helper()
 		resp, err := http.PostForm(s.url+"/status/subscribe", url.Values{"email": {email}})
