@@ -2,8 +2,6 @@ package alerting
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -493,14 +491,8 @@ func (e *Engine) outgoing(a StoredAlert, tr Transition, runbook string, alerts [
 	}
 	out := make([]Outgoing, 0, len(receivers))
 	for _, r := range receivers {
-		n.ID = newID()
+		n.ID = linkwatch.NewID()
 		out = append(out, Outgoing{Receiver: r, Notification: n, NotBefore: now, CreatedAt: now})
 	}
 	return out
-}
-
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

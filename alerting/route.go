@@ -198,7 +198,7 @@ func (c *Channels) Test(ctx context.Context, name string) error {
 		return linkwatch.Errorf(linkwatch.ENOTFOUND, "no channel named %q", name)
 	}
 	now := c.now()
-	id := newID()
+	id := linkwatch.NewID()
 	_, err := n.Notify(ctx, Notification{ID: id, DedupeKey: "test|" + id, Kind: KindFiring, Rule: "test", Severity: SeverityInfo,
 		Summary: "Test notification from Linkwatch: this channel receives alerts", Labels: map[string]string{"rule": "test"},
 		Since: now, At: now}, "")

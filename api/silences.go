@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -42,12 +40,6 @@ func matcherStrings(ms []alerting.Matcher) []string {
 	return out
 }
 
-func newID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // matchers are label matchers in the compact form, parsed while decoding.
 type matchers []alerting.Matcher
 
@@ -82,7 +74,7 @@ func (a *API) createSilence() http.Handler {
 			return
 		}
 		now := a.now().UTC().Truncate(time.Millisecond)
-		s := &alerting.Silence{ID: newID(), Matchers: req.Matchers, Start: now, Author: req.Author, Comment: req.Comment, CreatedAt: now}
+		s := &alerting.Silence{ID: linkwatch.NewID(), Matchers: req.Matchers, Start: now, Author: req.Author, Comment: req.Comment, CreatedAt: now}
 		if req.Author == "" {
 			s.Author = tokenName(r)
 		}
@@ -174,7 +166,7 @@ func (a *API) createMaintenance() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		m := &alerting.Maintenance{ID: newID(), Name: req.Name, Matchers: req.Matchers, Cron: req.Cron, Duration: time.Duration(req.Duration)}
+		m := &alerting.Maintenance{ID: linkwatch.NewID(), Name: req.Name, Matchers: req.Matchers, Cron: req.Cron, Duration: time.Duration(req.Duration)}
 		if req.Start != nil {
 			m.Start = req.Start.T
 		}

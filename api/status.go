@@ -197,7 +197,7 @@ func (a *API) createIncident() http.Handler {
 			return
 		}
 		now := a.now().UTC().Truncate(time.Millisecond)
-		in := &statuspage.Incident{ID: statuspage.NewID(), Name: req.Name, Impact: req.Impact, Draft: req.Draft,
+		in := &statuspage.Incident{ID: linkwatch.NewID(), Name: req.Name, Impact: req.Impact, Draft: req.Draft,
 			CreatedAt: now, UpdatedAt: now, StartedAt: now, Components: []statuspage.Affected{}}
 		if in.Impact == "" {
 			in.Impact = statuspage.ImpactMinor

@@ -7,10 +7,8 @@ package prober
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -172,7 +170,7 @@ func (c *Checker) begin(ctx context.Context, t linkwatch.Target) *run {
 
 func (c *Checker) newResult(t linkwatch.Target) linkwatch.Result {
 	return linkwatch.Result{
-		ID:     newID(),
+		ID:     linkwatch.NewID(),
 		Target: t,
 		Region: c.cfg.Region,
 		Prober: c.cfg.ProberID,
@@ -301,11 +299,4 @@ func redact(s string) string {
 func drain(body io.ReadCloser) {
 	io.CopyN(io.Discard, body, drainLimit)
 	body.Close()
-}
-
-// newID returns 128 random bits in hex.
-func newID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails: crypto/rand panics itself on broken platforms
-	return hex.EncodeToString(b[:])
 }

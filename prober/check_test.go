@@ -262,7 +262,7 @@ func TestCheckCanceled(t *testing.T) {
 func TestResultIDsUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newID()
+		id := linkwatch.NewID()
 		if seen[id] {
 			t.Fatalf("ID %s twice", id)
 		}

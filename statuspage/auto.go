@@ -75,7 +75,7 @@ func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []
 			if len(failing) < len(total) {
 				status = PartialOutage
 			}
-			in := &Incident{ID: NewID(), Name: c.Name + " is unavailable", Impact: ImpactMajor, Draft: c.AutoIncident == AutoDraft,
+			in := &Incident{ID: linkwatch.NewID(), Name: c.Name + " is unavailable", Impact: ImpactMajor, Draft: c.AutoIncident == AutoDraft,
 				AlertKey: autoKey(c.ID), CreatedAt: now, StartedAt: now}
 			in.AddUpdate(Update{Status: Investigating, Notify: true, Components: []Affected{{ComponentID: c.ID, Status: status}},
 				Body: fmt.Sprintf("Our monitoring detected that %s is unavailable from several regions. We are investigating.", c.Name)}, now)

@@ -333,7 +333,7 @@ func (m *mailer) confirmationMessage(pageName, pageURL, to, confirmURL, unsubscr
 	confirmHTML.Execute(&html, map[string]string{"Page": pageName, "PageURL": pageURL, "To": to,
 		"Confirm": confirmURL, "Unsubscribe": unsubscribeURL})
 	return &message{From: m.from, To: to, Subject: "Confirm your subscription to " + pageName,
-		MessageID: m.messageID(NewID()), Date: now, Headers: unsubscribeHeaders(unsubscribeURL),
+		MessageID: m.messageID(linkwatch.NewID()), Date: now, Headers: unsubscribeHeaders(unsubscribeURL),
 		Text: text.String(), HTML: html.String()}
 }
 

@@ -1,17 +1,10 @@
 package statuspage
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"time"
-)
 
-// NewID returns a random ID for an incident, update or subscriber.
-func NewID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+	"github.com/linkwatch/linkwatch"
+)
 
 // AddUpdate appends an update to the incident's timeline (newest first)
 // and moves the incident with it: its status, the times it reached
@@ -20,7 +13,7 @@ func NewID() string {
 // affected component back to operational).
 func (in *Incident) AddUpdate(u Update, now time.Time) {
 	now = now.UTC().Truncate(time.Millisecond)
-	u.ID, u.IncidentID = NewID(), in.ID
+	u.ID, u.IncidentID = linkwatch.NewID(), in.ID
 	u.CreatedAt, u.UpdatedAt = now, now
 	if u.DisplayAt.IsZero() {
 		u.DisplayAt = now

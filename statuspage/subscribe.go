@@ -194,7 +194,7 @@ func (s *Subscriptions) subscribeEmail(w http.ResponseWriter, r *http.Request, e
 func (s *Subscriptions) newSubscriber() *Subscriber {
 	var tok [24]byte
 	rand.Read(tok[:])
-	return &Subscriber{ID: NewID(), Token: hex.EncodeToString(tok[:]), CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	return &Subscriber{ID: linkwatch.NewID(), Token: hex.EncodeToString(tok[:]), CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
 }
 
 // create stores a new subscriber, or answers why not.
@@ -320,7 +320,7 @@ func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
 		if in.Resolved() {
 			kind = alerting.KindResolved
 		}
-		n := alerting.Notification{ID: NewID(), DedupeKey: "incident|" + in.ID, Kind: kind, Rule: "incident", Severity: severityOf(in.Impact),
+		n := alerting.Notification{ID: linkwatch.NewID(), DedupeKey: "incident|" + in.ID, Kind: kind, Rule: "incident", Severity: severityOf(in.Impact),
 			Summary: in.Name + ": " + u.Status, Since: in.StartedAt, At: now,
 			Labels: map[string]string{"subscriber": sub.ID, "incident": in.ID, "status": u.Status, "url": s.pageURL + "/incidents/" + in.ID},
 			Alerts: []Alert{{Value: u.Body}}}
