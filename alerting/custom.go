@@ -73,7 +73,7 @@ type target struct {
 // minutes in a row. The floor and minimum change keep quiet campaigns (a
 // few scans an hour) from ever firing; a campaign younger than a week has no
 // baseline, so no data.
-const campaignScansDrop = `{"name": "campaign_scans_drop_", "scope": {"tag": "t"}, "metric": "scans", "severity": "warning",
+const campaignScansDrop = `{"name": "campaign_scans_drop", "scope": {"tag": "t"}, "metric": "scans", "severity": "warning",
 	"condition": {"rate": {"change": {"aggregate": "sum", "window": "1h", "baseline": "last_week", "by": "percent",
 		"direction": "drop", "at_least": 80, "baseline_floor": 100, "min_change": 50, "min_samples": 60}}},
 	"for_checks": 10, "recover_checks": 10}`
@@ -95,11 +95,10 @@ func (e *Engine) campaignRules(links []*linkwatch.Link) []*Rule {
 					panic(err) // a constant: tests compile it
 				}
 				spec.Scope.Tag = tag
-				compiled, err := spec.Compile()
+				compiled, err := spec.compile()
 				if err != nil {
-					panic(err)
+					panic(err) // a constant and a valid tag: tests compile it
 				}
-				compiled.Spec.Name = "campaign_scans_drop"
 				r = compiled
 				e.campaign[tag] = r
 			}

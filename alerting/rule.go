@@ -159,12 +159,18 @@ var DefaultRuleNames = []string{"link_down", "regional_degradation", "redirect_m
 // invalid whose Field is the offending field's path, such as
 // "condition.rate.change.ago" or "scope".
 func (s RuleSpec) Compile() (*Rule, error) {
+	if slices.Contains(DefaultRuleNames, s.Name) {
+		return nil, linkwatch.FieldErrorf("name", "name %q belongs to a default rule; choose another", s.Name)
+	}
+	return s.compile()
+}
+
+// compile is Compile without the check on default names, for the defaults
+// written as specs.
+func (s RuleSpec) compile() (*Rule, error) {
 	r := &Rule{Spec: s}
 	if !ruleName.MatchString(s.Name) {
 		return nil, linkwatch.FieldErrorf("name", "name must be 1-63 lower-case letters, digits or _, starting with a letter; got %q", s.Name)
-	}
-	if slices.Contains(DefaultRuleNames, s.Name) {
-		return nil, linkwatch.FieldErrorf("name", "name %q belongs to a default rule; choose another", s.Name)
 	}
 	if err := s.Scope.validate(); err != nil {
 		return nil, err
