@@ -20,17 +20,9 @@ import (
 type StatusPage interface {
 	statuspage.Store
 	Components(ctx context.Context) ([]statuspage.Component, error)
+	// Changed has the page rebuilt at once; the rebuild also queues new
+	// incident updates for subscribers.
 	Changed()
-	// Announce queues an incident's latest update for its subscribers.
-	Announce(ctx context.Context, in *statuspage.Incident) error
-}
-
-// announced tells subscribers about an incident's new update; the
-// incident is stored either way.
-func (a *API) announced(r *http.Request, in *statuspage.Incident) {
-	if err := a.status.Announce(r.Context(), in); err != nil {
-		a.log.Warn("could not queue the incident update for subscribers", "incident", in.ID, "err", err)
-	}
 }
 
 // componentRequest is a component as the API takes it.
@@ -241,7 +233,6 @@ func (a *API) createIncident() http.Handler {
 		if in.Maintenance {
 			a.silenceMaintenance(r.Context(), in, comps)
 		}
-		a.announced(r, in)
 		a.status.Changed()
 		a.log.Info("incident opened", "incident", in.ID, "maintenance", in.Maintenance, "by", tokenName(r))
 		writeJSON(w, http.StatusCreated, in)
@@ -312,7 +303,6 @@ func (a *API) addIncidentUpdate() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		a.announced(r, in)
 		a.status.Changed()
 		a.log.Info("incident updated", "incident", in.ID, "status", in.Status, "by", tokenName(r))
 		writeJSON(w, http.StatusCreated, in)
@@ -337,9 +327,7 @@ func (a *API) patchIncident() http.Handler {
 			return
 		}
 		now := a.now().UTC().Truncate(time.Millisecond)
-		published := false
 		in, err := a.status.UpdateIncident(r.Context(), chi.URLParam(r, "id"), func(in *statuspage.Incident) error {
-			published = in.Draft && req.Draft != nil && !*req.Draft
 			if req.Name != nil {
 				in.Name = *req.Name
 			}
@@ -355,9 +343,6 @@ func (a *API) patchIncident() http.Handler {
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
-		}
-		if published {
-			a.announced(r, in)
 		}
 		a.status.Changed()
 		writeJSON(w, http.StatusOK, in)

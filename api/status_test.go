@@ -20,8 +20,7 @@ func (s testStatus) Components(ctx context.Context) ([]statuspage.Component, err
 	}
 	return cs, err
 }
-func (testStatus) Changed()                                             {}
-func (testStatus) Announce(context.Context, *statuspage.Incident) error { return nil }
+func (testStatus) Changed() {}
 
 func TestStatusComponentsAndIncidentsAPI(t *testing.T) {
 	e := newEnv(t)

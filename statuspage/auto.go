@@ -28,16 +28,21 @@ func autoKey(componentID string) string { return "auto|" + componentID }
 // autoIncidents opens an incident — draft or published, as the component
 // says — when link_down fires on one of an auto_incident component's links,
 // and resolves it when none fires any more.
-func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []*linkwatch.Link, now time.Time) error {
+func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []*linkwatch.Link, now time.Time) (leader bool, err error) {
 	if b.alerts == nil {
-		return nil
+		return false, nil
 	}
 	if _, ok, err := b.alerts.Lease(ctx, AutoLease, b.cfg.Holder, time.Minute, now); err != nil || !ok {
-		return err
+		return false, err
 	}
 	if err := b.advanceMaintenances(ctx, now); err != nil {
-		return err
+		return true, err
 	}
+	return true, b.openAndResolve(ctx, comps, links, now)
+}
+
+// openAndResolve opens and resolves the components' automatic incidents.
+func (b *Builder) openAndResolve(ctx context.Context, comps []Component, links []*linkwatch.Link, now time.Time) error {
 	if !slices.ContainsFunc(comps, func(c Component) bool { return c.AutoIncident != AutoOff }) {
 		return nil
 	}
@@ -82,10 +87,9 @@ func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []
 			if err := b.store.CreateIncident(ctx, in); err != nil {
 				return err
 			}
-			b.announce(ctx, in)
 			b.log.Info("incident opened automatically", "component", c.ID, "incident", in.ID, "draft", in.Draft)
 		case len(failing) == 0 && i >= 0:
-			in, err := b.store.UpdateIncident(ctx, open[i].ID, func(in *Incident) error {
+			_, err := b.store.UpdateIncident(ctx, open[i].ID, func(in *Incident) error {
 				if in.Resolved() {
 					return nil
 				}
@@ -96,22 +100,54 @@ func (b *Builder) autoIncidents(ctx context.Context, comps []Component, links []
 			if err != nil {
 				return err
 			}
-			b.announce(ctx, in)
 			b.log.Info("incident resolved automatically", "component", c.ID, "incident", open[i].ID)
 		}
 	}
 	return nil
 }
 
-// announce tells subscribers, if anyone listens; a failure is logged, not
-// fatal: the incident itself is stored.
-func (b *Builder) announce(ctx context.Context, in *Incident) {
+// announceWindow bounds how old an update may be and still be announced:
+// updates from before subscriptions existed, or from a long outage of
+// every replica, are not sent late.
+const announceWindow = time.Hour
+
+// announcePending queues, for subscribers, every published update that
+// asks to notify and is not announced yet — those the API wrote, those the
+// automation wrote, and a draft's once it is published — among the
+// snapshot's incidents and maintenances, then marks it announced. The outbox write and the mark are two steps: a crash between
+// them queues an update twice, never loses it, and both copies carry one
+// notification ID.
+func (b *Builder) announcePending(ctx context.Context, now time.Time, lists ...[]Incident) error {
 	if b.cfg.Announce == nil {
-		return
+		return nil
 	}
-	if err := b.cfg.Announce(ctx, in); err != nil {
-		b.log.Warn("could not queue the incident update for subscribers", "incident", in.ID, "err", err)
+	for _, list := range lists {
+		for _, in := range list {
+			if in.Draft || in.UpdatedAt.Before(now.Add(-announceWindow)) {
+				continue
+			}
+			for i := len(in.Updates) - 1; i >= 0; i-- { // oldest first
+				u := in.Updates[i]
+				if u.Announced || !u.Notify || u.CreatedAt.Before(now.Add(-announceWindow)) {
+					continue
+				}
+				if err := b.cfg.Announce(ctx, &in, u); err != nil {
+					return err
+				}
+				if _, err := b.store.UpdateIncident(ctx, in.ID, func(in *Incident) error {
+					for j := range in.Updates {
+						if in.Updates[j].ID == u.ID {
+							in.Updates[j].Announced = true
+						}
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+		}
 	}
+	return nil
 }
 
 // advanceMaintenances moves scheduled maintenances with the clock, as
@@ -134,7 +170,7 @@ func (b *Builder) advanceMaintenances(ctx context.Context, now time.Time) error 
 		default:
 			continue
 		}
-		in, err := b.store.UpdateIncident(ctx, m.ID, func(in *Incident) error {
+		_, err := b.store.UpdateIncident(ctx, m.ID, func(in *Incident) error {
 			if in.Status != m.Status { // changed meanwhile
 				return nil
 			}
@@ -150,7 +186,6 @@ func (b *Builder) advanceMaintenances(ctx context.Context, now time.Time) error 
 		if err != nil {
 			return err
 		}
-		b.announce(ctx, in)
 		b.log.Info("scheduled maintenance moved on", "incident", m.ID, "status", next)
 	}
 	return nil

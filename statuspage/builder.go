@@ -43,9 +43,10 @@ type BuilderConfig struct {
 	Now          func() time.Time
 	// Holder is this replica's name for the automatic incidents' lease.
 	Holder string
-	// Announce, when set, tells subscribers about an automatic incident's
-	// new update.
-	Announce func(ctx context.Context, in *Incident) error
+	// Announce, when set, queues an incident's update for subscribers;
+	// the replica holding the automation's lease calls it for every
+	// published update not yet announced.
+	Announce func(ctx context.Context, in *Incident, u Update) error
 }
 
 // Days is how many days the bars show.
@@ -174,7 +175,8 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := b.autoIncidents(ctx, comps, links, now); err != nil {
+	leader, err := b.autoIncidents(ctx, comps, links, now)
+	if err != nil {
 		return err
 	}
 	since := now.Add(-Days * 24 * time.Hour)
@@ -185,6 +187,11 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 	maints, err := b.store.ListIncidents(ctx, IncidentFilter{Maintenance: true, Since: since, Limit: 500})
 	if err != nil {
 		return err
+	}
+	if leader {
+		if err := b.announcePending(ctx, now, incidents, maints); err != nil {
+			b.log.Warn("could not queue incident updates for subscribers; will retry", "err", err)
+		}
 	}
 	byTarget := map[linkwatch.Target][]linkwatch.Latest{}
 	for _, l := range latest {

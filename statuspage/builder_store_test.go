@@ -72,3 +72,51 @@ func TestMaintenanceMovesWithTheClock(t *testing.T) {
 		t.Fatalf("overall %+v", pub.s.Status)
 	}
 }
+
+// TestUpdatesAnnouncedOnce: every published update that asks to notify is
+// handed to subscribers once, across rebuilds; a draft's are held until it
+// is published.
+func TestUpdatesAnnouncedOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, in := range []*statuspage.Incident{
+		{ID: "pub", Name: "Public", Impact: statuspage.ImpactMinor, StartedAt: now, CreatedAt: now},
+		{ID: "draft", Name: "Draft", Impact: statuspage.ImpactMinor, Draft: true, StartedAt: now, CreatedAt: now},
+	} {
+		in.AddUpdate(statuspage.Update{Status: statuspage.Investigating, Body: "Looking", Notify: true}, now)
+		in.AddUpdate(statuspage.Update{Status: statuspage.Identified, Body: "Quiet fix", Notify: false}, now)
+		if err := st.CreateIncident(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var announced []string
+	b := statuspage.NewBuilder(statuspage.BuilderConfig{Holder: "a", Now: func() time.Time { return now },
+		Announce: func(_ context.Context, in *statuspage.Incident, u statuspage.Update) error {
+			announced = append(announced, in.ID+" "+u.Status)
+			return nil
+		}}, st, st, st, &lastSnapshot{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for range 3 {
+		if err := b.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(announced) != 1 || announced[0] != "pub investigating" {
+		t.Fatalf("announced %v", announced)
+	}
+	if _, err := st.UpdateIncident(ctx, "draft", func(in *statuspage.Incident) error { in.Draft = false; in.UpdatedAt = now; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b.Rebuild(ctx)
+	b.Rebuild(ctx)
+	if len(announced) != 2 || announced[1] != "draft investigating" {
+		t.Fatalf("after publishing the draft: %v", announced)
+	}
+}

@@ -340,7 +340,7 @@ func TestNotifyEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	subs.Announce(context.Background(), in)
+	subs.Announce(context.Background(), in, in.Updates[0])
 	if len(off.out) != 0 {
 		t.Errorf("without a mail server, %d notifications queued for email subscribers", len(off.out))
 	}
@@ -351,7 +351,7 @@ func TestNotifyEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := subs.Announce(context.Background(), in); err != nil {
+	if err := subs.Announce(context.Background(), in, in.Updates[0]); err != nil {
 		t.Fatal(err)
 	}
 	if len(box.out) != 1 || box.out[0].Receiver != "subscriber:m1" {

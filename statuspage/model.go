@@ -121,9 +121,12 @@ type Update struct {
 	Body       string     `json:"body"`
 	Components []Affected `json:"components,omitempty"` // statuses set by this update
 	Notify     bool       `json:"deliver_notifications"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	DisplayAt  time.Time  `json:"display_at"`
+	// Announced: the update was queued for subscribers (see
+	// Builder.announcePending).
+	Announced bool      `json:"announced,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	DisplayAt time.Time `json:"display_at"`
 }
 
 // Resolved reports whether an incident or maintenance is over.

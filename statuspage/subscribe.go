@@ -297,19 +297,17 @@ func (s *Subscriptions) find(ctx context.Context, id string) (*Subscriber, error
 	return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber %q", id)
 }
 
-// Announce queues an incident's latest update for every confirmed
-// subscriber, through the outbox, when the incident is public and the
-// update asks to notify. Email subscribers are skipped while no mail server
-// is configured.
-func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
-	if s == nil || in.Draft || len(in.Updates) == 0 || !in.Updates[0].Notify {
+// Announce queues an incident's update u for every confirmed subscriber,
+// through the outbox, when the incident is public and the update asks to
+// notify.
+func (s *Subscriptions) Announce(ctx context.Context, in *Incident, u Update) error {
+	if s == nil || in.Draft || !u.Notify {
 		return nil
 	}
 	subs, err := s.store.ListSubscribers(ctx)
 	if err != nil {
 		return err
 	}
-	u := in.Updates[0]
 	now := s.now()
 	var out []alerting.Outgoing
 	for _, sub := range subs {
@@ -320,7 +318,10 @@ func (s *Subscriptions) Announce(ctx context.Context, in *Incident) error {
 		if in.Resolved() {
 			kind = alerting.KindResolved
 		}
-		n := alerting.Notification{ID: linkwatch.NewID(), DedupeKey: "incident|" + in.ID, Kind: kind, Rule: "incident", Severity: severityOf(in.Impact),
+		// The ID is the update's and the subscriber's: were an update
+		// queued twice (a crash before it is marked announced), both
+		// copies carry one ID (and one Message-ID) to deduplicate on.
+		n := alerting.Notification{ID: u.ID + "-" + sub.ID, DedupeKey: "incident|" + in.ID, Kind: kind, Rule: "incident", Severity: severityOf(in.Impact),
 			Summary: in.Name + ": " + u.Status, Since: in.StartedAt, At: now,
 			Labels: map[string]string{"subscriber": sub.ID, "incident": in.ID, "status": u.Status, "url": s.pageURL + "/incidents/" + in.ID},
 			Alerts: []Alert{{Value: u.Body}}}

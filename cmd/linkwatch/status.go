@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,11 +19,6 @@ type status struct {
 	*statuspage.Builder
 	handler *statuspage.Handler
 	subs    *statuspage.Subscriptions
-}
-
-// Announce queues an incident's latest update for subscribers.
-func (s *status) Announce(ctx context.Context, in *statuspage.Incident) error {
-	return s.subs.Announce(ctx, in)
 }
 
 func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error) {
