@@ -81,11 +81,29 @@ func TestLinkDownReachesSlack(t *testing.T) {
 		hookMu.Unlock()
 	}))
 	defer hook.Close()
+	// DataDog without an Agent: events through the HTTP API.
+	const ddKey = "dd-api-key-0123456789abcdef"
+	var ddMu sync.Mutex
+	var ddEvents []string
+	dd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path != "/api/v1/events" || r.Header.Get("DD-API-KEY") != ddKey {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		ddMu.Lock()
+		ddEvents = append(ddEvents, string(b))
+		ddMu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"status":"ok"}`)
+	}))
+	defer dd.Close()
 	addr := freeAddr(t)
 	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "a.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
 		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T000/B000/secret",
-		"LINKWATCH_WEBHOOK_URL": hook.URL + "/linkwatch", "LINKWATCH_WEBHOOK_SECRET": hookSecret}
+		"LINKWATCH_WEBHOOK_URL": hook.URL + "/linkwatch", "LINKWATCH_WEBHOOK_SECRET": hookSecret,
+		"LINKWATCH_DATADOG_API_KEY": ddKey, "LINKWATCH_DATADOG_API_URL": dd.URL}
 	s := startAt(t, env, addr, "serve")
 	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/sale"), nil)
 	waitUntil(t, 20*time.Second, func() bool {
@@ -135,7 +153,17 @@ func TestLinkDownReachesSlack(t *testing.T) {
 	if signed < 2 || leaked {
 		t.Fatalf("webhook got %d signed notifications (want firing and resolved), destination field present: %v\n%s", signed, leaked, hooks)
 	}
-	if strings.Contains(s.stderr.String(), "secret") {
-		t.Fatal("the webhook URL reached the log")
+	if strings.Contains(s.stderr.String(), "secret") || strings.Contains(s.stderr.String(), ddKey) {
+		t.Fatal("the webhook URL or the DataDog API key reached the log")
+	}
+	waitUntil(t, 10*time.Second, func() bool {
+		ddMu.Lock()
+		defer ddMu.Unlock()
+		return len(ddEvents) >= 2
+	})
+	ddMu.Lock()
+	defer ddMu.Unlock()
+	if !strings.Contains(ddEvents[0], `"alert_type":"error"`) || !strings.Contains(ddEvents[len(ddEvents)-1], `"alert_type":"success"`) {
+		t.Fatalf("DataDog events %q, want the firing as an error and the resolution as a success", ddEvents)
 	}
 }
