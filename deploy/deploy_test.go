@@ -21,7 +21,7 @@ import (
 func knownEnv(t *testing.T) map[string]bool {
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	config.Flags(fs)
-	known := map[string]bool{"LINKWATCH_CONFIG": true}
+	known := map[string]bool{"LINKWATCH_CONFIG": true, "LINKWATCH_CONTROL": true, "LINKWATCH_PROBER_TOKEN": true}
 	fs.VisitAll(func(f *flag.Flag) {
 		for _, w := range strings.Fields(f.Usage) {
 			if w = strings.Trim(w, "(),"); strings.HasPrefix(w, "LINKWATCH_") {
@@ -41,7 +41,7 @@ func TestManifests(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no manifests")
 	}
-	containers := 0
+	containers, configs := 0, 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -50,7 +50,8 @@ func TestManifests(t *testing.T) {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		for {
 			var doc struct {
-				Kind string `yaml:"kind"`
+				Kind string            `yaml:"kind"`
+				Data map[string]string `yaml:"data"`
 				Spec struct {
 					Template struct {
 						Spec struct {
@@ -68,6 +69,10 @@ func TestManifests(t *testing.T) {
 			if doc.Kind == "" {
 				t.Errorf("%s: a document without kind", f)
 			}
+			if cfg, ok := doc.Data["linkwatch.yaml"]; ok {
+				configs++
+				checkConfig(t, f, cfg)
+			}
 			for _, c := range append(doc.Spec.Template.Spec.InitContainers, doc.Spec.Template.Spec.Containers...) {
 				containers++
 				for _, e := range c.Env {
@@ -80,14 +85,35 @@ func TestManifests(t *testing.T) {
 						t.Errorf("%s: probe path %s", f, p.HTTPGet.Path)
 					}
 				}
-				if len(c.Args) == 0 || !map[string]bool{"serve": true, "redirector": true, "control": true, "migrate": true}[c.Args[0]] {
+				if len(c.Args) == 0 || !map[string]bool{"serve": true, "redirector": true, "control": true, "migrate": true, "prober": true}[c.Args[0]] {
 					t.Errorf("%s: container %s runs %v, not a linkwatch role", f, c.Name, c.Args)
 				}
 			}
 		}
 	}
-	if containers < 3 {
-		t.Fatalf("found %d containers", containers)
+	if containers < 4 || configs == 0 {
+		t.Fatalf("found %d containers and %d configuration files", containers, configs)
+	}
+}
+
+// checkConfig loads a manifest's linkwatch.yaml with the binary's own
+// loader, with the environment the control container gets, so a rule or
+// component that does not compile fails here, not at a rollout.
+func checkConfig(t *testing.T, manifest, data string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "linkwatch.yaml")
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LINKWATCH_CONFIG": path, "LINKWATCH_SLACK_TOKEN": "xoxb-test", "LINKWATCH_SLACK_CHANNEL": "#oncall"}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	config.Flags(fs)
+	cfg, err := config.Load(fs, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("%s: its linkwatch.yaml does not load: %v", manifest, err)
+	}
+	if len(cfg.AlertRules) == 0 || len(cfg.StatusComponents) == 0 {
+		t.Fatalf("%s: its linkwatch.yaml declares %d rules and %d components", manifest, len(cfg.AlertRules), len(cfg.StatusComponents))
 	}
 }
 
