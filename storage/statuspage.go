@@ -1,6 +1,9 @@
 package storage
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/statuspage"
 )
@@ -59,3 +62,38 @@ const (
 	defaultIncidentLimit = 100
 	maxIncidentLimit     = 1000
 )
+
+// DecodeComponent reads a component's stored JSON body.
+func DecodeComponent(body []byte) (*statuspage.Component, error) {
+	var c statuspage.Component
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, fmt.Errorf("stored component: %w", err)
+	}
+	NormalizeComponent(&c)
+	return &c, nil
+}
+
+// DecodeIncident reads an incident's stored JSON body.
+func DecodeIncident(body []byte) (*statuspage.Incident, error) {
+	var in statuspage.Incident
+	if err := json.Unmarshal(body, &in); err != nil {
+		return nil, fmt.Errorf("stored incident: %w", err)
+	}
+	NormalizeIncident(&in)
+	return &in, nil
+}
+
+// CheckSubscriber checks a new subscriber — an ID, and a webhook URL or an
+// email address, not both — and sets its times as they will be stored.
+func CheckSubscriber(sub *statuspage.Subscriber) error {
+	switch {
+	case sub.ID == "":
+		return linkwatch.FieldErrorf("id", "a subscriber needs an ID")
+	case sub.URL == "" && sub.Email == "":
+		return linkwatch.FieldErrorf("url", "a subscriber needs a URL or an email address")
+	case sub.URL != "" && sub.Email != "":
+		return linkwatch.FieldErrorf("email", "a subscriber has a URL or an email address, not both")
+	}
+	sub.ConfirmedAt, sub.CreatedAt = millis(sub.ConfirmedAt), millis(sub.CreatedAt)
+	return nil
+}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,24 +19,6 @@ import (
 // The status page's components, incidents, subscribers and closed months.
 // Components and incidents are stored whole as JSON, beside the columns
 // lists filter and order by.
-
-func decodeComponent(body []byte) (*statuspage.Component, error) {
-	var c statuspage.Component
-	if err := json.Unmarshal(body, &c); err != nil {
-		return nil, fmt.Errorf("stored component: %w", err)
-	}
-	storage.NormalizeComponent(&c)
-	return &c, nil
-}
-
-func decodeIncident(body []byte) (*statuspage.Incident, error) {
-	var in statuspage.Incident
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, fmt.Errorf("stored incident: %w", err)
-	}
-	storage.NormalizeIncident(&in)
-	return &in, nil
-}
 
 // CreateComponent stores a new component; a taken ID is an ECONFLICT error,
 // an empty one EINVALID. On success, c's times are as stored: UTC
@@ -63,24 +44,7 @@ func (s *Store) ListComponents(ctx context.Context) ([]statuspage.Component, err
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (statuspage.Component, error) {
-		var body []byte
-		if err := row.Scan(&body); err != nil {
-			return statuspage.Component{}, err
-		}
-		c, err := decodeComponent(body)
-		if err != nil {
-			return statuspage.Component{}, err
-		}
-		return *c, nil
-	})
-	if err != nil {
-		return nil, mapErr(err, "")
-	}
-	if out == nil {
-		out = []statuspage.Component{}
-	}
-	return out, nil
+	return collectBodies(rows, storage.DecodeComponent)
 }
 
 // UpdateComponent reads and locks the component, lets fn change it and
@@ -101,7 +65,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 		if err != nil {
 			return err
 		}
-		if c, err = decodeComponent(body); err != nil {
+		if c, err = storage.DecodeComponent(body); err != nil {
 			return err
 		}
 		created := c.CreatedAt
@@ -177,7 +141,7 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (*statuspage.Incide
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	return decodeIncident(body)
+	return storage.DecodeIncident(body)
 }
 
 // ListIncidents returns the incidents, or maintenances, f selects, newest
@@ -208,24 +172,7 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (statuspage.Incident, error) {
-		var body []byte
-		if err := row.Scan(&body); err != nil {
-			return statuspage.Incident{}, err
-		}
-		in, err := decodeIncident(body)
-		if err != nil {
-			return statuspage.Incident{}, err
-		}
-		return *in, nil
-	})
-	if err != nil {
-		return nil, mapErr(err, "")
-	}
-	if out == nil {
-		out = []statuspage.Incident{}
-	}
-	return out, nil
+	return collectBodies(rows, storage.DecodeIncident)
 }
 
 // UpdateIncident reads and locks the incident, lets fn change it and writes
@@ -246,7 +193,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 		if err != nil {
 			return err
 		}
-		if in, err = decodeIncident(body); err != nil {
+		if in, err = storage.DecodeIncident(body); err != nil {
 			return err
 		}
 		created := in.CreatedAt
@@ -292,15 +239,9 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 // Email, is EINVALID. On success, sub's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber) error {
-	switch {
-	case sub.ID == "":
-		return linkwatch.FieldErrorf("id", "a subscriber needs an ID")
-	case sub.URL == "" && sub.Email == "":
-		return linkwatch.FieldErrorf("url", "a subscriber needs a URL or an email address")
-	case sub.URL != "" && sub.Email != "":
-		return linkwatch.FieldErrorf("email", "a subscriber has a URL or an email address, not both")
+	if err := storage.CheckSubscriber(sub); err != nil {
+		return err
 	}
-	sub.ConfirmedAt, sub.CreatedAt = stored(sub.ConfirmedAt), stored(sub.CreatedAt)
 	_, err := s.pool.Exec(ctx, `INSERT INTO status_subscribers (id, url, email, token, confirmed_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, sub.ID, sub.URL, sub.Email, sub.Token, nullTime(sub.ConfirmedAt), sub.CreatedAt)
 	field := "id"
@@ -427,6 +368,30 @@ func (s *Store) Months(ctx context.Context, componentID string) ([]statuspage.Mo
 	}
 	if out == nil {
 		out = []statuspage.Month{}
+	}
+	return out, nil
+}
+
+// collectBodies reads rows of one JSON body column, decoding each; no rows
+// is an empty list.
+func collectBodies[T any](rows pgx.Rows, decode func([]byte) (*T, error)) ([]T, error) {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (T, error) {
+		var body []byte
+		var zero T
+		if err := row.Scan(&body); err != nil {
+			return zero, err
+		}
+		v, err := decode(body)
+		if err != nil {
+			return zero, err
+		}
+		return *v, nil
+	})
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	if out == nil {
+		out = []T{}
 	}
 	return out, nil
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"database/sql"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -18,24 +16,6 @@ import (
 // The status page's components, incidents, subscribers and closed months.
 // Components and incidents are stored whole as JSON, beside the columns
 // lists filter and order by.
-
-func decodeComponent(body string) (*statuspage.Component, error) {
-	var c statuspage.Component
-	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		return nil, fmt.Errorf("stored component: %w", err)
-	}
-	storage.NormalizeComponent(&c)
-	return &c, nil
-}
-
-func decodeIncident(body string) (*statuspage.Incident, error) {
-	var in statuspage.Incident
-	if err := json.Unmarshal([]byte(body), &in); err != nil {
-		return nil, fmt.Errorf("stored incident: %w", err)
-	}
-	storage.NormalizeIncident(&in)
-	return &in, nil
-}
 
 // rowsAffected reports whether res changed a row.
 func rowsAffected(res sql.Result) (bool, error) {
@@ -69,20 +49,7 @@ func (s *Store) ListComponents(ctx context.Context) ([]statuspage.Component, err
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	defer rows.Close()
-	out := []statuspage.Component{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, mapErr(err, "")
-		}
-		c, err := decodeComponent(body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, mapErr(rows.Err(), "")
+	return scanBodies(rows, storage.DecodeComponent)
 }
 
 // UpdateComponent reads the component, lets fn change it and writes it
@@ -104,7 +71,7 @@ func (s *Store) UpdateComponent(ctx context.Context, id string, fn func(*statusp
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	c, err := decodeComponent(body)
+	c, err := storage.DecodeComponent([]byte(body))
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +152,7 @@ func (s *Store) IncidentByID(ctx context.Context, id string) (*statuspage.Incide
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	return decodeIncident(body)
+	return storage.DecodeIncident([]byte(body))
 }
 
 // ListIncidents returns the incidents, or maintenances, f selects, newest
@@ -215,20 +182,7 @@ func (s *Store) ListIncidents(ctx context.Context, f statuspage.IncidentFilter) 
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	defer rows.Close()
-	out := []statuspage.Incident{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, mapErr(err, "")
-		}
-		in, err := decodeIncident(body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *in)
-	}
-	return out, mapErr(rows.Err(), "")
+	return scanBodies(rows, storage.DecodeIncident)
 }
 
 // UpdateIncident reads the incident, lets fn change it and writes it back,
@@ -250,7 +204,7 @@ func (s *Store) UpdateIncident(ctx context.Context, id string, fn func(*statuspa
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	in, err := decodeIncident(body)
+	in, err := storage.DecodeIncident([]byte(body))
 	if err != nil {
 		return nil, err
 	}
@@ -298,15 +252,9 @@ func (s *Store) DeleteIncident(ctx context.Context, id string) error {
 // Email, is EINVALID. On success, sub's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateSubscriber(ctx context.Context, sub *statuspage.Subscriber) error {
-	switch {
-	case sub.ID == "":
-		return linkwatch.FieldErrorf("id", "a subscriber needs an ID")
-	case sub.URL == "" && sub.Email == "":
-		return linkwatch.FieldErrorf("url", "a subscriber needs a URL or an email address")
-	case sub.URL != "" && sub.Email != "":
-		return linkwatch.FieldErrorf("email", "a subscriber has a URL or an email address, not both")
+	if err := storage.CheckSubscriber(sub); err != nil {
+		return err
 	}
-	sub.ConfirmedAt, sub.CreatedAt = stored(sub.ConfirmedAt), stored(sub.CreatedAt)
 	s.uses.Add(1)
 	_, err := s.write.ExecContext(ctx, `INSERT INTO status_subscribers (id, url, email, token, confirmed_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, sub.ID, sub.URL, sub.Email, sub.Token, nullMS(sub.ConfirmedAt), ms(sub.CreatedAt))
@@ -434,6 +382,25 @@ func (s *Store) Months(ctx context.Context, componentID string) ([]statuspage.Mo
 		m.Observed, m.Major, m.Partial, m.Maintenance = time.Duration(observed), time.Duration(major),
 			time.Duration(partial), time.Duration(mnt)
 		out = append(out, m)
+	}
+	return out, mapErr(rows.Err(), "")
+}
+
+// scanBodies reads rows of one JSON body column, decoding each, and closes
+// rows; no rows is an empty list.
+func scanBodies[T any](rows *sql.Rows, decode func([]byte) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, mapErr(err, "")
+		}
+		v, err := decode(body)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
 	}
 	return out, mapErr(rows.Err(), "")
 }
