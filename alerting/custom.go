@@ -199,12 +199,12 @@ func (c *cycle) targets(r *Rule, monitors []*linkwatch.Monitor) []target {
 
 // targetRule steps rule r on one link or monitor.
 func (c *cycle) targetRule(r *Rule, t target, regions []linkwatch.Latest) {
-	fresh := freshness(t.interval, c.now)
+	fresh := Freshness(t.interval, c.now)
 	var o Outcome
 	var failing []string
 	switch r.kind {
 	case kindQuorum:
-		q := r.quorum.Evaluate(regionStatuses(regions, fresh))
+		q := r.quorum.Evaluate(RegionStatuses(regions, fresh))
 		o, failing = q.Down(), q.Failing
 	case kindNoData:
 		after := r.silent

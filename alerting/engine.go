@@ -355,8 +355,8 @@ func (c *cycle) apply(it item) {
 // linkRules steps the default rules of one link.
 func (c *cycle) linkRules(l *linkwatch.Link) {
 	regions := c.byLink[l.ID]
-	fresh := freshness(l.CheckInterval, c.now)
-	q := QuorumRule{Consecutive: 2}.Evaluate(regionStatuses(regions, fresh))
+	fresh := Freshness(l.CheckInterval, c.now)
+	q := LinkDown.Evaluate(RegionStatuses(regions, fresh))
 	id, campaign := strconv.FormatInt(l.ID, 10), ""
 	if len(l.Tags) > 0 {
 		campaign = strings.Join(l.Tags, ",")
@@ -372,13 +372,19 @@ func (c *cycle) linkRules(l *linkwatch.Link) {
 	}
 }
 
-// freshness says whether a region's latest result is recent enough to count
-// for a target checked every interval.
-func freshness(interval time.Duration, now time.Time) func(linkwatch.Latest) bool {
+// LinkDown is link_down's quorum: a majority of fresh regions, each
+// failing 2 checks in a row. The status page reads links with it too.
+var LinkDown = QuorumRule{Consecutive: 2}
+
+// Freshness says whether a region's latest result is recent enough to count
+// for a target checked every interval: within three intervals and 30 s.
+func Freshness(interval time.Duration, now time.Time) func(linkwatch.Latest) bool {
 	return func(r linkwatch.Latest) bool { return now.Sub(r.At) <= 3*interval+30*time.Second }
 }
 
-func regionStatuses(regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) []RegionStatus {
+// RegionStatuses turns a target's latest results, one per region, into the
+// quorum's input.
+func RegionStatuses(regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) []RegionStatus {
 	statuses := make([]RegionStatus, 0, len(regions))
 	for _, r := range regions {
 		statuses = append(statuses, RegionStatus{Region: r.Region, Fresh: fresh(r), Failing: !r.OK(), ConsecutiveFailures: r.Failures})

@@ -197,6 +197,7 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 	for _, l := range latest {
 		byTarget[l.Target] = append(byTarget[l.Target], l)
 	}
+	every := intervals(links, monitors)
 
 	b.mu.Lock()
 	full := now.Sub(b.full) >= b.cfg.HistoryEvery
@@ -212,7 +213,7 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 		v := ComponentView{Component: c}
 		if !c.Group {
 			ts, monitored := resolveTargets(c, links, monitors, now)
-			v.Status = monitoredStatus(ts, byTarget, intervals(c, links, monitors), now)
+			v.Status = monitoredStatus(ts, byTarget, every, now)
 			if !monitored {
 				v.Status = Operational
 			}
@@ -364,7 +365,7 @@ func resolveTargets(c Component, links []*linkwatch.Link, monitors []*linkwatch.
 }
 
 // intervals maps each target to its check interval, for freshness.
-func intervals(c Component, links []*linkwatch.Link, monitors []*linkwatch.Monitor) map[linkwatch.Target]time.Duration {
+func intervals(links []*linkwatch.Link, monitors []*linkwatch.Monitor) map[linkwatch.Target]time.Duration {
 	out := map[linkwatch.Target]time.Duration{}
 	for _, l := range links {
 		out[linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}] = l.CheckInterval
@@ -386,14 +387,9 @@ func monitoredStatus(ts []linkwatch.Target, byTarget map[linkwatch.Target][]link
 		if interval == 0 {
 			interval = time.Minute
 		}
-		var rs []alerting.RegionStatus
-		slow := false
-		for _, r := range byTarget[t] {
-			fresh := now.Sub(r.At) <= 3*interval+30*time.Second
-			rs = append(rs, alerting.RegionStatus{Region: r.Region, Fresh: fresh, Failing: !r.OK(), ConsecutiveFailures: r.Failures})
-			slow = slow || (fresh && r.OK() && r.Degraded)
-		}
-		switch q := (alerting.QuorumRule{Consecutive: 2}).Evaluate(rs); {
+		regions, fresh := byTarget[t], alerting.Freshness(interval, now)
+		slow := slices.ContainsFunc(regions, func(r linkwatch.Latest) bool { return fresh(r) && r.OK() && r.Degraded })
+		switch q := alerting.LinkDown.Evaluate(alerting.RegionStatuses(regions, fresh)); {
 		case q.State == alerting.QuorumDown:
 			down++
 		case q.State == alerting.QuorumDegraded || slow:
