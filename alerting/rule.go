@@ -1,7 +1,6 @@
 package alerting
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
@@ -340,13 +339,3 @@ type StoredRule struct {
 // Name returns the rule's name.
 func (r *Rule) Name() string { return r.Spec.Name }
 
-// describe formats the rule's condition for summaries.
-func (r *Rule) describe() string {
-	switch r.kind {
-	case kindQuorum:
-		return fmt.Sprintf("quorum %d", r.quorum.K)
-	case kindNoData:
-		return "no data"
-	}
-	return r.Spec.Metric
-}
