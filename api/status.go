@@ -214,9 +214,6 @@ func (a *API) createIncident() http.Handler {
 		}
 		in.Status = status
 		in.AddUpdate(statuspage.Update{Status: status, Body: req.Body, Components: req.Components, Notify: req.Notify == nil || *req.Notify}, now)
-		if in.Maintenance && status == statuspage.Scheduled {
-			in.StartedAt = in.ScheduledFor
-		}
 		known, comps, err := a.knownComponents(r.Context())
 		if err != nil {
 			writeError(w, r, a.log, err)
