@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // compiledRule caches an API rule's compilation for one version of it.
@@ -174,7 +175,7 @@ func (c *cycle) targets(r *Rule, monitors []*linkwatch.Monitor) []target {
 			if m.Name == s.Monitor {
 				labels := ruleLabels(r, map[string]string{"rule": r.Name(), "severity": r.Spec.Severity, "monitor": m.Name})
 				out = append(out, target{t: linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}, scope: "monitor/" + m.Name,
-					interval: m.Interval, labels: labels})
+					interval: health.MonitorInterval(m), labels: labels})
 			}
 		}
 		return out
@@ -199,13 +200,13 @@ func (c *cycle) targets(r *Rule, monitors []*linkwatch.Monitor) []target {
 
 // targetRule steps rule r on one link or monitor.
 func (c *cycle) targetRule(r *Rule, t target, regions []linkwatch.Latest) {
-	fresh := Freshness(t.interval, c.now)
+	fresh := health.Freshness(t.interval, c.now)
 	var o Outcome
 	var failing []string
 	switch r.kind {
 	case kindQuorum:
-		q := r.quorum.Evaluate(RegionStatuses(regions, fresh))
-		o, failing = q.Down(), q.Failing
+		q := r.quorum.Evaluate(health.RegionStatuses(regions, t.interval, c.now))
+		o, failing = downOutcome(q), q.Failing
 	case kindNoData:
 		after := r.silent
 		if after == 0 {
@@ -232,7 +233,7 @@ func silentRegions(regions []linkwatch.Latest, now time.Time, after time.Duratio
 	}
 	var silent []string
 	for _, r := range regions {
-		if now.Sub(r.At) > after {
+		if now.Sub(r.At) > after || r.At.After(now.Add(health.MaxClockSkew)) { // a result from the future is no sign of life
 			silent = append(silent, r.Region)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -152,7 +153,7 @@ func (e *Engine) Run(ctx context.Context) error {
 type rule struct {
 	name, severity string
 	timing         Timing
-	outcome        func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome
+	outcome        func(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome
 }
 
 // certificateWarning is how close to expiry a certificate warns.
@@ -161,9 +162,9 @@ const certificateWarning = 14 * 24 * time.Hour
 // anyFresh breaches when pred holds for a fresh region's latest result, and
 // is no data while no region is fresh.
 // why explains a breach; it runs only for one.
-func anyFresh(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool,
+func anyFresh(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool,
 	pred func(linkwatch.Latest) bool, why func(linkwatch.Latest) string) Outcome {
-	if q.State == QuorumNoData {
+	if q.State == health.QuorumNoData {
 		return Outcome{State: NoData}
 	}
 	for _, r := range regions {
@@ -176,25 +177,27 @@ func anyFresh(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.
 
 var linkRules = []rule{
 	{"link_down", SeverityCritical, Timing{RecoverChecks: 1},
-		func(q QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome { return q.Down() }},
+		func(q health.QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome {
+			return downOutcome(q)
+		}},
 	{"regional_degradation", SeverityWarning, Timing{RecoverChecks: 1},
-		func(q QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome {
-			return q.Degradation()
+		func(q health.QuorumOutcome, _ []linkwatch.Latest, _ func(linkwatch.Latest) bool) Outcome {
+			return degradationOutcome(q)
 		}},
 	{"redirect_mismatch", SeverityCritical, Timing{RecoverChecks: 1},
-		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+		func(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
 			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.Class == linkwatch.ClassRedirectMismatch },
 				func(r linkwatch.Latest) string { return r.Error })
 		}},
 	{"link_degraded", SeverityWarning, Timing{ForChecks: 2, RecoverChecks: 2},
-		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+		func(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
 			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.OK() && r.Degraded },
 				func(r linkwatch.Latest) string {
 					return fmt.Sprintf("responded in %s", r.Phases.Total.Round(time.Millisecond))
 				})
 		}},
 	{"certificate_expiring", SeverityWarning, Timing{RecoverChecks: 1},
-		func(q QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
+		func(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
 			return anyFresh(q, regions, fresh,
 				func(r linkwatch.Latest) bool {
 					return !r.CertExpiry.IsZero() && r.CertExpiry.Sub(r.At) < certificateWarning
@@ -355,8 +358,8 @@ func (c *cycle) apply(it item) {
 // linkRules steps the default rules of one link.
 func (c *cycle) linkRules(l *linkwatch.Link) {
 	regions := c.byLink[l.ID]
-	fresh := Freshness(l.CheckInterval, c.now)
-	q := LinkDown.Evaluate(RegionStatuses(regions, fresh))
+	fresh := health.Freshness(l.CheckInterval, c.now)
+	q := health.LinkDown.Evaluate(health.RegionStatuses(regions, l.CheckInterval, c.now))
 	id, campaign := strconv.FormatInt(l.ID, 10), ""
 	if len(l.Tags) > 0 {
 		campaign = strings.Join(l.Tags, ",")
@@ -370,26 +373,6 @@ func (c *cycle) linkRules(l *linkwatch.Link) {
 				it.alert = c.e.linkAlert(l, q.Failing, regions, o)
 			}})
 	}
-}
-
-// LinkDown is link_down's quorum: a majority of fresh regions, each
-// failing 2 checks in a row. The status page reads links with it too.
-var LinkDown = QuorumRule{Consecutive: 2}
-
-// Freshness says whether a region's latest result is recent enough to count
-// for a target checked every interval: within three intervals and 30 s.
-func Freshness(interval time.Duration, now time.Time) func(linkwatch.Latest) bool {
-	return func(r linkwatch.Latest) bool { return now.Sub(r.At) <= 3*interval+30*time.Second }
-}
-
-// RegionStatuses turns a target's latest results, one per region, into the
-// quorum's input.
-func RegionStatuses(regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) []RegionStatus {
-	statuses := make([]RegionStatus, 0, len(regions))
-	for _, r := range regions {
-		statuses = append(statuses, RegionStatus{Region: r.Region, Fresh: fresh(r), Failing: !r.OK(), ConsecutiveFailures: r.Failures})
-	}
-	return statuses
 }
 
 // toSend decides what a step notifies, given muting: a muted firing is
@@ -439,7 +422,7 @@ func linkLabels(l *linkwatch.Link, rule, severity string, extra map[string]strin
 	return labels
 }
 
-func summary(rule string, l *linkwatch.Link, q QuorumOutcome, o Outcome) string {
+func summary(rule string, l *linkwatch.Link, q health.QuorumOutcome, o Outcome) string {
 	switch rule {
 	case "link_down":
 		return fmt.Sprintf("%s is down: failing in %d of %d regions", l.Slug, len(q.Failing), q.Fresh)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // Metrics a rule may watch. Result metrics are read from the check results
@@ -132,7 +133,7 @@ type Rule struct {
 	Spec   RuleSpec
 	kind   ruleKind
 	cond   Condition
-	quorum QuorumRule
+	quorum health.QuorumRule
 	silent time.Duration // no_data's After; 0: from the check interval
 	timing Timing
 	// lookback is how much history the condition reads.
@@ -253,7 +254,7 @@ func (r *Rule) compileCondition() error {
 			if c.Quorum.K < 0 || c.Quorum.K > 100 || c.Quorum.Consecutive < 0 || c.Quorum.Consecutive > 1000 {
 				return linkwatch.FieldErrorf("condition.quorum", "condition.quorum: k must be from 0 (a majority) to 100, consecutive from 0 to 1000")
 			}
-			r.kind, r.quorum = kindQuorum, QuorumRule{K: c.Quorum.K, Consecutive: c.Quorum.Consecutive}
+			r.kind, r.quorum = kindQuorum, health.QuorumRule{K: c.Quorum.K, Consecutive: c.Quorum.Consecutive}
 			return nil
 		}
 		r.kind = kindNoData
@@ -338,4 +339,3 @@ type StoredRule struct {
 
 // Name returns the rule's name.
 func (r *Rule) Name() string { return r.Spec.Name }
-

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 	"github.com/linkwatch/linkwatch/alerting"
 )
 
@@ -371,15 +372,15 @@ func intervals(links []*linkwatch.Link, monitors []*linkwatch.Monitor) map[linkw
 		out[linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}] = l.CheckInterval
 	}
 	for _, m := range monitors {
-		out[linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}] = m.Interval
+		out[linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}] = health.MonitorInterval(m)
 	}
 	return out
 }
 
-// monitoredStatus follows the alert engine's quorum: a target down (a
-// quorum of fresh regions failing twice in a row) is an outage — major when
-// every target of the component is down, partial when some are — and a
-// target failing in fewer regions, or slow, is at most degraded.
+// monitoredStatus follows the health model (health.Assess, the quorum
+// link_down pages on): a target down is an outage — major when every target
+// of the component is down, partial when some are — and a degraded target
+// (failing in fewer regions, failing once, or slow) is at most degraded.
 func monitoredStatus(ts []linkwatch.Target, byTarget map[linkwatch.Target][]linkwatch.Latest, every map[linkwatch.Target]time.Duration, now time.Time) string {
 	down, degraded := 0, 0
 	for _, t := range ts {
@@ -387,12 +388,10 @@ func monitoredStatus(ts []linkwatch.Target, byTarget map[linkwatch.Target][]link
 		if interval == 0 {
 			interval = time.Minute
 		}
-		regions, fresh := byTarget[t], alerting.Freshness(interval, now)
-		slow := slices.ContainsFunc(regions, func(r linkwatch.Latest) bool { return fresh(r) && r.OK() && r.Degraded })
-		switch q := alerting.LinkDown.Evaluate(alerting.RegionStatuses(regions, fresh)); {
-		case q.State == alerting.QuorumDown:
+		switch health.Assess(byTarget[t], interval, now).State {
+		case health.Down:
 			down++
-		case q.State == alerting.QuorumDegraded || slow:
+		case health.Degraded:
 			degraded++
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // What both engines do with check results before and after the SQL: which
@@ -154,31 +155,19 @@ func Chains(results []linkwatch.Result) []Chain {
 
 // Apply returns the latest result of c's target and region once c's results
 // are applied in time order to prev, the stored latest (nil: none), and
-// whether it changed. Each result newer than the latest so far replaces it:
-// failing, it counts one more failure than a failing predecessor and 1 after
-// a passing one or none; passing, it resets the count to 0. A result no newer
-// than the latest changes nothing, so results arriving out of order do not
-// rewrite the count: it runs over the results in the order they became the
-// latest.
+// whether it changed. health.Next decides each step (which result replaces
+// the latest and how failures are counted); storage only stores the answer.
 func (c Chain) Apply(prev *linkwatch.Latest) (linkwatch.Latest, bool) {
 	var cur linkwatch.Latest
-	exists := prev != nil
-	if exists {
+	if prev != nil {
 		cur = *prev
 	}
 	changed := false
 	for _, r := range c {
-		if exists && !r.At.After(cur.At) {
-			continue
+		var replaced bool
+		if cur, replaced = health.Next(prev, r); replaced {
+			prev, changed = &cur, true
 		}
-		failures := 0
-		if !r.OK() {
-			failures = 1
-			if exists && !cur.OK() {
-				failures = cur.Failures + 1
-			}
-		}
-		cur, exists, changed = linkwatch.Latest{Result: r, Failures: failures}, true, true
 	}
 	return cur, changed
 }
