@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
-	"github.com/linkwatch/linkwatch/health"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // Sources is what the builder reads besides its own Store: links, monitors,
@@ -511,7 +511,7 @@ func (b *Builder) history(ctx context.Context, c Component, ts []linkwatch.Targe
 		}
 		rollups[t] = rs
 	}
-	fresh := Hours(rollups, windows, start, now)
+	fresh := health.Hours(rollups, windows, start, now)
 	var hours []Hour
 	if start.Equal(from) {
 		hours = fresh

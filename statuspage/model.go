@@ -12,6 +12,8 @@ package statuspage
 
 import (
 	"time"
+
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // Component statuses, as Statuspage spells them.
@@ -164,22 +166,11 @@ type Day struct {
 	Incidents []string
 }
 
-// Uptime is 1 − (major + 0.3 × partial) / (observed − maintenance), and ok
-// is false when there is nothing to divide by (no data).
+// Uptime is health.Uptime of the day: 1 − (major + 0.3 × partial) /
+// (observed − maintenance), and ok is false when there is nothing to divide
+// by (no data).
 func (d Day) Uptime() (u float64, ok bool) {
-	return uptime(d.Observed, d.Major, d.Partial, d.Maintenance)
-}
-
-// PartialWeight is how much partial outage time counts as downtime.
-const PartialWeight = 0.3
-
-func uptime(observed, major, partial, maint time.Duration) (float64, bool) {
-	den := observed - maint
-	if den <= 0 {
-		return 0, false
-	}
-	u := 1 - (float64(major)+PartialWeight*float64(partial))/float64(den)
-	return min(max(u, 0), 1), true
+	return health.Uptime(d.Observed, d.Major, d.Partial, d.Maintenance)
 }
 
 // Month is a closed month's frozen figures for one component.
@@ -193,4 +184,6 @@ type Month struct {
 }
 
 // Uptime of the month.
-func (m Month) Uptime() (float64, bool) { return uptime(m.Observed, m.Major, m.Partial, m.Maintenance) }
+func (m Month) Uptime() (float64, bool) {
+	return health.Uptime(m.Observed, m.Major, m.Partial, m.Maintenance)
+}
