@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,17 +14,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/linkwatch/linkwatch/storage/postgres"
+	"github.com/linkwatch/linkwatch/storage/postgres/pgtest"
 )
 
-// postgresDSN returns a DSN for a fresh schema, or skips when the suite is
-// not enabled.
+// postgresDSN returns a DSN for a fresh schema; pgtest decides whether the
+// test skips or fails when the suite is not enabled.
 func postgresDSN(t *testing.T) string {
 	t.Helper()
-	if os.Getenv(postgres.TestEnv) == "" && os.Getenv("LINKWATCH_TEST_POSTGRES_REQUIRED") != "" {
-		t.Fatal("LINKWATCH_TEST_POSTGRES_REQUIRED is set but LINKWATCH_TEST_POSTGRES is not")
-	}
-	return postgres.TestDSN(t)
+	return pgtest.DSN(t)
 }
 
 func (s *server) api(t *testing.T, method, path, body string) int {

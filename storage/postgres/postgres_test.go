@@ -10,6 +10,7 @@ import (
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/storage/postgres"
+	"github.com/linkwatch/linkwatch/storage/postgres/pgtest"
 	"github.com/linkwatch/linkwatch/storage/storagetest"
 )
 
@@ -18,7 +19,7 @@ var _ storagetest.Store = (*postgres.Store)(nil)
 // open returns a migrated store in a fresh schema, and the schema's DSN.
 func open(t testing.TB) (*postgres.Store, string) {
 	t.Helper()
-	dsn := postgres.TestDSN(t)
+	dsn := pgtest.DSN(t)
 	return openDSN(t, dsn), dsn
 }
 
@@ -162,7 +163,7 @@ func TestUnavailable(t *testing.T) {
 }
 
 func BenchmarkInsertScans(b *testing.B) {
-	dsn := postgres.TestDSN(b)
+	dsn := pgtest.DSN(b)
 	s, err := postgres.Open(b.Context(), dsn)
 	if err != nil {
 		b.Fatal(err)
