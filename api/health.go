@@ -6,40 +6,41 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // Health is what the health endpoints need from storage.
 type Health interface {
-	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error)
+	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Latest, error)
 	Rollups(ctx context.Context, t linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)
+	ClearLatest(ctx context.Context, t linkwatch.Target, region string) error
 }
 
-// Health states.
-const (
-	stateUp       = "up"
-	stateDegraded = "degraded"
-	stateDown     = "down"
-	stateUnknown  = "unknown"
-)
+// maxClearRegion bounds the region an admin may clear. It is not checked
+// against the region rules: a forged result's invented region must be
+// clearable too.
+const maxClearRegion = 256
 
 type healthJSON struct {
 	State    string              `json:"state"`
+	Reason   string              `json:"reason"`
 	Regions  []regionHealthJSON  `json:"regions"`
 	Uptime   map[string]*float64 `json:"uptime"`
 	Failover bool                `json:"failover"`
 }
 
 type regionHealthJSON struct {
-	Region     string     `json:"region"`
-	State      string     `json:"state"`
-	CheckedAt  time.Time  `json:"checked_at"`
-	DurationMS int64      `json:"duration_ms"`
-	Step       string     `json:"step"`
-	ErrorClass string     `json:"error_class"`
-	Error      string     `json:"error"`
-	Status     int        `json:"status"`
-	CertExpiry *time.Time `json:"cert_expiry,omitempty"`
-	Hops       []hopJSON  `json:"hops"`
+	Region              string     `json:"region"`
+	State               string     `json:"state"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	CheckedAt           time.Time  `json:"checked_at"`
+	DurationMS          int64      `json:"duration_ms"`
+	Step                string     `json:"step"`
+	ErrorClass          string     `json:"error_class"`
+	Error               string     `json:"error"`
+	Status              int        `json:"status"`
+	CertExpiry          *time.Time `json:"cert_expiry,omitempty"`
+	Hops                []hopJSON  `json:"hops"`
 }
 
 type hopJSON struct {
@@ -48,63 +49,27 @@ type hopJSON struct {
 	DurationMS int64  `json:"duration_ms"`
 }
 
-// regionState is one region's state from its latest result: unknown once
-// it is older than three intervals (the region stopped reporting).
-func regionState(r *linkwatch.Result, interval time.Duration, now time.Time) string {
-	switch {
-	case now.Sub(r.At) > 3*interval+30*time.Second:
-		return stateUnknown
-	case !r.OK():
-		return stateDown
-	case r.Degraded:
-		return stateDegraded
-	}
-	return stateUp
-}
+// uptimeWindows are the uptime figures the health document shows.
+var uptimeWindows = []struct {
+	name string
+	span time.Duration
+}{{"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}}
 
-// overallState summarises regions: down when a majority of the regions that
-// report is down, degraded when any is down or degraded, unknown when none
-// reports. The alert engine's quorum rules refine this; this is the at-a-
-// glance view.
-func overallState(states []string) string {
-	fresh, down, degraded := 0, 0, 0
-	for _, s := range states {
-		switch s {
-		case stateUnknown:
-			continue
-		case stateDown:
-			down++
-		case stateDegraded:
-			degraded++
-		}
-		fresh++
-	}
-	switch {
-	case fresh == 0:
-		return stateUnknown
-	case down*2 > fresh:
-		return stateDown
-	case down > 0 || degraded > 0:
-		return stateDegraded
-	}
-	return stateUp
-}
-
-// health builds the health document of a target.
+// health builds the health document of a target: its state by health.Assess
+// (the same rule link_down and the status page follow) and its uptime by
+// health's formula over hourly rollups (no maintenance is excluded here).
 func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Duration) (*healthJSON, error) {
 	now := a.now().UTC()
 	latest, err := a.healthStore.LatestResults(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	h := &healthJSON{Regions: []regionHealthJSON{}, Uptime: map[string]*float64{}}
-	var states []string
-	for i := range latest {
-		r := &latest[i]
-		st := regionState(r, interval, now)
-		states = append(states, st)
-		rh := regionHealthJSON{Region: r.Region, State: st, CheckedAt: r.At, DurationMS: r.Phases.Total.Milliseconds(),
-			Step: r.Step, ErrorClass: r.Class, Error: r.Error, Status: r.Status, Hops: []hopJSON{}}
+	as := health.Assess(latest, interval, now)
+	h := &healthJSON{State: string(as.State), Reason: as.Reason, Regions: []regionHealthJSON{}, Uptime: map[string]*float64{}}
+	for _, r := range as.Regions {
+		rh := regionHealthJSON{Region: r.Region, State: string(r.State), ConsecutiveFailures: r.Failures, CheckedAt: r.At,
+			DurationMS: r.Phases.Total.Milliseconds(), Step: r.Step, ErrorClass: r.Class, Error: r.Error, Status: r.Status,
+			Hops: []hopJSON{}}
 		if !r.CertExpiry.IsZero() {
 			exp := r.CertExpiry
 			rh.CertExpiry = &exp
@@ -114,34 +79,21 @@ func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Dura
 		}
 		h.Regions = append(h.Regions, rh)
 	}
-	h.State = overallState(states)
-	for _, w := range []struct {
-		name      string
-		span, res time.Duration
-	}{{"24h", 24 * time.Hour, linkwatch.Hourly}, {"7d", 7 * 24 * time.Hour, linkwatch.Hourly}, {"30d", 30 * 24 * time.Hour, linkwatch.Daily}} {
-		from := now.Add(-w.span).Truncate(w.res)
-		rollups, err := a.healthStore.Rollups(ctx, t, w.res, from, now.Add(time.Nanosecond))
-		if err != nil {
-			return nil, err
+	longest := uptimeWindows[len(uptimeWindows)-1].span
+	from := now.Add(-longest).Truncate(time.Hour)
+	rollups, err := a.healthStore.Rollups(ctx, t, linkwatch.Hourly, from, now.Add(time.Nanosecond))
+	if err != nil {
+		return nil, err
+	}
+	hours := health.Hours(map[linkwatch.Target][]linkwatch.Rollup{t: rollups}, nil, from, now)
+	for _, w := range uptimeWindows {
+		if u, ok := health.Window(hours, now.Add(-w.span), now); ok {
+			h.Uptime[w.name] = &u
+		} else {
+			h.Uptime[w.name] = nil // no data is not 100%
 		}
-		h.Uptime[w.name] = uptime(rollups)
 	}
 	return h, nil
-}
-
-// uptime is the share of passing checks, or nil when there were none: no
-// data is not 100%.
-func uptime(rollups []linkwatch.Rollup) *float64 {
-	var checks, failures int64
-	for _, r := range rollups {
-		checks += r.Checks
-		failures += r.Failures
-	}
-	if checks == 0 {
-		return nil
-	}
-	u := 1 - float64(failures)/float64(checks)
-	return &u
 }
 
 func (a *API) linkHealth() http.Handler {
@@ -168,15 +120,64 @@ func (a *API) monitorHealth() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		interval := m.Interval
-		if m.Cron != "" {
-			interval = 24 * time.Hour // a cron monitor may run rarely
-		}
-		h, err := a.health(r.Context(), linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}, interval)
+		h, err := a.health(r.Context(), linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}, health.MonitorInterval(m))
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, h)
+	})
+}
+
+// regionParam is the ?region= of a clear: required and bounded.
+func regionParam(r *http.Request) (string, error) {
+	region := r.URL.Query().Get("region")
+	switch {
+	case region == "":
+		return "", linkwatch.FieldErrorf("region", "region is required: ?region=<the region to clear>")
+	case len(region) > maxClearRegion:
+		return "", linkwatch.FieldErrorf("region", "region is longer than %d bytes", maxClearRegion)
+	}
+	return region, nil
+}
+
+// clearHealth forgets the latest result of a link's or monitor's region (a
+// stuck or forged one); its results and rollups stay.
+func (a *API) clearHealth(target func(r *http.Request) (linkwatch.Target, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		region, err := regionParam(r)
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		t, err := target(r)
+		if err == nil {
+			err = a.healthStore.ClearLatest(r.Context(), t, region)
+		}
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (a *API) clearLinkHealth() http.Handler {
+	return a.clearHealth(func(r *http.Request) (linkwatch.Target, error) {
+		l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
+		if err != nil {
+			return linkwatch.Target{}, err
+		}
+		return linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}, nil
+	})
+}
+
+func (a *API) clearMonitorHealth() http.Handler {
+	return a.clearHealth(func(r *http.Request) (linkwatch.Target, error) {
+		m, err := a.monitorParam(r)
+		if err != nil {
+			return linkwatch.Target{}, err
+		}
+		return linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}, nil
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -88,27 +89,97 @@ func TestHealth(t *testing.T) {
 	if h.State != "degraded" {
 		t.Fatalf("state %q, want degraded", h.State)
 	}
-	if u := h.Uptime["24h"]; u == nil || *u != 0.6 {
-		t.Fatalf("uptime 24h = %v, want 0.6 (3 of 5 checks passed)", u)
+	if h.Reason != "1 of 3 regions failing: http_status 200 (not yet twice in a row); no recent results from sa-east" {
+		t.Errorf("reason %q", h.Reason)
+	}
+	for _, r := range h.Regions {
+		if want := map[string]int{"eu-west": 1, "sa-east": 1}[r.Region]; r.ConsecutiveFailures != want {
+			t.Errorf("%s: consecutive_failures %d, want %d", r.Region, r.ConsecutiveFailures, want)
+		}
+	}
+	// Hour 11:00 holds every check: eu-west fails half, sa-east all, the
+	// others none. Sorted [0 0 .5 1], the majority rank (3rd largest) is
+	// 0, so the hour is all partial outage: 1 − 0.3 (health.Uptime, as the
+	// status page computes it).
+	if u := h.Uptime["24h"]; u == nil || math.Abs(*u-0.7) > 1e-9 {
+		t.Fatalf("uptime 24h = %v, want 0.7", u)
+	}
+	if u := h.Uptime["30d"]; u == nil || math.Abs(*u-0.7) > 1e-9 {
+		t.Fatalf("uptime 30d = %v, want 0.7", u)
 	}
 	if len(h.Regions[0].Hops) != 1 {
 		t.Fatalf("hops missing: %+v", h.Regions[0])
 	}
+
+	// A second failure in a row in eu-west and a first in ap-south: two of
+	// three fresh regions fail, one of them only once — not down yet.
+	if err := e.store.InsertResults(context.Background(), []linkwatch.Result{
+		res("r-eu-3", "eu-west", 30*time.Second, linkwatch.ClassHTTPStatus, false),
+		res("r-ap-2", "ap-south", 30*time.Second, linkwatch.ClassHTTPStatus, false),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustDo("GET", "/api/v1/links/h/health", e.read, "", 200, &h)
+	if h.State != "degraded" {
+		t.Fatalf("state %q (%s), want degraded: ap-south failed only once", h.State, h.Reason)
+	}
+	if err := e.store.InsertResults(context.Background(), []linkwatch.Result{
+		res("r-ap-3", "ap-south", 10*time.Second, linkwatch.ClassHTTPStatus, false),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.mustDo("GET", "/api/v1/links/h/health", e.read, "", 200, &h)
+	if h.State != "down" || h.Reason != "2 of 3 regions failing: http_status 200; no recent results from sa-east" {
+		t.Fatalf("state %q (%s), want down: two of three regions failing twice", h.State, h.Reason)
+	}
 }
 
-func TestOverallState(t *testing.T) {
-	for _, tt := range []struct {
-		states []string
-		want   string
-	}{
-		{nil, "unknown"}, {[]string{"unknown"}, "unknown"}, {[]string{"up", "up"}, "up"},
-		{[]string{"up", "down", "up"}, "degraded"}, {[]string{"down", "down", "up"}, "down"},
-		{[]string{"down", "unknown", "unknown"}, "down"}, {[]string{"up", "degraded"}, "degraded"},
-		{[]string{"down", "up"}, "degraded"},
-	} {
-		if got := overallState(tt.states); got != tt.want {
-			t.Errorf("overallState(%v) = %q, want %q", tt.states, got, tt.want)
-		}
+// TestClearHealth: an admin clears one region's latest state of a link or a
+// monitor; its results stay.
+func TestClearHealth(t *testing.T) {
+	e := newEnv(t)
+	var l linkJSON
+	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"c","destination":"https://a.com/"}`, 201, &l)
+	var m monitorJSON
+	e.mustDo("POST", "/api/v1/monitors", adminSecret, `{"name":"api","url":"https://a.com/"}`, 201, &m)
+	link := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
+	mon := linkwatch.Target{Kind: linkwatch.KindMonitor, ID: m.ID}
+	forged := linkwatch.Result{ID: "forged", Target: link, Region: "mars", Prober: "x", At: testNow.AddDate(73, 0, 0),
+		Step: linkwatch.StepDestination, Class: linkwatch.ClassHTTPStatus, Status: 503}
+	real := linkwatch.Result{ID: "real", Target: link, Region: "eu-west", Prober: "p", At: testNow.Add(-time.Minute),
+		Step: linkwatch.StepDestination, Status: 200}
+	mr := real
+	mr.ID, mr.Target = "mon", mon
+	if err := e.store.InsertResults(context.Background(), []linkwatch.Result{forged, real, mr}); err != nil {
+		t.Fatal(err)
+	}
+	var h healthJSON
+	e.mustDo("GET", "/api/v1/links/c/health", e.read, "", 200, &h)
+	if h.State != "up" || len(h.Regions) != 2 {
+		t.Fatalf("a result from the future is not fresh: %+v", h)
+	}
+	var body errorBody
+	e.mustDo("DELETE", "/api/v1/links/c/health", adminSecret, "", 422, &body)
+	if body.Error.Field != "region" {
+		t.Errorf("without a region: %+v", body)
+	}
+	e.mustDo("DELETE", "/api/v1/links/c/health?region="+strings.Repeat("r", 300), adminSecret, "", 422, &body)
+	e.mustDo("DELETE", "/api/v1/links/c/health?region=mars", e.read, "", 403, nil)
+	e.mustDo("DELETE", "/api/v1/links/nope/health?region=mars", adminSecret, "", 404, nil)
+	e.mustDo("DELETE", "/api/v1/links/c/health?region=mars", adminSecret, "", 204, nil)
+	e.mustDo("DELETE", "/api/v1/links/c/health?region=mars", adminSecret, "", 404, &body)
+	e.mustDo("GET", "/api/v1/links/c/health", e.read, "", 200, &h)
+	if len(h.Regions) != 1 || h.Regions[0].Region != "eu-west" {
+		t.Fatalf("after clearing mars: %+v", h.Regions)
+	}
+	path := fmt.Sprintf("/api/v1/monitors/%d/health", m.ID)
+	e.mustDo("DELETE", path+"?region=eu-west", adminSecret, "", 204, nil)
+	e.mustDo("GET", path, e.read, "", 200, &h)
+	if len(h.Regions) != 0 || h.State != "unknown" {
+		t.Fatalf("monitor after clearing: %+v", h)
+	}
+	if rs, err := e.store.Results(context.Background(), mon, time.Time{}, testNow.Add(time.Hour), 0); err != nil || len(rs) != 1 {
+		t.Errorf("results after clearing: %d, %v; want the one kept", len(rs), err)
 	}
 }
 

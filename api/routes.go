@@ -19,6 +19,7 @@ func (a *API) routes() []Route {
 		{http.MethodGet, "/links/{slug}/qr.png", read, a.qrImage("png")},
 		{http.MethodGet, "/links/{slug}/qr.svg", read, a.qrImage("svg")},
 		{http.MethodGet, "/links/{slug}/health", read, a.linkHealth()},
+		{http.MethodDelete, "/links/{slug}/health", admin, a.clearLinkHealth()},
 
 		{http.MethodPost, "/monitors", admin, a.createMonitor()},
 		{http.MethodGet, "/monitors", read, a.listMonitors()},
@@ -26,6 +27,7 @@ func (a *API) routes() []Route {
 		{http.MethodPatch, "/monitors/{id}", admin, a.updateMonitor()},
 		{http.MethodDelete, "/monitors/{id}", admin, a.deleteMonitor()},
 		{http.MethodGet, "/monitors/{id}/health", read, a.monitorHealth()},
+		{http.MethodDelete, "/monitors/{id}/health", admin, a.clearMonitorHealth()},
 
 		{http.MethodPost, "/probe/heartbeat", probe, a.heartbeat()},
 		{http.MethodGet, "/probe/assignments", probe, a.assignments()},

@@ -35,7 +35,9 @@ type Engine interface {
 	DeleteMonitor(ctx context.Context, id int64) error
 
 	InsertResults(ctx context.Context, results []linkwatch.Result) error
-	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error)
+	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Latest, error)
+	// ClearLatest forgets a target's latest result from one region.
+	ClearLatest(ctx context.Context, t linkwatch.Target, region string) error
 	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
 	Results(ctx context.Context, t linkwatch.Target, from, to time.Time, limit int) ([]linkwatch.Result, error)
 	Rollups(ctx context.Context, t linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)

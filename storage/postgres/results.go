@@ -240,19 +240,37 @@ func scanLatest(row pgx.CollectableRow) (linkwatch.Latest, error) {
 	return l, err
 }
 
-// LatestResults returns the latest result of t from each region, ordered by
-// region.
-func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error) {
-	return collectResults(s.pool.Query(ctx, "SELECT "+resultColumns+` FROM latest_results
-		WHERE target_kind = $1 AND target_id = $2 ORDER BY region COLLATE "C"`, t.Kind, t.ID))
+// LatestResults returns the latest result of t from each region, with the
+// failures in a row there, ordered by region.
+func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Latest, error) {
+	return s.queryLatest(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+		WHERE target_kind = $1 AND target_id = $2 ORDER BY region COLLATE "C"`, t.Kind, t.ID)
+}
+
+// ClearLatest forgets the latest result of t from region (its results and
+// rollups stay), or returns ENOTFOUND when there is none.
+func (s *Store) ClearLatest(ctx context.Context, t linkwatch.Target, region string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM latest_results WHERE target_kind = $1 AND target_id = $2 AND region = $3`,
+		t.Kind, t.ID, region)
+	if err != nil {
+		return mapErr(err, "")
+	}
+	if tag.RowsAffected() == 0 {
+		return linkwatch.Errorf(linkwatch.ENOTFOUND, "no latest result of %s %d from region %q", t.Kind, t.ID, region)
+	}
+	return nil
 }
 
 // LatestAll returns the latest result of every target from every region,
 // with the failures in a row there, ordered by target kind, target ID and
 // region.
 func (s *Store) LatestAll(ctx context.Context) ([]linkwatch.Latest, error) {
-	rows, err := s.pool.Query(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+	return s.queryLatest(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
 		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"`)
+}
+
+func (s *Store) queryLatest(ctx context.Context, query string, args ...any) ([]linkwatch.Latest, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}

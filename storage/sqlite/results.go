@@ -161,20 +161,43 @@ func scanLatest(row interface{ Scan(...any) error }) (linkwatch.Latest, error) {
 	return l, err
 }
 
-// LatestResults returns the latest result of t from each region, ordered by
-// region.
-func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Result, error) {
-	return s.queryResults(ctx, "SELECT "+resultColumns+` FROM latest_results
+// LatestResults returns the latest result of t from each region, with the
+// failures in a row there, ordered by region.
+func (s *Store) LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Latest, error) {
+	return s.queryLatest(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
 		WHERE target_kind = ? AND target_id = ? ORDER BY region`, t.Kind, t.ID)
+}
+
+// ClearLatest forgets the latest result of t from region (its results and
+// rollups stay), or returns ENOTFOUND when there is none.
+func (s *Store) ClearLatest(ctx context.Context, t linkwatch.Target, region string) error {
+	s.uses.Add(1)
+	res, err := s.write.ExecContext(ctx, `DELETE FROM latest_results WHERE target_kind = ? AND target_id = ? AND region = ?`,
+		t.Kind, t.ID, region)
+	if err != nil {
+		return mapErr(err, "")
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return linkwatch.Errorf(linkwatch.ENOTFOUND, "no latest result of %s %d from region %q", t.Kind, t.ID, region)
+	}
+	return nil
 }
 
 // LatestAll returns the latest result of every target from every region,
 // with the failures in a row there, ordered by target kind, target ID and
 // region.
 func (s *Store) LatestAll(ctx context.Context) ([]linkwatch.Latest, error) {
-	s.uses.Add(1)
-	rows, err := s.read.QueryContext(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
+	return s.queryLatest(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
 		ORDER BY target_kind, target_id, region`)
+}
+
+func (s *Store) queryLatest(ctx context.Context, query string, args ...any) ([]linkwatch.Latest, error) {
+	s.uses.Add(1)
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}

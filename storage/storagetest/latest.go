@@ -166,3 +166,41 @@ func testLatestAll(t *testing.T, s Store) {
 	}
 	equalResults(t, "LatestAll against LatestResults", fromAll, fromLatest)
 }
+
+// testClearLatest: clearing a target's latest result from one region forgets
+// that one only; results and rollups stay, and the next result starts a new
+// count.
+func testClearLatest(t *testing.T, s Store) {
+	at := func(i int) time.Time { return noon().Add(time.Duration(i) * time.Minute) }
+	mon1 := linkwatch.Target{Kind: linkwatch.KindMonitor, ID: 1}
+	insertResults(t, s, []linkwatch.Result{failing(link1, "eu", at(0)), failing(link1, "eu", at(1)),
+		result(link1, "us", at(1)), failing(mon1, "eu", at(1))})
+	ls, err := s.LatestResults(t.Context(), link1)
+	if err != nil {
+		t.Fatalf("LatestResults: %v", err)
+	}
+	if len(ls) != 2 || ls[0].Region != "eu" || ls[0].Failures != 2 || ls[1].Region != "us" || ls[1].Failures != 0 {
+		t.Fatalf("LatestResults = %+v, want eu failing twice and us passing", ls)
+	}
+	if err := s.ClearLatest(t.Context(), link1, "eu"); err != nil {
+		t.Fatalf("ClearLatest: %v", err)
+	}
+	if got := latest(t, s, link1); len(got) != 1 || got[0].Region != "us" {
+		t.Errorf("latest after clearing eu = %+v, want us only", got)
+	}
+	wantLatest(t, s, "the monitor's eu is kept", failing(mon1, "eu", at(1)), 1)
+	if n := len(results(t, s, link1)); n != 3 {
+		t.Errorf("%d results after clearing, want 3: results stay", n)
+	}
+	if n := len(rollups(t, s, link1, linkwatch.Hourly)); n == 0 {
+		t.Error("no rollups after clearing: rollups stay")
+	}
+	wantCode(t, "ClearLatest again", s.ClearLatest(t.Context(), link1, "eu"), linkwatch.ENOTFOUND)
+	wantCode(t, "ClearLatest of an unknown region", s.ClearLatest(t.Context(), link1, "mars"), linkwatch.ENOTFOUND)
+	wantCode(t, "ClearLatest of an unknown target", s.ClearLatest(t.Context(), linkwatch.Target{Kind: linkwatch.KindLink, ID: 99}, "us"), linkwatch.ENOTFOUND)
+	// An older result may now become the latest again, counting from one.
+	f := failing(link1, "eu", at(-1))
+	f.ID = "after-clear"
+	insertResults(t, s, []linkwatch.Result{f})
+	wantLatest(t, s, "a result after clearing", f, 1)
+}

@@ -64,9 +64,13 @@ func results(t *testing.T, s Store, tg linkwatch.Target) []linkwatch.Result {
 
 func latest(t *testing.T, s Store, tg linkwatch.Target) []linkwatch.Result {
 	t.Helper()
-	rs, err := s.LatestResults(t.Context(), tg)
+	ls, err := s.LatestResults(t.Context(), tg)
 	if err != nil {
 		t.Fatalf("LatestResults(%v): %v", tg, err)
+	}
+	rs := make([]linkwatch.Result, len(ls))
+	for i, l := range ls {
+		rs[i] = l.Result
 	}
 	return rs
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Open) {
 		{"Results/LatestFailuresBatch", testLatestFailuresBatch},
 		{"Results/LatestFailuresOutOfOrder", testLatestFailuresOutOfOrder},
 		{"Results/LatestAll", testLatestAll},
+		{"Results/ClearLatest", testClearLatest},
 		{"Results/RollupsRecompute", testRollupsRecompute},
 		{"Results/RollupBounds", testRollupBounds},
 		{"Results/Prune", testResultPrune},
