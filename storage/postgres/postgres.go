@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +39,9 @@ type Store struct {
 	close  context.CancelFunc
 	// heartbeat is how long WatchLinks waits before checking its connection.
 	heartbeat time.Duration
+	// heartbeats counts the connection checks that found it alive; tests
+	// wait on it instead of sleeping.
+	heartbeats atomic.Int64
 }
 
 // Open returns a store for the database dsn names: a postgres:// URL or

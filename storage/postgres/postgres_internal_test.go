@@ -5,26 +5,13 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/storage/postgres/pgtest"
 )
-
-func TestWithSearchPath(t *testing.T) {
-	tests := []struct{ dsn, want string }{
-		{"postgres://u@db:5432/app?sslmode=disable", "postgres://u@db:5432/app?search_path=s1&sslmode=disable"},
-		{"postgresql://u@db/app", "postgresql://u@db/app?search_path=s1"},
-		{"postgres://u@db/app?search_path=public", "postgres://u@db/app?search_path=s1"},
-		{"host=db user=u dbname=app", "host=db user=u dbname=app search_path=s1"},
-	}
-	for _, tt := range tests {
-		if got := withSearchPath(tt.dsn, "s1"); got != tt.want {
-			t.Errorf("withSearchPath(%q) = %q, want %q", tt.dsn, got, tt.want)
-		}
-	}
-}
 
 // TestWatchHeartbeat checks that the connection stays usable through the
 // liveness checks WatchLinks makes while no change comes.
 func TestWatchHeartbeat(t *testing.T) {
-	s, err := Open(t.Context(), TestDSN(t))
+	s, err := Open(t.Context(), pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +28,16 @@ func TestWatchHeartbeat(t *testing.T) {
 		t.Fatalf("first change %+v, want Reset", c)
 	}
 	for i := range 3 {
-		time.Sleep(20 * time.Millisecond) // several heartbeats pass
+		deadline := time.After(10 * time.Second)
+		for beats := s.heartbeats.Load(); s.heartbeats.Load() < beats+3; {
+			select { // three more heartbeats pass
+			case err := <-done:
+				t.Fatalf("WatchLinks ended between heartbeats: %v", err)
+			case <-deadline:
+				t.Fatal("no three heartbeats within 10s")
+			case <-time.After(time.Millisecond):
+			}
+		}
 		l := &linkwatch.Link{Slug: "beat" + string(rune('a'+i)), Destination: "https://example.com/", RedirectCode: 302, CheckInterval: time.Minute}
 		if err := s.CreateLink(t.Context(), l); err != nil {
 			t.Fatal(err)

@@ -83,6 +83,7 @@ func (s *Store) watch(ctx context.Context, fn func(linkwatch.LinkChange)) error 
 			if err != nil {
 				return err
 			}
+			s.heartbeats.Add(1)
 			continue
 		case err != nil:
 			return err
