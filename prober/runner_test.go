@@ -46,11 +46,13 @@ func (f sinkFunc) Submit(r linkwatch.Result) { f(r) }
 
 // TestRunnerFollowsAssignments: a monitor added to the assignments is checked
 // without a restart, keeps being checked while the source is down, and stops
-// being checked once removed.
+// being checked once removed, while a monitor that stays keeps being checked.
 func TestRunnerFollowsAssignments(t *testing.T) {
-	var hits atomic.Int64
+	var hits, stays atomic.Int64
 	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer dest.Close()
+	kept := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stays.Add(1) }))
+	defer kept.Close()
 	public, _ := url.Parse("http://127.0.0.1:1")
 	reg := prometheus.NewRegistry()
 	checker := NewChecker(Config{Region: "test", ProberID: "p1", PublicURL: public, AllowPrivate: true, Timeout: time.Second})
@@ -70,33 +72,54 @@ func TestRunnerFollowsAssignments(t *testing.T) {
 	go func() { done <- r.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	wait := func(cond func() bool) {
+	wait := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for !cond() {
 			if time.Now().After(deadline) {
-				t.Fatal("condition not met within 10s")
+				t.Fatalf("%s: not within 10s", what)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	src.set(false, &linkwatch.Monitor{ID: 1, Name: "m", URL: dest.URL, Interval: time.Second})
-	wait(func() bool { return results.Load() >= 2 })
+	removed := &linkwatch.Monitor{ID: 1, Name: "m", URL: dest.URL, Interval: time.Second}
+	stay := &linkwatch.Monitor{ID: 2, Name: "stays", URL: kept.URL, Interval: time.Second}
+	src.set(false, removed, stay)
+	wait("two passing checks", func() bool { return results.Load() >= 2 })
 
 	src.set(true) // the source fails: the last assignments keep running
 	n := hits.Load()
-	wait(func() bool { return hits.Load() >= n+2 })
+	wait("checks while the source is down", func() bool { return hits.Load() >= n+2 })
 
-	src.set(false) // removed
-	time.Sleep(200 * time.Millisecond)
-	n = hits.Load()
-	time.Sleep(2500 * time.Millisecond)
-	if hits.Load() != n {
-		t.Fatalf("a removed monitor was checked %d more times", hits.Load()-n)
+	src.set(false, stay) // m removed
+	wait("the scheduler drops the removed monitor", func() bool { return jobs(t, reg) == 1 })
+	// A check of m started before the removal may still land; after that,
+	// none. Three checks of the monitor that stays, at the same 1s interval,
+	// would have come with two or more of m's had it not been removed.
+	n, s := hits.Load(), stays.Load()
+	wait("three checks of the monitor that stays", func() bool { return stays.Load() >= s+3 })
+	if more := hits.Load() - n; more > 1 {
+		t.Fatalf("a removed monitor was checked %d more times while the one that stays was checked %d times", more, stays.Load()-s)
 	}
 	if got := testutil.ToFloat64(r.results.WithLabelValues("test", "ok")); got < 2 {
 		t.Fatalf("linkwatch_probe_results_total{error_class=ok} = %v", got)
 	}
+}
+
+// jobs reads the scheduler's linkwatch_probe_jobs gauge.
+func jobs(t *testing.T, reg *prometheus.Registry) int {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "linkwatch_probe_jobs" {
+			return int(mf.GetMetric()[0].GetGauge().GetValue())
+		}
+	}
+	t.Fatal("no linkwatch_probe_jobs metric")
+	return 0
 }
 
 func TestQRDue(t *testing.T) {

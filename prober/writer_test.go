@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -15,9 +16,10 @@ import (
 )
 
 type flakyResults struct {
-	mu   sync.Mutex
-	down bool
-	ids  map[string]int
+	mu    sync.Mutex
+	down  bool
+	fails int // writes refused while down
+	ids   map[string]int
 }
 
 var _ ResultStore = (*flakyResults)(nil)
@@ -26,6 +28,7 @@ func (f *flakyResults) InsertResults(_ context.Context, rs []linkwatch.Result) e
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
+		f.fails++
 		return errors.New("database down")
 	}
 	for _, r := range rs {
@@ -40,33 +43,40 @@ func (f *flakyResults) stored() int {
 	return len(f.ids)
 }
 
+// TestWriterHoldsResultsThroughAnOutage runs in a synctest bubble: a second
+// of database outage passes on the bubble's clock, deterministically.
 func TestWriterHoldsResultsThroughAnOutage(t *testing.T) {
-	store := &flakyResults{ids: map[string]int{}, down: true}
-	w := NewWriter(store, 1000, 50, 10*time.Millisecond, 2*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- w.Run(ctx) }()
-	for i := range 400 {
-		w.Submit(linkwatch.Result{ID: string(rune('a'+i%26)) + time.Duration(i).String()})
-	}
-	time.Sleep(50 * time.Millisecond)
-	store.mu.Lock()
-	store.down = false
-	store.mu.Unlock()
-	deadline := time.Now().Add(5 * time.Second)
-	for store.stored() < 400 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if store.stored() != 400 || testutil.ToFloat64(w.dropped) != 0 {
-		t.Fatalf("stored %d of 400, dropped %v", store.stored(), testutil.ToFloat64(w.dropped))
-	}
-	for id, n := range store.ids {
-		if n != 1 {
-			t.Fatalf("result %s stored %d times", id, n)
+	synctest.Test(t, func(t *testing.T) {
+		store := &flakyResults{ids: map[string]int{}, down: true}
+		w := NewWriter(store, 1000, 50, 10*time.Millisecond, 2*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- w.Run(ctx) }()
+		for i := range 400 {
+			w.Submit(linkwatch.Result{ID: string(rune('a'+i%26)) + time.Duration(i).String()})
 		}
-	}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		store.mu.Lock()
+		fails := store.fails
+		store.down = false
+		store.mu.Unlock()
+		if fails < 10 || store.stored() != 0 {
+			t.Fatalf("during a 1s outage with a 10ms flush interval: %d failed writes, %d stored; want retries and nothing stored", fails, store.stored())
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		cancel()
+		<-done
+		if store.stored() != 400 || testutil.ToFloat64(w.dropped) != 0 {
+			t.Fatalf("stored %d of 400, dropped %v", store.stored(), testutil.ToFloat64(w.dropped))
+		}
+		for id, n := range store.ids {
+			if n != 1 {
+				t.Fatalf("result %s stored %d times", id, n)
+			}
+		}
+	})
 }
 
 func TestWriterFlushesOnShutdown(t *testing.T) {

@@ -21,6 +21,7 @@ type fakeLinks struct {
 	links map[key]*linkwatch.Link
 	feed  chan linkwatch.LinkChange
 	err   error // returned by every read while set
+	fails int   // reads that returned err
 }
 
 var _ LinkStore = (*fakeLinks)(nil)
@@ -38,6 +39,7 @@ func (f *fakeLinks) LinkBySlug(_ context.Context, domain, slug string) (*linkwat
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
+		f.fails++
 		return nil, f.err
 	}
 	l, ok := f.links[key{domain, slug}]
@@ -242,7 +244,11 @@ func TestCacheFollowsChanges(t *testing.T) {
 	store.err = linkwatch.Errorf(linkwatch.EUNAVAILABLE, "database down")
 	store.mu.Unlock()
 	store.feed <- linkwatch.LinkChange{Slug: "s"}
-	time.Sleep(50 * time.Millisecond)
+	waitFor(t, func() bool { // the cache tried to fetch the change and failed
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return store.fails > 0
+	})
 	if got := location(); got != "https://two.example.com/" {
 		t.Fatalf("during outage Location = %q", got)
 	}
