@@ -222,7 +222,12 @@ func (c *cycle) targetRule(r *Rule, t target, regions []linkwatch.Latest) {
 	}
 	c.apply(item{key: r.Name() + "|" + t.t.Kind + "/" + strconv.FormatInt(t.t.ID, 10), rule: r.Name(), severity: r.Spec.Severity,
 		scope: t.scope, labels: t.labels, runbook: r.Spec.RunbookURL, timing: r.timing, outcome: o, alert: alert,
-		summary: fmt.Sprintf("%s on %s: %s", r.Name(), t.scope, o.Reason), campaign: t.campaign})
+		summary: fmt.Sprintf("%s on %s: %s", r.Name(), t.scope, o.Reason),
+		describe: func(it *item) {
+			if r.Spec.Scope.All || t.campaign != "" { // one link's own rule stays its own
+				it.group = linkGroup(t.link, t.campaign, c.now)
+			}
+		}})
 }
 
 // silentRegions breaches while a region that reported before has been

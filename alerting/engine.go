@@ -6,16 +6,12 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/health"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// repeat asks notify for a reminder of a still-firing alert.
-const repeat Transition = "repeat"
 
 // EvaluatorLease is the lease whose holder evaluates alerts; one evaluator
 // at a time, whichever replica holds it.
@@ -242,6 +238,7 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		if err := e.store.SaveAlerts(ctx, fence, c.changed, c.out); err != nil {
 			return err
 		}
+		e.logTransitions(ctx, c.transitions) // stored: logged once, by the evaluator that stored them
 	}
 	e.evaluations.Observe(time.Since(start).Seconds())
 	return nil
@@ -259,10 +256,12 @@ type cycle struct {
 	latest   []linkwatch.Latest
 	rules    []*Rule
 
-	changed []StoredAlert
-	out     []Outgoing
-	counts  map[[2]string]int
-	groups  map[string]*group
+	changed     []StoredAlert
+	out         []Outgoing
+	transitions []stepLog
+	counts      map[[2]string]int
+	groups      map[string]*group
+	left        map[string]*group // by group key: the members that resolved
 }
 
 // load reads what a cycle evaluates.
@@ -302,186 +301,21 @@ func (e *Engine) load(ctx context.Context, now time.Time) (*cycle, error) {
 	return c, nil
 }
 
-// item is one alert to step this cycle: a rule over one scope.
-type item struct {
-	key, rule, severity, scope string
-	summary, runbook           string
-	labels                     map[string]string
-	timing                     Timing
-	outcome                    Outcome
-	alert                      Alert
-	// campaign, when set, groups the alert with the same rule's alerts on
-	// the campaign's other links: the group notifies, not each link.
-	campaign string
-	// describe, when set, fills labels, summary and alert — only for the
-	// alerts that change or fire, not for every healthy link every cycle.
-	describe func(*item)
-}
-
-func (it *item) fill() {
-	if it.describe != nil {
-		it.describe(it)
-		it.describe = nil
-	}
-}
-
-// apply steps it, records the change and queues what it sends.
-func (c *cycle) apply(it item) {
-	old := c.prev[it.key]
-	next, tr := Step(old.State, it.outcome, it.timing, c.now)
-	c.counts[[2]string{it.rule, string(next.Phase)}]++
-	if next.Phase == PhaseFiring || !quiet(old.State, next) {
-		it.fill()
-	}
-	if next.Phase == PhaseFiring && it.campaign != "" {
-		if muted, _ := Muted(it.labels, c.now, c.silences, c.windows); !muted {
-			c.join(it)
-		}
-	}
-	if quiet(old.State, next) {
-		return
-	}
-	a := StoredAlert{Key: it.key, Rule: it.rule, Severity: it.severity, Scope: it.scope,
-		Labels: it.labels, Summary: it.summary, State: next, UpdatedAt: c.now}
-	if it.campaign != "" { // its group notifies
-		c.changed = append(c.changed, a)
-		return
-	}
-	muted, _ := Muted(it.labels, c.now, c.silences, c.windows)
-	send := c.e.toSend(old.State, &a.State, tr, muted, c.now)
-	c.changed = append(c.changed, a)
-	if send != NoTransition {
-		c.out = append(c.out, c.e.outgoing(a, send, it.runbook, []Alert{it.alert}, c.now)...)
-	}
-}
-
 // linkRules steps the default rules of one link.
 func (c *cycle) linkRules(l *linkwatch.Link) {
 	regions := c.byLink[l.ID]
 	fresh := health.Freshness(l.CheckInterval, c.now)
 	q := health.LinkDown.Evaluate(health.RegionStatuses(regions, l.CheckInterval, c.now))
-	id, campaign := strconv.FormatInt(l.ID, 10), ""
-	if len(l.Tags) > 0 {
-		campaign = strings.Join(l.Tags, ",")
-	}
+	id := strconv.FormatInt(l.ID, 10)
 	for _, rl := range linkRules {
 		o := rl.outcome(q, regions, fresh)
 		c.apply(item{key: rl.name + "|link/" + id, rule: rl.name, severity: rl.severity, scope: "link/" + l.Slug,
-			timing: rl.timing, outcome: o, campaign: campaign, describe: func(it *item) {
+			timing: rl.timing, outcome: o, describe: func(it *item) {
 				it.labels = linkLabels(l, rl.name, rl.severity, nil)
-				it.summary = summary(rl.name, l, q, o)
+				it.group = linkGroup(l, it.labels["campaign"], c.now)
+				it.summary = firingText(rl.name, l, q, o, regions)
+				it.recovered = recoveredText(rl.name, l, q)
 				it.alert = c.e.linkAlert(l, q.Failing, regions, o)
 			}})
 	}
-}
-
-// toSend decides what a step notifies, given muting: a muted firing is
-// recorded but held; a resolution whose firing was never sent is not sent
-// either; a held firing is sent once the muting ends while it still fires;
-// a long firing is repeated every Renotify. It updates next's bookkeeping.
-func (e *Engine) toSend(old AlertState, next *AlertState, tr Transition, muted bool, now time.Time) Transition {
-	send := NoTransition
-	switch {
-	case tr == Fire && muted:
-		next.Held = true
-	case tr == Resolve && old.Held:
-		next.Held = false
-	case tr != NoTransition:
-		send = tr
-	case next.Phase == PhaseFiring && next.Held && !muted:
-		next.Held, send = false, Fire
-	case next.Phase == PhaseFiring && !next.Held && !muted && now.Sub(next.NotifiedAt) >= e.cfg.Renotify:
-		send = repeat
-	}
-	if send == Fire || send == repeat {
-		next.NotifiedAt = now
-	}
-	return send
-}
-
-// quiet reports that an alert stayed ok: nothing worth a write. Every
-// other step is stored — pending and firing alerts count breaches and clears.
-func quiet(old, next AlertState) bool {
-	return (old.Phase == "" || old.Phase == PhaseOK) && next.Phase == PhaseOK
-}
-
-// linkLabels are an alert's labels on link l: the rule's own labels, then
-// rule, severity, link, domain and campaign (the link's tags, joined by ",").
-func linkLabels(l *linkwatch.Link, rule, severity string, extra map[string]string) map[string]string {
-	labels := make(map[string]string, len(extra)+5)
-	for k, v := range extra {
-		labels[k] = v
-	}
-	labels["rule"], labels["severity"], labels["link"] = rule, severity, l.Slug
-	if l.Domain != "" {
-		labels["domain"] = l.Domain
-	}
-	if len(l.Tags) > 0 {
-		labels["campaign"] = strings.Join(l.Tags, ",")
-	}
-	return labels
-}
-
-func summary(rule string, l *linkwatch.Link, q health.QuorumOutcome, o Outcome) string {
-	switch rule {
-	case "link_down":
-		return fmt.Sprintf("%s is down: failing in %d of %d regions", l.Slug, len(q.Failing), q.Fresh)
-	case "regional_degradation":
-		return fmt.Sprintf("%s fails in %s (%d of %d regions)", l.Slug, strings.Join(q.Failing, ", "), len(q.Failing), q.Fresh)
-	case "link_degraded":
-		return fmt.Sprintf("%s is slow: %s", l.Slug, o.Reason)
-	case "certificate_expiring":
-		return fmt.Sprintf("%s: %s", l.Slug, o.Reason)
-	}
-	return fmt.Sprintf("%s does not redirect where it should: %s", l.Slug, o.Reason)
-}
-
-// linkAlert describes link l for a notification: what broke, where, and
-// the latest failing region's error and redirect chain.
-func (e *Engine) linkAlert(l *linkwatch.Link, failing []string, regions []linkwatch.Latest, o Outcome) Alert {
-	alert := Alert{Link: l.Slug, Destination: l.Destination, Tags: l.Tags, Regions: failing}
-	if o.State == Breach && o.Reason != "" {
-		alert.Value = o.Reason
-	}
-	if e.cfg.PublicURL != nil {
-		alert.ShortURL = l.ShortURL(e.cfg.PublicURL)
-	}
-	for _, r := range regions {
-		if !r.OK() {
-			alert.ErrorClass, alert.Error = r.Class, r.Error
-			for _, h := range r.Hops {
-				alert.Hops = append(alert.Hops, Hop{URL: h.URL, Status: h.Status})
-			}
-			break
-		}
-	}
-	return alert
-}
-
-// kindOf is the notification kind a transition sends.
-func kindOf(tr Transition) string {
-	switch tr {
-	case Resolve:
-		return KindResolved
-	case repeat:
-		return KindRepeat
-	}
-	return KindFiring
-}
-
-// outgoing builds a's notification, one per channel its labels route to,
-// each with its own ID.
-func (e *Engine) outgoing(a StoredAlert, tr Transition, runbook string, alerts []Alert, now time.Time) []Outgoing {
-	n := Notification{DedupeKey: a.Key, Kind: kindOf(tr), Rule: a.Rule, Severity: a.Severity, Summary: a.Summary,
-		Labels: a.Labels, Since: a.State.FiredAt, At: now, Alerts: alerts, RunbookURL: runbook}
-	receivers := e.cfg.Receivers
-	if e.cfg.Router != nil {
-		receivers = e.cfg.Router.Channels(a.Labels)
-	}
-	out := make([]Outgoing, 0, len(receivers))
-	for _, r := range receivers {
-		n.ID = linkwatch.NewID()
-		out = append(out, Outgoing{Receiver: r, Notification: n, NotBefore: now, CreatedAt: now})
-	}
-	return out
 }

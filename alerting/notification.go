@@ -45,9 +45,19 @@ type Notification struct {
 	Since time.Time
 	At    time.Time
 	// Alerts are the members of a group (one, for an ungrouped alert).
-	Alerts     []Alert
+	Alerts []Alert
+	// Recovered, in a group's update, are the links (slugs, or scopes for
+	// other members) that recovered since the group's previous message.
+	Recovered []string `json:",omitempty"`
+	// RunbookURL is the rule's runbook_url; Runbook is the short built-in
+	// text of a default rule (what to check first), for when there is no
+	// URL.
 	RunbookURL string
+	Runbook    string `json:",omitempty"`
 	SilenceURL string
+	// StatusURL is the status page, where link_down's automatic incidents
+	// show; "" for other rules.
+	StatusURL string `json:",omitempty"`
 }
 
 // Alert is one alerting target inside a notification.
@@ -62,6 +72,9 @@ type Alert struct {
 	Error       string
 	Value       string // the evaluated value, formatted (e.g. "95% of pool in use")
 	Hops        []Hop  // the latest redirect chain
+	// HealthURL is the link's health in the API (the public URL and
+	// /api/v1/links/{slug}/health, with ?domain= for a custom domain).
+	HealthURL string `json:",omitempty"`
 }
 
 // Hop is one step of a redirect chain, as shown in a message.

@@ -149,6 +149,11 @@ func (r *Router) Channels(labels map[string]string) []string {
 	return out
 }
 
+// Has reports that the router knows the channel.
+func (r *Router) Has(channel string) bool {
+	return r != nil && slices.Contains(r.channels, channel)
+}
+
 // ChannelInfo describes a channel for the API, without its secrets.
 type ChannelInfo struct {
 	Name string `json:"name"`

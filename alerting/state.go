@@ -41,11 +41,20 @@ type AlertState struct {
 	Held bool
 	// NotifiedAt is when the firing was last sent (first time or repeat).
 	NotifiedAt time.Time
-	// Members, for a campaign's group, are the firing alerts it stands for
-	// (their scopes, sorted); Notified are the members its last
-	// notification named.
+	// Members, for a group (a campaign's or a destination host's), are the
+	// firing alerts it stands for (their scopes, sorted); Notified are the
+	// members its last notification named; Affected are every member that
+	// fired during the current (or last) firing, so a resolution counts the
+	// whole incident, not the last few links.
 	Members  []string `json:",omitempty"`
 	Notified []string `json:",omitempty"`
+	Affected []string `json:",omitempty"`
+	// Receivers are the channels the current firing was sent to, so a
+	// channel added while the alert fires still gets it, and a resolution
+	// goes only to those that had the firing. Empty (not nil) for a firing
+	// no channel had yet; nil in states stored before receivers were
+	// recorded, read as "every channel it routes to".
+	Receivers []string
 }
 
 // Timing is a rule's pacing: how long a breach must last before the alert
