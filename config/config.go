@@ -59,6 +59,12 @@ type Config struct {
 	DatadogAPIKey     linkwatch.Secret
 	DatadogAPIURL     string
 
+	// How often the alert engine evaluates, the outbox is delivered and the
+	// status page is rebuilt.
+	AlertEvaluationInterval time.Duration
+	AlertDeliveryInterval   time.Duration
+	StatusRebuildInterval   time.Duration
+
 	StatusTitle      string
 	StatusTimeZone   string
 	StatusComponents []statuspage.Component // the file's status_components
@@ -176,6 +182,9 @@ func settings() []setting {
 			c.DogStatsDAddr = v
 			return nil
 		}},
+		{"alert_evaluation_interval", "LINKWATCH_ALERT_EVALUATION_INTERVAL", "2s", "how often the alert rules are evaluated (at most 10s: the evaluator lease lasts 15s)", durationIn(func(c *Config) *time.Duration { return &c.AlertEvaluationInterval }, 100*time.Millisecond, 10*time.Second)},
+		{"alert_delivery_interval", "LINKWATCH_ALERT_DELIVERY_INTERVAL", "1s", "how often queued notifications are looked for and sent", durationIn(func(c *Config) *time.Duration { return &c.AlertDeliveryInterval }, 100*time.Millisecond, 30*time.Second)},
+		{"status_rebuild_interval", "LINKWATCH_STATUS_REBUILD_INTERVAL", "5s", "how often the status page is rebuilt from check results (incident edits show at once)", durationIn(func(c *Config) *time.Duration { return &c.StatusRebuildInterval }, 100*time.Millisecond, 30*time.Second)},
 		{"status_title", "LINKWATCH_STATUS_TITLE", "Linkwatch status", "the public status page's title", func(c *Config, v string) error {
 			if v == "" || len(v) > 200 {
 				return errors.New("must be 1-200 characters")

@@ -118,7 +118,7 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("%s/%d", host, os.Getpid())
 	engine := alerting.NewEngine(alerting.EngineConfig{
-		Holder: holder, Router: router, Rules: rules, PublicURL: cfg.PublicURL,
+		Holder: holder, Router: router, Rules: rules, PublicURL: cfg.PublicURL, Interval: cfg.AlertEvaluationInterval,
 		PoolUtilization: func() float64 {
 			ps := st.PoolStats()
 			if ps.Max == 0 {
@@ -130,7 +130,7 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 	}, st, log.With("part", "alerting"), reg)
 	notifiers := maps.Clone(chans.Notifiers())
 	notifiers[statuspage.SubscriberReceiver] = subscribers
-	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{Holder: holder}, st, notifiers, log.With("part", "delivery"), reg)
+	deliverer := alerting.NewDeliverer(alerting.DeliveryConfig{Interval: cfg.AlertDeliveryInterval, Holder: holder}, st, notifiers, log.With("part", "delivery"), reg)
 	g.Go(func() error { return engine.Run(ctx) })
 	g.Go(func() error { return deliverer.Run(ctx) })
 	log.Info("alerting started", "channels", chans.Names(), "routes", len(cfg.Routes), "rules", len(rules))

@@ -44,6 +44,7 @@ func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error)
 	b := statuspage.NewBuilder(statuspage.BuilderConfig{
 		Page:       statuspage.Page{Name: cfg.StatusTitle, URL: pageURL, TimeZone: cfg.StatusTimeZone, EmailSubscriptions: cfg.SMTPAddr != ""},
 		Components: cfg.StatusComponents,
+		Interval:   cfg.StatusRebuildInterval,
 		Holder:     fmt.Sprintf("%s/%d", host, os.Getpid()),
 		Announce:   subs.Announce,
 	}, st, st, st, h, log)
