@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet
+.PHONY: run test test-postgres test-stress build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -14,9 +14,20 @@ run:
 test: vet
 	$(GO) test -race -count=1 ./...
 
-## test-postgres: the same, with the PostgreSQL suite against the local server
+## test-postgres: the same, with the PostgreSQL suite against the local server; its tests fail, never skip,
+## when the server is unreachable
 test-postgres:
-	LINKWATCH_TEST_POSTGRES=$${LINKWATCH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} $(MAKE) test
+	LINKWATCH_TEST_POSTGRES=$${LINKWATCH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
+	LINKWATCH_TEST_POSTGRES_REQUIRED=1 $(MAKE) test
+
+## test-stress: the whole suite STRESS_RUNS (10) times, each a fresh `go test -race -count=1 ./...`, stopping at
+## the first failure (-count=10 in one run is not the same: it shares one process per package)
+STRESS_RUNS ?= 10
+test-stress:
+	@for i in $$(seq 1 $(STRESS_RUNS)); do \
+		echo "test-stress: run $$i of $(STRESS_RUNS)"; \
+		$(GO) test -race -count=1 ./... || { echo "test-stress: run $$i failed"; exit 1; }; \
+	done
 
 vet:
 	$(GO) vet ./...
