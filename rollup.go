@@ -84,10 +84,70 @@ func (r *Rollup) Percentile(q float64) time.Duration {
 	return LatencyBounds[len(LatencyBounds)-1]
 }
 
-// ProberInfo is a prober's last heartbeat.
+// ProberInfo is a prober's last heartbeat and where it is in its life.
 type ProberInfo struct {
 	ID       string
 	Region   string
 	Version  string
 	LastSeen time.Time
+	// StoppedAt is when the prober deregistered on a clean stop; RetiredAt
+	// is when an admin retired it. Both are zero while it heartbeats: a
+	// heartbeat brings a stopped or retired prober back to life.
+	StoppedAt time.Time
+	RetiredAt time.Time
+}
+
+// ProberState is where a prober is in its life.
+type ProberState string
+
+// Prober states. Only a live prober takes a share of its region's checks; only
+// a silent one alerts (prober_silent).
+const (
+	ProberLive    ProberState = "live"    // heartbeating
+	ProberSilent  ProberState = "silent"  // no heartbeat for the lifecycle's Silence
+	ProberStopped ProberState = "stopped" // deregistered on a clean stop
+	ProberRetired ProberState = "retired" // silent for RetireAfter, or retired by an admin
+)
+
+// Prober lifecycle defaults.
+const (
+	DefaultProberSilence     = time.Minute
+	DefaultProberRetireAfter = time.Hour
+)
+
+// ProberLifecycle is the one rule that says, from a prober's last heartbeat
+// and the clock, whether it is live, silent, stopped or retired. The control
+// plane's assignments, GET /probers and the prober_silent rule all read it.
+type ProberLifecycle struct {
+	// Silence is how long a prober may go without a heartbeat before it is
+	// silent (default DefaultProberSilence: six missed heartbeats).
+	Silence time.Duration
+	// RetireAfter is how long a prober may go without a heartbeat before it
+	// is retired (default DefaultProberRetireAfter); it should exceed
+	// Silence.
+	RetireAfter time.Duration
+}
+
+// State is p's state at now. A heartbeat from the future (a skewed clock)
+// counts as now.
+func (lc ProberLifecycle) State(p ProberInfo, now time.Time) ProberState {
+	silence, retire := lc.Silence, lc.RetireAfter
+	if silence <= 0 {
+		silence = DefaultProberSilence
+	}
+	if retire <= 0 {
+		retire = DefaultProberRetireAfter
+	}
+	quiet := now.Sub(p.LastSeen)
+	switch {
+	case !p.RetiredAt.IsZero():
+		return ProberRetired
+	case !p.StoppedAt.IsZero():
+		return ProberStopped
+	case quiet <= silence:
+		return ProberLive
+	case quiet <= retire:
+		return ProberSilent
+	}
+	return ProberRetired
 }

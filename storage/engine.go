@@ -46,6 +46,8 @@ type Engine interface {
 
 	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
 	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
+	StopProber(ctx context.Context, id, region string, at time.Time) error
+	RetireProber(ctx context.Context, id string, at time.Time) error
 
 	// Alert states, the notification outbox and leases.
 	alerting.Store

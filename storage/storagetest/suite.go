@@ -69,6 +69,7 @@ func Run(t *testing.T, open Open) {
 		{"Results/DeleteLinkCascade", testResultDeleteLink},
 		{"Results/Concurrent", testResultConcurrent},
 		{"Probers", testProbers},
+		{"ProberLifecycle", testProberLifecycle},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"Pool", testPool},
 		{"Alerts/RoundTrip", testAlertsRoundTrip},

@@ -1,0 +1,5 @@
+-- Where each prober is in its life: stopped_at when it deregistered on a
+-- clean stop, retired_at when an admin retired it (unix milliseconds). A
+-- heartbeat clears both.
+ALTER TABLE probers ADD COLUMN stopped_at INTEGER;
+ALTER TABLE probers ADD COLUMN retired_at INTEGER;
