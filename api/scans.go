@@ -146,7 +146,8 @@ func (a *API) qrImage(format string) http.Handler {
 			return
 		}
 		q := r.URL.Query()
-		size := qrcode.DefaultSize
+		opts := qrcode.Defaults
+		opts.Format = qrcode.Format(format)
 		if s := q.Get("size"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < qrcode.MinSize || n > qrcode.MaxSize {
@@ -154,20 +155,15 @@ func (a *API) qrImage(format string) http.Handler {
 					Message: "size must be a number of pixels from " + strconv.Itoa(qrcode.MinSize) + " to " + strconv.Itoa(qrcode.MaxSize)})
 				return
 			}
-			size = n
+			opts.Size = n
 		}
-		level := qrcode.M
 		if s := q.Get("ecc"); s != "" {
-			if level, err = qrcode.ParseLevel(s); err != nil {
+			if opts.Level, err = qrcode.ParseLevel(s); err != nil {
 				writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: "ecc", Message: "ecc must be L, M, Q or H"})
 				return
 			}
 		}
-		render, ctype := qrcode.PNG, "image/png"
-		if format == "svg" {
-			render, ctype = qrcode.SVG, "image/svg+xml"
-		}
-		img, err := render(l.QRURL(a.cfg.PublicURL), size, level)
+		img, ctype, err := qrcode.Render(l.QRURL(a.cfg.PublicURL), opts)
 		if err != nil {
 			writeError(w, r, a.log, linkwatch.Internal(err))
 			return

@@ -238,3 +238,24 @@ func BenchmarkSVG(b *testing.B) {
 		}
 	}
 }
+
+// TestRenderDefaults checks that Render with Defaults is the PNG the API
+// serves without parameters, and that it reads back.
+func TestRenderDefaults(t *testing.T) {
+	const text = "https://lnk.example.com/spring?qr=1"
+	img, ctype, err := Render(text, Defaults)
+	if err != nil || ctype != "image/png" {
+		t.Fatalf("Render = %q, %v", ctype, err)
+	}
+	want, err := PNG(text, DefaultSize, M)
+	if err != nil || !bytes.Equal(img, want) {
+		t.Errorf("Render(Defaults) differs from PNG(text, DefaultSize, M): %v", err)
+	}
+	if got, err := Decode(img); err != nil || got != text {
+		t.Errorf("Decode = %q, %v", got, err)
+	}
+	svg, ctype, err := Render(text, Options{Format: FormatSVG, Size: DefaultSize, Level: H})
+	if want, _ := SVG(text, DefaultSize, H); err != nil || ctype != "image/svg+xml" || !bytes.Equal(svg, want) {
+		t.Errorf("Render(svg) = %q, %v; want SVG's output", ctype, err)
+	}
+}
