@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Limits on link fields; values beyond them are rejected, never truncated.
@@ -88,18 +90,23 @@ func (l *Link) ApplyDefaults() {
 }
 
 // Validate checks every field and returns the first problem as an EINVALID
-// error naming the field.
+// error naming the field. It rewrites the destination and fallback into the
+// form they are sent in (NormalizeURL), so redirects do no work for it.
 func (l *Link) Validate() error {
 	if err := ValidateSlug(l.Slug); err != nil {
 		return err
 	}
-	if err := ValidateURL("destination", l.Destination); err != nil {
+	dest, err := normalizeURL("destination", l.Destination)
+	if err != nil {
 		return err
 	}
+	l.Destination = dest
 	if l.FallbackURL != "" {
-		if err := ValidateURL("fallback_url", l.FallbackURL); err != nil {
+		fb, err := normalizeURL("fallback_url", l.FallbackURL)
+		if err != nil {
 			return err
 		}
+		l.FallbackURL = fb
 	}
 	if l.Domain != "" {
 		if err := ValidateDomain(l.Domain); err != nil {
@@ -149,41 +156,132 @@ func ValidateSlug(s string) error {
 }
 
 // ValidateURL accepts absolute http and https URLs with a host and no
-// credentials, up to MaxURLLen bytes.
+// credentials, up to MaxURLLen bytes also once normalised (NormalizeURL).
 func ValidateURL(field, s string) error {
+	_, err := normalizeURL(field, s)
+	return err
+}
+
+// NormalizeURL returns an URL that ValidateURL accepts in the form it is sent
+// in a Location header, as browsers send it: an internationalised host name
+// in its ASCII (punycode) form and every other non-ASCII byte
+// percent-encoded, so https://bücher.example/straße?q=ü becomes
+// https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC. An ASCII URL is
+// returned as it is.
+func NormalizeURL(s string) (string, error) { return normalizeURL("url", s) }
+
+func normalizeURL(field, s string) (string, error) {
 	if s == "" {
-		return FieldErrorf(field, "%s is required", field)
+		return "", FieldErrorf(field, "%s is required", field)
 	}
 	if len(s) > MaxURLLen {
-		return FieldErrorf(field, "%s is longer than %d bytes", field, MaxURLLen)
+		return "", FieldErrorf(field, "%s is longer than %d bytes", field, MaxURLLen)
 	}
 	if !utf8.ValidString(s) {
-		return FieldErrorf(field, "%s is not valid UTF-8", field)
+		return "", FieldErrorf(field, "%s is not valid UTF-8", field)
 	}
 	for _, r := range s {
 		if r <= ' ' || r == 0x7f {
-			return FieldErrorf(field, "%s contains whitespace or control characters", field)
+			return "", FieldErrorf(field, "%s contains whitespace or control characters", field)
 		}
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return FieldErrorf(field, "%s is not a valid URL", field)
+		return "", FieldErrorf(field, "%s is not a valid URL", field)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return FieldErrorf(field, "%s must be an absolute http or https URL", field)
+		return "", FieldErrorf(field, "%s must be an absolute http or https URL", field)
 	}
 	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
-		return FieldErrorf(field, "%s must be an absolute http or https URL with a host", field)
+		return "", FieldErrorf(field, "%s must be an absolute http or https URL with a host", field)
 	}
 	if u.User != nil {
-		return FieldErrorf(field, "%s must not contain credentials", field)
+		return "", FieldErrorf(field, "%s must not contain credentials", field)
 	}
 	if p := u.Port(); p != "" {
 		if len(p) > 5 || p == "0" {
-			return FieldErrorf(field, "%s has an invalid port", field)
+			return "", FieldErrorf(field, "%s has an invalid port", field)
 		}
 	}
-	return nil
+	n, ok := toASCII(s, u)
+	if !ok {
+		return "", FieldErrorf(field, "%s has a host name that is not a valid international domain name", field)
+	}
+	if n == s {
+		return s, nil
+	}
+	if len(n) > MaxURLLen {
+		return "", FieldErrorf(field, "%s is longer than %d bytes once encoded for sending", field, MaxURLLen)
+	}
+	// What is sent must pass on its own: an ASCII URL is its own form, so
+	// this recursion ends at once.
+	if _, err := normalizeURL(field, n); err != nil {
+		return "", FieldErrorf(field, "%s is not a valid URL once encoded for sending", field)
+	}
+	return n, nil
+}
+
+// toASCII returns s, which parses as u, with u's host in its ASCII form
+// (IDNA's lookup profile, as browsers use) and every other non-ASCII byte
+// percent-encoded. Nothing else changes, so an ASCII URL comes back as it is.
+func toASCII(s string, u *url.URL) (string, bool) {
+	host := u.Hostname() // url.Parse has decoded %-escapes in it
+	asciiHost := isASCII(host)
+	if asciiHost && isASCII(s) {
+		return s, true
+	}
+	// s is scheme "://" authority rest, and url.Parse ends the authority at
+	// the first '/', '?' or '#'.
+	i := strings.Index(s, "://") + len("://")
+	j := strings.IndexAny(s[i:], "/?#")
+	if j < 0 {
+		j = len(s) - i
+	}
+	authority, rest := s[i:i+j], s[i+j:]
+	if !asciiHost {
+		if strings.HasPrefix(authority, "[") {
+			return "", false // an IPv6 literal with a non-ASCII zone
+		}
+		a, err := idna.Lookup.ToASCII(host)
+		if err != nil || a == "" {
+			return "", false
+		}
+		authority = a
+		if p := u.Port(); p != "" {
+			authority += ":" + p
+		}
+	}
+	return s[:i] + authority + escapeNonASCII(rest), true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeNonASCII percent-encodes the bytes of s above 0x7f.
+func escapeNonASCII(s string) string {
+	if isASCII(s) {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // ValidateDomain accepts a lower-case DNS host name (no port, no IP literal

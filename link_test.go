@@ -179,16 +179,72 @@ func FuzzValidateSlug(f *testing.F) {
 }
 
 func FuzzValidateURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/a?b#c", "javascript:alert(1)", "//x", "http://[::1]:80/", "https://a@b/"} {
+	for _, s := range []string{"https://example.com/a?b#c", "javascript:alert(1)", "//x", "http://[::1]:80/", "https://a@b/",
+		"https://bücher.example/straße?q=ü#ä", "http://B%C3%BCcher.example:8080", "https://­/", "http://[fe80::1%25ü]/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		if ValidateURL("destination", s) != nil {
+			if _, err := NormalizeURL(s); err == nil {
+				t.Fatalf("NormalizeURL accepts %q, which ValidateURL refuses", s)
+			}
 			return
 		}
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			t.Fatalf("accepted %q: %v %+v", s, err, u)
 		}
+		// What goes out in Location is ASCII, valid on its own, its own
+		// normal form, and the same URL for an ASCII one.
+		n, err := NormalizeURL(s)
+		if err != nil {
+			t.Fatalf("NormalizeURL(%q) fails on an accepted URL: %v", s, err)
+		}
+		if !isASCII(n) || ValidateURL("destination", n) != nil {
+			t.Fatalf("NormalizeURL(%q) = %q: not a valid ASCII URL", s, n)
+		}
+		if again, _ := NormalizeURL(n); again != n {
+			t.Fatalf("NormalizeURL(%q) = %q, not idempotent: %q", s, n, again)
+		}
+		nu, _ := url.Parse(n)
+		if nu.Scheme != u.Scheme || nu.Port() != u.Port() || isASCII(u.Hostname()) && nu.Host != u.Host {
+			t.Fatalf("NormalizeURL(%q) = %q changed the scheme, port or an ASCII host", s, n)
+		}
+		if isASCII(s) && !strings.Contains(s, "%") && n != s {
+			t.Fatalf("NormalizeURL changed an ASCII URL: %q → %q", s, n)
+		}
 	})
+}
+
+func TestNormalizeURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://bücher.example/straße?q=ü", "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC"},
+		{"https://BÜCHER.example:8443/a#ß", "https://xn--bcher-kva.example:8443/a#%C3%9F"},
+		{"http://b%C3%BCcher.example/", "http://xn--bcher-kva.example/"},
+		{"https://example.com/über?x=1", "https://example.com/%C3%BCber?x=1"},
+		{"https://example.com/a%20b?c=d#e", "https://example.com/a%20b?c=d#e"}, // ASCII: untouched
+		{"HTTPS://Example.COM", "HTTPS://Example.COM"},
+		{"https://例え.jp?x", "https://xn--r8jz45g.jp?x"},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeURL(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"https://a‍b.example/", "http://[fe80::1%25ü]/", "https://-ü.example/"} {
+		if _, err := NormalizeURL(bad); ErrorCode(err) != EINVALID {
+			t.Errorf("NormalizeURL(%q) = %v, want invalid", bad, err)
+		}
+	}
+
+	// A link stores the form that goes out.
+	l := &Link{Slug: "s", Destination: "https://bücher.example/straße?q=ü", FallbackURL: "https://bücher.example/",
+		RedirectCode: 302, CheckInterval: time.Minute}
+	if err := l.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if l.Destination != "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC" || l.FallbackURL != "https://xn--bcher-kva.example/" {
+		t.Errorf("stored %q and %q", l.Destination, l.FallbackURL)
+	}
 }
