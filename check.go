@@ -13,7 +13,7 @@ const (
 	ClassTimeout          = "timeout"            // the check ran out of time
 	ClassHTTPStatus       = "http_status"        // the final status is not an expected one
 	ClassRedirectMismatch = "redirect_mismatch"  // the short link did not redirect where it should
-	ClassTooManyRedirects = "too_many_redirects" // more than MaxHops hops, or a loop
+	ClassTooManyRedirects = "too_many_redirects" // more than MaxHops redirects, or a loop
 	ClassKeyword          = "keyword"            // the body lacks the expected keyword
 	ClassQR               = "qr"                 // the QR code does not decode to the short URL
 	ClassBlocked          = "blocked"            // the target is a private or metadata address
@@ -30,8 +30,19 @@ const (
 	StepQR          = "qr"          // the link's QR code, rendered and decoded
 )
 
-// MaxHops bounds the redirect chain a check follows from a destination.
-const MaxHops = 10
+// MaxHops is how many redirects a check follows from a destination, as
+// browsers do (Chrome and Firefox stop after 20). The short link's own
+// redirect is not one of them.
+const MaxHops = 20
+
+// MaxResultHops bounds the hops a result records: a link's short-link
+// response, MaxHops redirects from its destination and the final response.
+const MaxResultHops = MaxHops + 2
+
+// ProberUserAgentMarker is in the User-Agent of every request Linkwatch's
+// probers send, so the redirector can count them apart from visitors and
+// destination operators can tell them from people.
+const ProberUserAgentMarker = "Linkwatch-Prober/"
 
 // Expectation is what a check requires of a destination.
 type Expectation struct {

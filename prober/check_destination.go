@@ -17,20 +17,18 @@ import (
 	"github.com/linkwatch/linkwatch"
 )
 
-// Limits that keep a result within what the control plane accepts
-// (WireResult.Validate), whatever a hostile destination answers.
-const (
-	maxHops     = linkwatch.MaxHops + 1 // responses: MaxHops redirects and the final one
-	maxErrorLen = 1024
-)
+// maxErrorLen keeps a result's error text within what the control plane
+// accepts (WireResult.Validate), whatever a hostile destination answers.
+const maxErrorLen = 1024
 
 // destination runs step 2 from rawURL: it follows redirects by hand, one
 // recorded hop at a time, and checks the final response against e.
 //
-// The redirect budget covers the whole chain a phone follows: for a link the
-// short link's redirect is one of its linkwatch.MaxHops, so a result never
-// holds more than MaxHops+1 hops. A redirect whose status e accepts ends the
-// chain, so a monitor may expect a 301 itself.
+// It follows linkwatch.MaxHops redirects from rawURL, as browsers do; a
+// link's own short-link redirect is not one of them. A result so holds at
+// most linkwatch.MaxResultHops hops: the short link's, MaxHops redirects and
+// the final response (or the redirect too many). A redirect whose status e
+// accepts ends the chain, so a monitor may expect a 301 itself.
 func (c *Checker) destination(r *run, rawURL string, e linkwatch.Expectation) {
 	const step = linkwatch.StepDestination
 	u, err := url.Parse(rawURL)
@@ -39,6 +37,7 @@ func (c *Checker) destination(r *run, rawURL string, e linkwatch.Expectation) {
 		return
 	}
 	var seen []string // a chain is short: a slice beats a map
+	redirects := 0
 	u.Fragment, u.RawFragment = "", ""
 	for {
 		seen = append(seen, u.String())
@@ -68,11 +67,12 @@ func (c *Checker) destination(r *run, rawURL string, e linkwatch.Expectation) {
 				r.fail(step, linkwatch.ClassTooManyRedirects,
 					fmt.Sprintf("redirect loop: %s redirects back to %s", hop.URL, clip(next.Redacted(), linkwatch.MaxURLLen)))
 				return
-			case len(r.res.Hops) >= maxHops:
+			case redirects == linkwatch.MaxHops:
 				r.fail(step, linkwatch.ClassTooManyRedirects,
 					fmt.Sprintf("more than %d redirects: %s redirects on to %s", linkwatch.MaxHops, hop.URL, clip(next.Redacted(), linkwatch.MaxURLLen)))
 				return
 			}
+			redirects++
 			u = next
 			continue
 		}
