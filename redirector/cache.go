@@ -23,11 +23,14 @@ type LinkStore interface {
 
 type key struct{ domain, slug string }
 
-// entry is a link prepared for redirecting: URLs parsed once, not per request.
+// entry is a link prepared for redirecting: URLs encoded for Location and
+// parsed once, not per request.
 type entry struct {
-	link     *linkwatch.Link
-	dest     *url.URL
-	fallback *url.URL
+	link             *linkwatch.Link
+	destLocation     string // the destination as it is sent (linkwatch.NormalizeURL)
+	dest             *url.URL
+	fallbackLocation string
+	fallback         *url.URL
 }
 
 // Cache holds every link in memory. It is a complete replica kept fresh by the
@@ -216,15 +219,27 @@ func (c *Cache) remove(k key) {
 }
 
 func newEntry(l *linkwatch.Link) (*entry, error) {
-	dest, err := url.Parse(l.Destination)
-	if err != nil {
+	e := &entry{link: l, destLocation: location(l.Destination)}
+	var err error
+	if e.dest, err = url.Parse(e.destLocation); err != nil {
 		return nil, err
 	}
-	e := &entry{link: l, dest: dest}
 	if l.FallbackURL != "" {
-		if e.fallback, err = url.Parse(l.FallbackURL); err != nil {
+		e.fallbackLocation = location(l.FallbackURL)
+		if e.fallback, err = url.Parse(e.fallbackLocation); err != nil {
 			return nil, errors.Join(errors.New("fallback_url"), err)
 		}
 	}
 	return e, nil
+}
+
+// location is a stored URL as a Location header carries it. Links are stored
+// normalised; one stored before (an IDN host, non-ASCII in its path) is
+// normalised here, once per load. One that does not validate is sent as it
+// is, as it always was.
+func location(stored string) string {
+	if n, err := linkwatch.NormalizeURL(stored); err == nil {
+		return n
+	}
+	return stored
 }

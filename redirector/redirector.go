@@ -47,6 +47,7 @@ type Redirector struct {
 	latency   map[int]prometheus.Observer
 	hits      prometheus.Counter
 	misses    prometheus.Counter
+	probes    prometheus.Counter
 }
 
 // New returns a redirector serving from cache and recording to rec. Its
@@ -64,6 +65,10 @@ func New(cfg Config, cache *Cache, rec ScanRecorder, reg prometheus.Registerer, 
 		misses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "linkwatch_link_cache_misses_total", Help: "Redirect lookups for a slug that is not cached (404).",
 		}),
+		probes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "linkwatch_probe_requests_total",
+			Help: "Requests for a link from Linkwatch's own probers, answered but never recorded as scans.",
+		}),
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -74,7 +79,7 @@ func New(cfg Config, cache *Cache, rec ScanRecorder, reg prometheus.Registerer, 
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "linkwatch_link_cache_links", Help: "Links held in the in-memory cache.",
 	}, func() float64 { return float64(cache.Len()) })
-	reg.MustRegister(redirects, r.hits, r.misses, size)
+	reg.MustRegister(redirects, r.hits, r.misses, r.probes, size)
 	// Curry every label set once so the hot path does no label hashing.
 	for _, code := range []int{301, 302, 307, 308, 404, 410, 503} {
 		c := strconv.Itoa(code)
@@ -135,14 +140,20 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 		return http.StatusNotFound
 	}
 	rd.hits.Inc()
-	target, fallback, gone := e.link.Target(now)
+	// Probers' requests are answered like anyone's but are not scans; the
+	// class is cached per User-Agent, so telling them apart costs nothing.
+	ua := rd.agents.classify(r.UserAgent())
+	if ua.prober {
+		rd.probes.Inc()
+	}
+	_, fallback, gone := e.link.Target(now)
 	if gone {
 		writePage(w, r, http.StatusGone, pageGone)
 		return http.StatusGone
 	}
-	u := e.dest
+	target, u := e.destLocation, e.dest
 	if fallback {
-		u = e.fallback
+		target, u = e.fallbackLocation, e.fallback
 	}
 	location, source := mergeQuery(target, u, r.URL.RawQuery)
 
@@ -156,14 +167,16 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 	}
 	w.WriteHeader(code)
 
-	device, bot := rd.agents.classify(r.UserAgent())
+	if ua.prober {
+		return code
+	}
 	rd.rec.Record(linkwatch.Scan{
 		LinkID:       e.link.ID,
 		At:           now,
 		Source:       source,
 		ReferrerHost: referrerHost(r.Referer()),
-		Device:       device,
-		Bot:          bot,
+		Device:       ua.device,
+		Bot:          ua.bot,
 		Country:      rd.country(r),
 		Fallback:     fallback,
 	})

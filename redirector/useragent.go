@@ -9,38 +9,52 @@ import (
 )
 
 // botMarkers are lower-case substrings of User-Agents that are not people:
-// crawlers, link-preview fetchers, HTTP libraries and monitors (ours included).
+// crawlers, link-preview fetchers, HTTP libraries and monitors.
 var botMarkers = []string{
 	"bot", "crawl", "spider", "slurp", "preview", "monitor", "headless",
 	"curl/", "wget/", "python-", "python/", "go-http-client", "java/", "httpclient",
 	"axios/", "node-fetch", "undici", "scrapy", "lighthouse", "facebookexternalhit",
-	"whatsapp/", "linkwatch-prober", "okhttp/", "libwww", "httpie",
+	"whatsapp/", "okhttp/", "libwww", "httpie",
 }
 
-// classify returns the device class of a User-Agent and whether it is a bot.
-// An empty User-Agent is a bot: every phone and browser sends one.
-func classify(ua string) (device string, bot bool) {
+// proberMarker is linkwatch.ProberUserAgentMarker as classify compares it.
+var proberMarker = strings.ToLower(linkwatch.ProberUserAgentMarker)
+
+// uaClass is what a User-Agent says about who sent a request.
+type uaClass struct {
+	device string
+	bot    bool
+	// prober marks Linkwatch's own probers: not visitors, never scans.
+	prober bool
+}
+
+// classify returns the class of a User-Agent. An empty User-Agent is a bot:
+// every phone and browser sends one.
+func classify(ua string) uaClass {
 	if ua == "" {
-		return linkwatch.DeviceBot, true
+		return uaClass{device: linkwatch.DeviceBot, bot: true}
 	}
 	s := strings.ToLower(ua)
+	if strings.Contains(s, proberMarker) {
+		return uaClass{device: linkwatch.DeviceBot, bot: true, prober: true}
+	}
 	for _, m := range botMarkers {
 		if strings.Contains(s, m) {
-			return linkwatch.DeviceBot, true
+			return uaClass{device: linkwatch.DeviceBot, bot: true}
 		}
 	}
 	switch {
 	case strings.Contains(s, "ipad") || strings.Contains(s, "tablet") || strings.Contains(s, "kindle") ||
 		strings.Contains(s, "silk/") || strings.Contains(s, "android") && !strings.Contains(s, "mobile"):
-		return linkwatch.DeviceTablet, false
+		return uaClass{device: linkwatch.DeviceTablet}
 	case strings.Contains(s, "mobi") || strings.Contains(s, "iphone") || strings.Contains(s, "ipod") ||
 		strings.Contains(s, "android") || strings.Contains(s, "windows phone") || strings.Contains(s, "blackberry"):
-		return linkwatch.DeviceMobile, false
+		return uaClass{device: linkwatch.DeviceMobile}
 	case strings.Contains(s, "windows nt") || strings.Contains(s, "macintosh") || strings.Contains(s, "x11") ||
 		strings.Contains(s, "cros") || strings.Contains(s, "linux"):
-		return linkwatch.DeviceDesktop, false
+		return uaClass{device: linkwatch.DeviceDesktop}
 	}
-	return linkwatch.DeviceOther, false
+	return uaClass{device: linkwatch.DeviceOther}
 }
 
 // uaCache remembers the class of recently seen User-Agents. Phones send a
@@ -49,26 +63,25 @@ func classify(ua string) (device string, bot bool) {
 // random User-Agents costs a miss each and evicts, never grows.
 type uaCache struct {
 	seed  maphash.Seed
-	slots [4096]atomic.Pointer[uaClass]
+	slots [4096]atomic.Pointer[uaSlot]
 }
 
-type uaClass struct {
-	ua     string
-	device string
-	bot    bool
+type uaSlot struct {
+	ua string
+	uaClass
 }
 
 func newUACache() *uaCache { return &uaCache{seed: maphash.MakeSeed()} }
 
-func (c *uaCache) classify(ua string) (device string, bot bool) {
+func (c *uaCache) classify(ua string) uaClass {
 	if len(ua) > 512 {
 		return classify(ua) // not worth a slot
 	}
 	slot := &c.slots[maphash.String(c.seed, ua)&uint64(len(c.slots)-1)]
 	if e := slot.Load(); e != nil && e.ua == ua {
-		return e.device, e.bot
+		return e.uaClass
 	}
-	device, bot = classify(ua)
-	slot.Store(&uaClass{ua: strings.Clone(ua), device: device, bot: bot})
-	return device, bot
+	cl := classify(ua)
+	slot.Store(&uaSlot{ua: strings.Clone(ua), uaClass: cl})
+	return cl
 }
