@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/alerting/webhook"
 	"io"
 	"net/http"
@@ -99,11 +100,12 @@ func TestLinkDownReachesSlack(t *testing.T) {
 	}))
 	defer dd.Close()
 	addr := freeAddr(t)
-	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "a.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+	db := filepath.Join(t.TempDir(), "a.db")
+	env := withFastLoops(map[string]string{"LINKWATCH_DB": db, "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
 		"LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_SLACK_WEBHOOK_URL": slackSrv.URL + "/services/T000/B000/secret",
 		"LINKWATCH_WEBHOOK_URL": hook.URL + "/linkwatch", "LINKWATCH_WEBHOOK_SECRET": hookSecret,
-		"LINKWATCH_DATADOG_API_KEY": ddKey, "LINKWATCH_DATADOG_API_URL": dd.URL}
+		"LINKWATCH_DATADOG_API_KEY": ddKey, "LINKWATCH_DATADOG_API_URL": dd.URL})
 	s := startAt(t, env, addr, "serve")
 	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"sale","destination":%q,"check_interval":"1s","tags":["spring"]}`, dest.URL+"/sale"), nil)
 	waitUntil(t, 20*time.Second, func() bool {
@@ -142,7 +144,10 @@ func TestLinkDownReachesSlack(t *testing.T) {
 	down = false
 	mu.Unlock()
 	waitUntil(t, 30*time.Second, func() bool { return slackSrv.messages("link_down", "RESOLVED") > 0 })
-	time.Sleep(3 * time.Second) // a few more evaluations: nothing is sent twice
+	// Ten more evaluations, and the deliveries of whatever they queued:
+	// nothing is sent twice.
+	s.waitEvaluations(t, 10)
+	waitLeaseCycles(t, db, alerting.DeliveryLease, 3)
 	if n := slackSrv.messages("link_down", "FIRING"); n != 1 {
 		t.Fatalf("link_down FIRING sent %d times", n)
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,6 +292,20 @@ func e2eOutboxEmpty(t *testing.T, st store, within time.Duration) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// leaseCounting counts the attempts to take or renew the delivery lease:
+// one per delivery cycle of the deliverer using it.
+type leaseCounting struct {
+	store
+	tries atomic.Int64
+}
+
+func (l *leaseCounting) Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (int64, bool, error) {
+	if name == alerting.DeliveryLease {
+		l.tries.Add(1)
+	}
+	return l.store.Lease(ctx, name, holder, ttl, now)
 }
 
 // e2ePausable is a store whose next SaveAlerts carrying notifications can be
@@ -657,12 +672,13 @@ func TestSlowSlackAnswerIsNotSentTwice(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("replica a sent nothing")
 	}
-	deliver("replica-b", sb)
+	b := &leaseCounting{store: sb}
+	deliver("replica-b", b)
 	clock.Set(clock.Now().Add(20 * time.Second)) // Slack has been answering for 20 s
-	deadline := time.Now().Add(time.Second)      // long enough for b to act, if it will
-	for len(api.messages()) < 2 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	// Fifty delivery cycles of b at that time: each asks for the lease, and
+	// would send the notification again had it got it.
+	tried := b.tries.Load()
+	waitUntil(t, 10*time.Second, func() bool { return b.tries.Load() >= tried+50 })
 	releaseOnce()
 	e2eOutboxEmpty(t, sa, 15*time.Second)
 	stopDelivery()

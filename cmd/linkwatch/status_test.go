@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/alerting/webhook"
+	"github.com/linkwatch/linkwatch/statuspage"
 )
 
 // TestStatusPageEndToEnd: components from the configuration file; a link
@@ -226,9 +228,18 @@ func tokenOf(confirmURL string) string {
 func TestStatusPageEmailSubscription(t *testing.T) {
 	mailSrv := startSMTP(t)
 	addr := freeAddr(t)
-	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
+	db := filepath.Join(t.TempDir(), "s.db")
+	env := withFastLoops(map[string]string{"LINKWATCH_DB": db, "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_STATUS_TITLE": "Acme status",
-		"LINKWATCH_SMTP_ADDR": mailSrv.addr, "LINKWATCH_SMTP_FROM": "status@acme.example", "LINKWATCH_SMTP_TLS": "none"}
+		"LINKWATCH_SMTP_ADDR": mailSrv.addr, "LINKWATCH_SMTP_FROM": "status@acme.example", "LINKWATCH_SMTP_TLS": "none"})
+	// quiet waits until anything the status page could still queue for
+	// subscribers has been queued and delivered: five rebuilds (the lease
+	// holder announces updates in them), then three delivery cycles.
+	quiet := func() {
+		t.Helper()
+		waitLeaseCycles(t, db, statuspage.AutoLease, 5)
+		waitLeaseCycles(t, db, alerting.DeliveryLease, 3)
+	}
 	s := startAt(t, env, addr, "serve")
 	waitUntil(t, 20*time.Second, func() bool { resp, _ := s.get("/status"); return resp.StatusCode == 200 })
 	if _, page := s.get("/status"); !strings.Contains(page, `name="email"`) {
@@ -305,7 +316,7 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 	s.apiJSON(t, "POST", "/api/v1/incidents", `{"name":"Slow scans\r\nBcc: victim@example.com\r\n\r\nforged body","impact":"minor",
 		"body":"We are looking into it <b>now</b>"}`, &in)
 	waitUntil(t, 20*time.Second, func() bool { return len(mailSrv.Messages(reader)) == 2 })
-	time.Sleep(3 * time.Second) // no second copy comes
+	quiet() // no second copy comes
 	msgs = mailSrv.Messages(reader)
 	if len(msgs) != 2 {
 		t.Fatalf("%d emails to %s, want the confirmation and one update", len(msgs), reader)
@@ -351,7 +362,7 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 		t.Fatalf("unsubscribe twice: %d", resp.StatusCode)
 	}
 	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"resolved","body":"Fixed"}`, nil)
-	time.Sleep(3 * time.Second)
+	quiet()
 	if got := mailSrv.Messages(reader); len(got) != 2 {
 		t.Fatalf("%d emails after unsubscribing, want 2", len(got))
 	}
