@@ -38,9 +38,13 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// listAlerts shows alerts that are pending, firing or resolved (ok ones only
-// with ?state=ok), filtered by state, severity and campaign tag, firing and
-// critical first.
+// resolvedFor is how long a resolved alert is listed as resolved: the
+// engine settles it to ok at its next clear evaluation, seconds later.
+const resolvedFor = 24 * time.Hour
+
+// listAlerts shows alerts that are pending, firing or resolved in the last
+// 24 hours (ok ones only with ?state=ok), filtered by state, severity and
+// campaign tag, firing and critical first.
 func (a *API) listAlerts() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -57,10 +61,14 @@ func (a *API) listAlerts() http.Handler {
 		out := struct {
 			Alerts []alertJSON `json:"alerts"`
 		}{Alerts: []alertJSON{}}
+		now := a.now()
 		for _, al := range all {
 			phase := string(al.State.Phase)
 			if phase == "" {
 				phase = string(alerting.PhaseOK)
+			}
+			if phase == string(alerting.PhaseOK) && recentlyResolved(al.State, now) {
+				phase = string(alerting.PhaseResolved)
 			}
 			switch {
 			case state != "" && phase != state, state == "" && phase == string(alerting.PhaseOK),
@@ -86,4 +94,10 @@ func (a *API) listAlerts() http.Handler {
 		})
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// recentlyResolved reports that s's last firing resolved within
+// resolvedFor of now.
+func recentlyResolved(s alerting.AlertState, now time.Time) bool {
+	return !s.ResolvedAt.IsZero() && !s.ResolvedAt.Before(s.FiredAt) && now.Sub(s.ResolvedAt) < resolvedFor
 }
