@@ -107,7 +107,11 @@ func (a *API) createLink() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		l, err := req.link(a.now(), a.cfg.PublicURL.Hostname())
+		publicHost := a.cfg.PublicURL.Hostname()
+		l, err := req.link(a.now(), publicHost)
+		if err == nil && req.Slug != "" { // a slug just drawn cannot be pointed at yet
+			err = linkwatch.CheckRedirectCycle(r.Context(), l, publicHost, a.links)
+		}
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
@@ -274,6 +278,10 @@ func (a *API) updateLink() http.Handler {
 			return
 		}
 		now := a.now()
+		if err := a.checkCycle(r, &req, now); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
 		l, err := a.links.UpdateLink(r.Context(), domainParam(r), slugParam(r), func(l *linkwatch.Link) error {
 			return req.apply(l, now)
 		})
@@ -284,6 +292,24 @@ func (a *API) updateLink() http.Handler {
 		a.log.Info("link updated", "slug", l.Slug, "domain", l.Domain, "by", tokenName(r))
 		writeJSON(w, http.StatusOK, a.linkJSON(l))
 	})
+}
+
+// checkCycle refuses a PATCH that would make the link's destination or
+// fallback lead back to it. It reads the link and the links it reaches
+// outside UpdateLink's transaction, which holds a connection the reads would
+// otherwise wait for; two edits racing to close one cycle are not caught.
+func (a *API) checkCycle(r *http.Request, req *patchLinkRequest, now time.Time) error {
+	if !req.Destination.Set && (!req.FallbackURL.Set || req.FallbackURL.V == "") {
+		return nil // the redirect targets stay as they were accepted
+	}
+	l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
+	if err != nil {
+		return err
+	}
+	if err := req.apply(l, now); err != nil {
+		return err
+	}
+	return linkwatch.CheckRedirectCycle(r.Context(), l, a.cfg.PublicURL.Hostname(), a.links)
 }
 
 func (a *API) deleteLink() http.Handler {
