@@ -165,8 +165,11 @@ func (c *Client) text(n alerting.Notification) string {
 	if !n.Since.IsZero() {
 		fmt.Fprintf(&b, ", firing since %s", n.Since.UTC().Format(time.RFC3339))
 		if n.Kind == alerting.KindResolved && n.At.After(n.Since) {
-			fmt.Fprintf(&b, ", resolved after %s", n.At.Sub(n.Since).Round(time.Second))
+			fmt.Fprintf(&b, ", resolved after %s", alerting.HumanDuration(n.At.Sub(n.Since)))
 		}
+	}
+	if len(n.Recovered) > 0 {
+		b.WriteString("\nrecovered: " + strings.Join(n.Recovered, ", "))
 	}
 	for _, a := range n.Alerts {
 		b.WriteString("\n- ")
@@ -191,9 +194,17 @@ func (c *Client) text(n alerting.Notification) string {
 		if a.Value != "" {
 			b.WriteString(", " + a.Value)
 		}
+		if a.HealthURL != "" {
+			b.WriteString(", health: " + a.HealthURL)
+		}
 	}
 	if n.RunbookURL != "" {
 		b.WriteString("\nrunbook: " + n.RunbookURL)
+	} else if n.Runbook != "" {
+		b.WriteString("\nrunbook: " + n.Runbook)
+	}
+	if n.StatusURL != "" {
+		b.WriteString("\nstatus page: " + n.StatusURL)
 	}
 	if n.SilenceURL != "" {
 		b.WriteString("\nsilence: " + n.SilenceURL)

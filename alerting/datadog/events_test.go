@@ -31,8 +31,9 @@ func notification(kind, severity string) alerting.Notification {
 		Alerts: []alerting.Alert{{
 			Link: "spring-sale", ShortURL: "https://lw.example/spring-sale", Destination: "https://private.example/secret-landing",
 			Tags: []string{"Spring 2025", "print"}, Regions: []string{"eu-west", "us-east"},
-			ErrorClass: "dns", Error: "lookup shop.example: no such host",
+			ErrorClass: "dns", Error: "lookup shop.example: no such host", HealthURL: "https://lw.example/api/v1/links/spring-sale/health",
 		}},
+		StatusURL:  "https://lw.example/status",
 		RunbookURL: "https://runbooks.example/link_down",
 		SilenceURL: "https://linkwatch.example/silences/new?rule=link_down",
 	}

@@ -88,7 +88,7 @@ func TestNotifyHTTP(t *testing.T) {
 		got.AggregationKey != n.DedupeKey || got.DateHappened != notifiedAt.Unix() {
 		t.Errorf("payload %+v", got)
 	}
-	if !strings.Contains(got.Text, "resolved after 7m30s") || !strings.Contains(got.Text, "regions eu-west, us-east") {
+	if !strings.Contains(got.Text, "resolved after 8 min") || !strings.Contains(got.Text, "regions eu-west, us-east") {
 		t.Errorf("text %q", got.Text)
 	}
 	want := []string{"link:spring-sale", "owner:growth_ops", "rule:link_down", "severity:critical", "tag:print", "tag:spring_2025", "team:payments"}

@@ -41,6 +41,9 @@ func Blocks(n alerting.Notification) []slack.Block {
 		blocks = append(blocks, section("*"+escape(n.Summary)+"*"))
 	}
 	tail := tailBlocks(n)
+	if len(n.Recovered) > 0 {
+		blocks = append(blocks, section("*Recovered* "+escape(strings.Join(n.Recovered, ", "))))
+	}
 	switch len(n.Alerts) {
 	case 0:
 	case 1:
@@ -164,6 +167,9 @@ func alertParts(a alerting.Alert) [4]string {
 			what += " → " + escape(a.Destination)
 		}
 	}
+	if l := link(a.HealthURL, "health"); l != "" {
+		what += " " + l
+	}
 	return [4]string{what, escape(strings.Join(a.Tags, ", ")), escape(strings.Join(a.Regions, ", ")),
 		strings.Trim(escape(a.ErrorClass+": "+a.Error), ": ")}
 }
@@ -179,12 +185,32 @@ func joinParts(parts [4]string, shared *[4]string) string {
 	return strings.Join(kept, " · ")
 }
 
-// tailBlocks are the runbook and silence buttons and the context line.
+// link is a mrkdwn link to u, or "" when u is not a web URL mrkdwn can
+// carry.
+func link(u, text string) string {
+	if !isWebURL(u) || strings.ContainsAny(u, "<>| ") || utf8.RuneCountInString(u) > maxURL {
+		return ""
+	}
+	return "<" + u + "|" + text + ">"
+}
+
+// tailBlocks are the built-in runbook text (when the rule has no runbook
+// URL), the runbook, health, status page and silence buttons, and the
+// context line.
 func tailBlocks(n alerting.Notification) []slack.Block {
 	var blocks []slack.Block
+	if n.RunbookURL == "" && n.Runbook != "" {
+		blocks = append(blocks, section(":book: *Runbook* "+escape(n.Runbook)))
+	}
+	health := ""
+	if len(n.Alerts) == 1 {
+		health = n.Alerts[0].HealthURL
+	}
 	var buttons []slack.BlockElement
 	for _, l := range []struct{ id, text, url string }{
 		{"runbook", ":book: Runbook", n.RunbookURL},
+		{"health", ":stethoscope: Link health", health},
+		{"status", ":bar_chart: Status page", n.StatusURL},
 		{"silence", ":no_bell: Silence", n.SilenceURL},
 	} {
 		if !isWebURL(l.url) || utf8.RuneCountInString(l.url) > maxURL {

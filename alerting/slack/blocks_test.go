@@ -36,7 +36,7 @@ func firing() alerting.Notification {
 			Destination: "https://shop.example/spring?utm_source=print&utm_medium=qr",
 			Tags:        []string{"spring", "print"}, Regions: []string{"eu-west", "us-east"},
 			ErrorClass: "http_status", Error: "destination answered 503 Service Unavailable",
-			Value: "2 of 3 regions failing",
+			Value: "2 of 3 regions failing", HealthURL: "https://lnk.example/api/v1/links/spring-sale/health",
 			Hops: []alerting.Hop{
 				{URL: "https://lnk.example/spring-sale", Status: 302},
 				{URL: "https://shop.example/spring?utm_source=print&utm_medium=qr", Status: 301},
@@ -45,13 +45,15 @@ func firing() alerting.Notification {
 		}},
 		RunbookURL: "https://runbooks.example/link_down",
 		SilenceURL: "https://linkwatch.example/silences/new?matcher=link%3Dspring-sale",
+		StatusURL:  "https://lnk.example/status",
 	}
 }
 
 func resolved() alerting.Notification {
 	n := firing()
 	n.ID, n.Kind, n.At = "n2", alerting.KindResolved, at
-	n.Summary = "spring-sale is up again"
+	n.Summary = "spring-sale is up again in 3 of 3 regions after 17 min"
+	n.RunbookURL, n.Runbook = "", "Open the destination in a browser & check its status page; <!channel> stays escaped."
 	return n
 }
 
@@ -60,13 +62,13 @@ func group(size int) alerting.Notification {
 	n := firing()
 	n.Rule, n.Summary = "link_down", fmt.Sprintf("%d links of campaign spring are down", size)
 	n.DedupeKey = "link_down/tag:spring"
-	n.Alerts = nil
+	n.Alerts, n.Recovered = nil, []string{"spring-old", "spring-older"}
 	for i := range size {
 		n.Alerts = append(n.Alerts, alerting.Alert{
 			Link: fmt.Sprintf("spring-%02d", i), ShortURL: fmt.Sprintf("https://lnk.example/spring-%02d", i),
 			Destination: fmt.Sprintf("https://shop.example/spring/%02d", i),
 			Tags:        []string{"spring"}, Regions: []string{"eu-west", "us-east", "ap-south"},
-			ErrorClass: "dns", Error: "no such host",
+			ErrorClass: "dns", Error: "no such host", HealthURL: fmt.Sprintf("https://lnk.example/api/v1/links/spring-%02d/health", i),
 		})
 	}
 	return n
@@ -134,8 +136,9 @@ func texts(t *testing.T, doc []byte) (out []struct{ typ, text string }) {
 	return out
 }
 
-// ourMarkup is the only mrkdwn control sequence we emit: Slack dates.
-var ourMarkup = regexp.MustCompile(`<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>`)
+// ourMarkup are the only mrkdwn control sequences we emit: Slack dates and
+// a group line's health link.
+var ourMarkup = regexp.MustCompile(`<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9: -]+UTC>|<https://[^<>| ]+\|health>`)
 
 // checkLimits asserts Slack's limits and that mrkdwn holds no markup of ours
 // but dates: no raw user "<", and every "&" starts an entity.

@@ -31,7 +31,7 @@ func firing() alerting.Notification {
 			Destination: "https://shop.example/private/spring?utm_source=print&utm_medium=qr",
 			Tags:        []string{"spring", "print"}, Regions: []string{"eu-west", "us-east"},
 			ErrorClass: "http_status", Error: "destination answered 503 Service Unavailable",
-			Value: "2 of 3 regions failing",
+			Value: "2 of 3 regions failing", HealthURL: "https://lnk.example/api/v1/links/spring-sale/health",
 			Hops: []alerting.Hop{
 				{URL: "https://lnk.example/spring-sale", Status: 302},
 				{URL: "https://shop.example/private/spring?utm_source=print&utm_medium=qr", Status: 503},
@@ -42,8 +42,11 @@ func firing() alerting.Notification {
 			ErrorClass:  "timeout", Error: "no answer within 10s",
 			Value: "3 of 3 regions failing",
 		}},
+		Recovered:  []string{"spring-flyer"},
 		RunbookURL: "https://runbooks.example/link_down",
+		Runbook:    "Open the destination in a browser.",
 		SilenceURL: "https://linkwatch.example/silences/new?matcher=tag%3Dspring",
+		StatusURL:  "https://lnk.example/status",
 	}
 }
 

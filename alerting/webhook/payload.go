@@ -39,8 +39,16 @@ type Payload struct {
 	Since time.Time `json:"since"`
 	At    time.Time `json:"at"`
 	// Alerts are the members of a group: one for an ungrouped alert.
-	Alerts     []Alert `json:"alerts"`
-	RunbookURL string  `json:"runbook_url"`
+	Alerts []Alert `json:"alerts"`
+	// Recovered, in a group's update, are the links that recovered since
+	// its previous message.
+	Recovered  []string `json:"recovered"`
+	RunbookURL string   `json:"runbook_url"`
+	// Runbook is a default rule's built-in advice (what to check first),
+	// given when the rule has no runbook_url.
+	Runbook string `json:"runbook"`
+	// StatusURL is the status page, for link_down.
+	StatusURL string `json:"status_url"`
 }
 
 // Alert is one alerting target in a Payload.
@@ -53,6 +61,7 @@ type Alert struct {
 	ErrorClass string   `json:"error_class"`
 	Error      string   `json:"error"`
 	Value      string   `json:"value"` // the evaluated value, formatted
+	HealthURL  string   `json:"health_url"` // the link's health in the API
 }
 
 // payload converts a notification to the webhook schema.
@@ -68,7 +77,10 @@ func payload(n alerting.Notification) Payload {
 		Since:      n.Since.UTC(),
 		At:         n.At.UTC(),
 		Alerts:     make([]Alert, 0, len(n.Alerts)),
+		Recovered:  nonNil(n.Recovered),
 		RunbookURL: n.RunbookURL,
+		Runbook:    n.Runbook,
+		StatusURL:  n.StatusURL,
 	}
 	for k, v := range n.Labels {
 		p.Labels[k] = v
@@ -83,6 +95,7 @@ func payload(n alerting.Notification) Payload {
 			ErrorClass: a.ErrorClass,
 			Error:      a.Error,
 			Value:      a.Value,
+			HealthURL:  a.HealthURL,
 		})
 	}
 	return p
