@@ -75,7 +75,7 @@ type Checker struct {
 // destinations answer the checks as they answer visitors, and names the
 // prober so their operators (and our redirector) can tell it from one.
 const userAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 " +
-	"(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1 Linkwatch-Prober/1 (region=%s)"
+	"(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1 " + linkwatch.ProberUserAgentMarker + "1 (region=%s)"
 
 // NewChecker returns a Checker for cfg, filling in its defaults. It panics
 // without a PublicURL, a programming error.
@@ -279,6 +279,9 @@ func (c *Checker) shortLink(r *run, l *linkwatch.Link, target string, gone bool)
 func sameLocation(req *url.URL, loc, target string) bool {
 	if loc == target {
 		return true
+	}
+	if n, err := linkwatch.NormalizeURL(target); err == nil && loc == n {
+		return true // a link stored before IDN hosts were normalised goes out in punycode
 	}
 	u, err := req.Parse(loc)
 	return err == nil && loc != "" && u.String() == target

@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -126,23 +127,34 @@ func TestCheckLinkRedirectorDown(t *testing.T) {
 	}
 }
 
-// TestCheckLinkHopBudget checks that the short link's redirect counts
-// towards MaxHops, so a link result fits what the control plane accepts.
+// TestCheckLinkHopBudget checks that a link's destination gets
+// linkwatch.MaxHops redirects of its own, as in a browser (the short link's
+// redirect is not one of them), and that every result still fits in
+// linkwatch.MaxResultHops hops.
 func TestCheckLinkHopBudget(t *testing.T) {
 	d := newDestinationServer(t)
 	for _, tt := range []struct {
-		path  string
-		class string
+		redirects int
+		class     string
+		hops      int // the short link's, the destination's redirects, the final response
 	}{
-		{"/chain/9", ""},
-		{"/chain/10", linkwatch.ClassTooManyRedirects},
+		{10, "", 12},
+		{20, "", 22},
+		{21, linkwatch.ClassTooManyRedirects, 22},
 	} {
-		red := &fakeRedirector{code: 302, location: d.URL + tt.path}
+		dest := d.URL + "/chain/" + strconv.Itoa(tt.redirects)
+		red := &fakeRedirector{code: 302, location: dest}
 		srv, _ := startServer(t, red)
 		c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, srv.URL) })
-		res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: d.URL + tt.path, RedirectCode: 302})
-		if res.Class != tt.class || len(res.Hops) != linkwatch.MaxHops+1 {
-			t.Errorf("%s: class %q (%s) with %d hops, want %q with %d", tt.path, res.Class, res.Error, len(res.Hops), tt.class, linkwatch.MaxHops+1)
+		res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: dest, RedirectCode: 302})
+		if res.Class != tt.class || len(res.Hops) != tt.hops {
+			t.Errorf("%d redirects: class %q (%s) with %d hops, want %q with %d", tt.redirects, res.Class, res.Error, len(res.Hops), tt.class, tt.hops)
+		}
+		if len(res.Hops) > linkwatch.MaxResultHops {
+			t.Errorf("%d redirects: %d hops, more than MaxResultHops (%d)", tt.redirects, len(res.Hops), linkwatch.MaxResultHops)
+		}
+		if tt.class != "" && !strings.Contains(res.Error, "more than 20 redirects") {
+			t.Errorf("%d redirects: error %q", tt.redirects, res.Error)
 		}
 	}
 }
