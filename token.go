@@ -30,11 +30,57 @@ func ValidScope(s Scope) bool {
 // The hash of a random 160-bit secret needs no salt or slow KDF: it cannot be
 // brute-forced, and it lets lookups stay fast.
 type Token struct {
-	ID        string
-	Name      string
-	Hash      []byte
-	Scopes    []Scope
+	ID     string
+	Name   string
+	Hash   []byte
+	Scopes []Scope
+	// Regions are the regions a prober token may report for (heartbeats and
+	// results). Only tokens with the prober scope and without admin have
+	// them; a prober token without regions (created before they existed)
+	// may report for none.
+	Regions   []string
 	CreatedAt time.Time
+}
+
+// Limits on a token's regions.
+const (
+	MaxTokenRegions = 32
+	MaxRegionLen    = 64
+)
+
+// ValidateRegion checks a region name: 1-64 letters, digits, '-', '_' or
+// '.'. It is the one rule for region names that come from outside (tokens,
+// heartbeats, results).
+func ValidateRegion(field, region string) error {
+	if region == "" || len(region) > MaxRegionLen {
+		return FieldErrorf(field, "a region is 1-%d characters", MaxRegionLen)
+	}
+	for i := 0; i < len(region); i++ {
+		c := region[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return FieldErrorf(field, "a region may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+// MayReport reports whether the token may send heartbeats and results for
+// region: an admin token for any region, a prober token for its own.
+func (t *Token) MayReport(region string) bool {
+	for _, s := range t.Scopes {
+		if s == ScopeAdmin {
+			return true
+		}
+	}
+	if !t.Allows(ScopeProber) {
+		return false
+	}
+	for _, r := range t.Regions {
+		if r == region {
+			return true
+		}
+	}
+	return false
 }
 
 // Allows reports whether the token grants need. Admin grants everything.

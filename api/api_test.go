@@ -63,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	var tok struct{ Token string }
 	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"reader","scopes":["read"]}`, 201, &tok)
 	e.read = tok.Token
-	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"prober-eu","scopes":["prober"]}`, 201, &tok)
+	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"prober-eu","scopes":["prober"],"regions":["eu-west"]}`, 201, &tok)
 	e.probe = tok.Token
 	return e
 }

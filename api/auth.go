@@ -64,3 +64,36 @@ func tokenName(r *http.Request) string {
 	}
 	return ""
 }
+
+// requestToken is the authenticated token of a request that went through
+// require; nil otherwise.
+func requestToken(r *http.Request) *linkwatch.Token {
+	t, _ := r.Context().Value(tokenKey{}).(*linkwatch.Token)
+	return t
+}
+
+// mayReport refuses, with a 403 the operator can act on, a request whose
+// token may not report for region. Every prober-protocol handler that takes a
+// region calls it.
+func mayReport(r *http.Request, region string) error {
+	t := requestToken(r)
+	switch {
+	case t == nil:
+		return linkwatch.Errorf(linkwatch.EUNAUTHORIZED, "missing bearer token")
+	case t.MayReport(region):
+		return nil
+	case len(t.Regions) == 0:
+		return linkwatch.Errorf(linkwatch.EFORBIDDEN, "token %q names no regions (it predates prober regions): create a new one with `linkwatch tokens create --scope prober --region %s` and restart the prober with it", t.Name, region)
+	}
+	return linkwatch.Errorf(linkwatch.EFORBIDDEN, "token %q may report only for regions %s, not %q", t.Name, strings.Join(t.Regions, ", "), region)
+}
+
+// namesRegions refuses, as a whole, a push from a prober token that names no
+// regions: it predates regions and may report for none, and the operator must
+// replace it. The prober keeps such results spooled until then.
+func namesRegions(t *linkwatch.Token) error {
+	if t == nil || t.Allows(linkwatch.ScopeAdmin) || len(t.Regions) > 0 {
+		return nil
+	}
+	return linkwatch.Errorf(linkwatch.EFORBIDDEN, "token %q names no regions (it predates prober regions): create a new one with `linkwatch tokens create --scope prober --region R` and restart the prober with it", t.Name)
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -17,6 +18,8 @@ type Probes interface {
 	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
 	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
 	InsertResults(ctx context.Context, results []linkwatch.Result) error
+	// ExistingTargets reports which of targets exist, in one query per kind.
+	ExistingTargets(ctx context.Context, targets []linkwatch.Target) (map[linkwatch.Target]bool, error)
 }
 
 // proberTTL is how long a prober counts as live after its last heartbeat.
@@ -39,6 +42,14 @@ func (a *API) heartbeat() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
+		if len(hb.Version) > prober.MaxProberVersion {
+			writeError(w, r, a.log, linkwatch.FieldErrorf("version", "version is up to %d bytes", prober.MaxProberVersion))
+			return
+		}
+		if err := mayReport(r, hb.Region); err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
 		info := linkwatch.ProberInfo{ID: hb.Prober, Region: hb.Region, Version: hb.Version, LastSeen: a.now().UTC()}
 		if err := a.probes.Heartbeat(r.Context(), info); err != nil {
 			writeError(w, r, a.log, err)
@@ -49,13 +60,10 @@ func (a *API) heartbeat() http.Handler {
 }
 
 func validProber(id, region string) error {
-	if id == "" || len(id) > 128 {
-		return linkwatch.FieldErrorf("prober", "prober id is required, up to 128 characters")
+	if id == "" || len(id) > prober.MaxProberID || strings.IndexByte(id, 0) >= 0 {
+		return linkwatch.FieldErrorf("prober", "prober id is required, up to %d bytes", prober.MaxProberID)
 	}
-	if region == "" || len(region) > 64 {
-		return linkwatch.FieldErrorf("region", "region is required, up to 64 characters")
-	}
-	return nil
+	return linkwatch.ValidateRegion("region", region)
 }
 
 // assignments shares the region's checks among its live probers by
@@ -122,33 +130,6 @@ func owner(key string, probers []string) string {
 		}
 	}
 	return best
-}
-
-func (a *API) pushResults() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var batch prober.ResultBatch
-		if err := decodeJSONLimit(r, &batch, maxResultsBody); err != nil {
-			writeError(w, r, a.log, err)
-			return
-		}
-		if len(batch.Results) > maxResultBatch {
-			writeError(w, r, a.log, linkwatch.FieldErrorf("results", "at most %d results per push", maxResultBatch))
-			return
-		}
-		results := make([]linkwatch.Result, 0, len(batch.Results))
-		for i, wr := range batch.Results {
-			if err := wr.Validate(); err != nil {
-				writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EINVALID, Field: "results[" + strconv.Itoa(i) + "]." + linkwatch.ErrorField(err), Message: linkwatch.ErrorMessage(err)})
-				return
-			}
-			results = append(results, wr.Result())
-		}
-		if err := a.probes.InsertResults(r.Context(), results); err != nil {
-			writeError(w, r, a.log, err)
-			return
-		}
-		writeJSON(w, http.StatusAccepted, map[string]int{"accepted": len(results)})
-	})
 }
 
 type proberJSON struct {

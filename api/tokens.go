@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -21,14 +22,24 @@ type tokenJSON struct {
 	ID        string            `json:"id"`
 	Name      string            `json:"name"`
 	Scopes    []linkwatch.Scope `json:"scopes"`
+	Regions   []string          `json:"regions"`
 	CreatedAt time.Time         `json:"created_at"`
 	// Token is the secret, present only in the response that creates it.
 	Token string `json:"token,omitempty"`
 }
 
 type createTokenRequest struct {
-	Name   string            `json:"name"`
-	Scopes []linkwatch.Scope `json:"scopes"`
+	Name    string            `json:"name"`
+	Scopes  []linkwatch.Scope `json:"scopes"`
+	Regions []string          `json:"regions"`
+}
+
+func newTokenJSON(t *linkwatch.Token) tokenJSON {
+	regions := t.Regions
+	if regions == nil {
+		regions = []string{}
+	}
+	return tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Regions: regions, CreatedAt: t.CreatedAt}
 }
 
 func (req *createTokenRequest) validate() error {
@@ -43,6 +54,27 @@ func (req *createTokenRequest) validate() error {
 			return linkwatch.FieldErrorf("scopes", "unknown scope %q: use admin, read or prober", s)
 		}
 	}
+	// A prober token reports for the regions it names and no other; an admin
+	// token reports for any, so regions on it would only mislead.
+	prober := slices.Contains(req.Scopes, linkwatch.ScopeProber) && !slices.Contains(req.Scopes, linkwatch.ScopeAdmin)
+	switch {
+	case prober && len(req.Regions) == 0:
+		return linkwatch.FieldErrorf("regions", "a prober token must name the regions it may report for, e.g. \"regions\":[\"eu-west\"]")
+	case !prober && len(req.Regions) > 0:
+		return linkwatch.FieldErrorf("regions", "regions apply only to tokens with the prober scope and without admin (admin may report for any region)")
+	case len(req.Regions) > linkwatch.MaxTokenRegions:
+		return linkwatch.FieldErrorf("regions", "at most %d regions per token", linkwatch.MaxTokenRegions)
+	}
+	var regions []string
+	for _, r := range req.Regions {
+		if err := linkwatch.ValidateRegion("regions", r); err != nil {
+			return err
+		}
+		if !slices.Contains(regions, r) {
+			regions = append(regions, r)
+		}
+	}
+	req.Regions = regions
 	return nil
 }
 
@@ -58,12 +90,15 @@ func (a *API) createToken() http.Handler {
 			return
 		}
 		t, secret := linkwatch.NewToken(req.Name, req.Scopes, a.now().UTC().Truncate(time.Millisecond))
+		t.Regions = req.Regions
 		if err := a.tokens.CreateToken(r.Context(), t); err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
-		a.log.Info("token created", "id", t.ID, "name", t.Name, "scopes", t.Scopes, "by", tokenName(r))
-		writeJSON(w, http.StatusCreated, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, CreatedAt: t.CreatedAt, Token: secret.Reveal()})
+		a.log.Info("token created", "id", t.ID, "name", t.Name, "scopes", t.Scopes, "regions", t.Regions, "by", tokenName(r))
+		out := newTokenJSON(t)
+		out.Token = secret.Reveal()
+		writeJSON(w, http.StatusCreated, out)
 	})
 }
 
@@ -78,7 +113,7 @@ func (a *API) listTokens() http.Handler {
 			Tokens []tokenJSON `json:"tokens"`
 		}{Tokens: []tokenJSON{}}
 		for _, t := range ts {
-			out.Tokens = append(out.Tokens, tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, CreatedAt: t.CreatedAt})
+			out.Tokens = append(out.Tokens, newTokenJSON(t))
 		}
 		writeJSON(w, http.StatusOK, out)
 	})

@@ -1,6 +1,9 @@
 package prober
 
 import (
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -170,30 +173,107 @@ func (w WireResult) Result() linkwatch.Result {
 	return r
 }
 
-// Validate checks a result from outside before it is stored.
-func (w WireResult) Validate() error {
+// Bounds of a result from outside. A result at any of them is accepted; one
+// beyond is rejected, never truncated.
+const (
+	MaxResultHops    = linkwatch.MaxHops + 1 // MaxHops redirects and the final response
+	MaxResultError   = 1024                  // bytes of error text
+	MaxFingerprint   = 128                   // bytes
+	MaxProberID      = 128                   // bytes
+	MaxProberVersion = 128                   // bytes
+	MaxResultAge     = 24 * time.Hour        // oldest accepted "at" before now
+	MaxResultAhead   = time.Minute           // clock skew tolerated: newest "at" after now
+	maxPhaseMS       = float64(24 * time.Hour / time.Millisecond)
+)
+
+// Validate checks a result from outside before it is stored: every field is
+// bounded, and at lies in [now - MaxResultAge, now + MaxResultAhead], so a
+// result dated in the future can never pass as fresh. It does not know the
+// pushing token's regions or whether the target exists; the control plane
+// checks those.
+func (w WireResult) Validate(now time.Time) error {
 	switch {
-	case len(w.ID) < 8 || len(w.ID) > 64:
+	case len(w.ID) < 8 || len(w.ID) > 64 || strings.IndexByte(w.ID, 0) >= 0:
 		return linkwatch.FieldErrorf("id", "result id must be 8-64 characters")
 	case w.Kind != linkwatch.KindLink && w.Kind != linkwatch.KindMonitor:
 		return linkwatch.FieldErrorf("kind", "kind must be link or monitor")
-	case w.Region == "" || len(w.Region) > 64 || len(w.Prober) > 128:
-		return linkwatch.FieldErrorf("region", "region is required, up to 64 characters")
+	case w.TargetID <= 0:
+		return linkwatch.FieldErrorf("target_id", "target_id must be a positive %s id", w.Kind)
+	case w.Prober == "" || len(w.Prober) > MaxProberID || strings.IndexByte(w.Prober, 0) >= 0:
+		return linkwatch.FieldErrorf("prober", "prober id is required, up to %d bytes", MaxProberID)
 	case w.At.IsZero():
 		return linkwatch.FieldErrorf("at", "at is required")
+	case w.At.Before(now.Add(-MaxResultAge)):
+		return linkwatch.FieldErrorf("at", "at %s is more than %s before the control plane's clock (%s)",
+			w.At.UTC().Format(time.RFC3339), MaxResultAge, now.UTC().Format(time.RFC3339))
+	case w.At.After(now.Add(MaxResultAhead)):
+		return linkwatch.FieldErrorf("at", "at %s is in the future (control plane clock %s, %s of skew allowed)",
+			w.At.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxResultAhead)
 	case w.Step != linkwatch.StepShortLink && w.Step != linkwatch.StepDestination && w.Step != linkwatch.StepQR:
-		return linkwatch.FieldErrorf("step", "unknown step %q", w.Step)
-	case len(w.Hops) > linkwatch.MaxHops+1 || len(w.Error) > 2048 || len(w.FinalURL) > linkwatch.MaxURLLen:
-		return linkwatch.FieldErrorf("hops", "result too large")
+		return linkwatch.FieldErrorf("step", "unknown step %q", clipQuoted(w.Step))
+	case len(w.Error) > MaxResultError || strings.IndexByte(w.Error, 0) >= 0:
+		return linkwatch.FieldErrorf("error", "error text is over %d bytes (%d) or holds a NUL byte", MaxResultError, len(w.Error))
+	case len(w.Fingerprint) > MaxFingerprint || strings.IndexByte(w.Fingerprint, 0) >= 0:
+		return linkwatch.FieldErrorf("fingerprint", "fingerprint is over %d bytes (%d)", MaxFingerprint, len(w.Fingerprint))
+	case len(w.FinalURL) > linkwatch.MaxURLLen || strings.IndexByte(w.FinalURL, 0) >= 0:
+		return linkwatch.FieldErrorf("final_url", "final_url is over %d bytes (%d)", linkwatch.MaxURLLen, len(w.FinalURL))
+	case len(w.Hops) > MaxResultHops:
+		return linkwatch.FieldErrorf("hops", "%d hops: at most %d (%d redirects and the final response)", len(w.Hops), MaxResultHops, linkwatch.MaxHops)
+	case w.Status < 0 || w.Status > 999:
+		return linkwatch.FieldErrorf("status", "status must be 0-999")
 	}
-	if w.Class != "" {
-		known := false
-		for _, c := range linkwatch.ErrorClasses {
-			known = known || c == w.Class
+	if err := linkwatch.ValidateRegion("region", w.Region); err != nil {
+		return err
+	}
+	for i, h := range w.Hops {
+		field := "hops[" + strconv.Itoa(i) + "]"
+		switch {
+		case len(h.URL) > linkwatch.MaxURLLen || strings.IndexByte(h.URL, 0) >= 0:
+			return linkwatch.FieldErrorf(field+".url", "hop URL is over %d bytes (%d)", linkwatch.MaxURLLen, len(h.URL))
+		case h.Status < 0 || h.Status > 999:
+			return linkwatch.FieldErrorf(field+".status", "status must be 0-999")
+		case h.DurationMS < 0 || float64(h.DurationMS) > maxPhaseMS:
+			return linkwatch.FieldErrorf(field+".duration_ms", "duration_ms must be 0-%g", maxPhaseMS)
 		}
-		if !known {
-			return linkwatch.FieldErrorf("error_class", "unknown error class %q", w.Class)
+	}
+	for _, p := range []struct {
+		field string
+		v     float64
+	}{{"dns_ms", w.DNSMS}, {"connect_ms", w.ConnectMS}, {"tls_ms", w.TLSMS}, {"first_byte_ms", w.FirstByteMS}, {"total_ms", w.TotalMS}} {
+		if !(p.v >= 0 && p.v <= maxPhaseMS) {
+			return linkwatch.FieldErrorf(p.field, "%s must be 0-%g", p.field, maxPhaseMS)
 		}
+	}
+	if w.Class != "" && !slices.Contains(linkwatch.ErrorClasses, w.Class) {
+		return linkwatch.FieldErrorf("error_class", "unknown error class %q", clipQuoted(w.Class))
 	}
 	return nil
+}
+
+// clipQuoted shortens an unknown value quoted back in a rejection, so a
+// hostile push cannot make the answer large.
+func clipQuoted(s string) string {
+	const max = 32
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
+}
+
+// ResultsResponse answers POST /api/v1/probe/results: how many results were
+// stored (or were already stored: a replay counts as accepted) and why each
+// of the others was rejected. A rejected result is final: sending it again
+// cannot help.
+type ResultsResponse struct {
+	Accepted int              `json:"accepted"`
+	Rejected []RejectedResult `json:"rejected"`
+}
+
+// RejectedResult is one rejected result of a push: its index in the batch,
+// its id, the field at fault and why.
+type RejectedResult struct {
+	Index  int    `json:"index"`
+	ID     string `json:"id"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
 }

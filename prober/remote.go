@@ -45,7 +45,10 @@ type Remote struct {
 	queue chan linkwatch.Result
 	spool *Spool
 
-	pushed, spooled, dropped prometheus.Counter
+	pushed, spooled, dropped, rejected prometheus.Counter
+	// authFailing is set while pushes are refused with 401/403, so the
+	// error is logged when it starts and when it ends, not every second.
+	authFailing bool
 }
 
 // NewRemote opens the spool and returns the client.
@@ -70,11 +73,13 @@ func NewRemote(cfg RemoteConfig, log *slog.Logger, reg prometheus.Registerer) (*
 		cfg: cfg, log: log, queue: make(chan linkwatch.Result, 4*cfg.Batch), spool: sp,
 		pushed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_pushed_total", Help: "Results the control plane accepted."}),
 		spooled: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_spooled_total", Help: "Results written to the local spool because the control plane could not take them."}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_dropped_total", Help: "Results lost: the spool was full or the control plane rejected them as invalid."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_dropped_total", Help: "Results lost because the spool was full."}),
+		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_rejected_total",
+			Help: "Results the control plane rejected as invalid (each logged with its reason); they are never retried."}),
 	}
 	spoolBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkwatch_prober_spool_bytes", Help: "Size of the local result spool."},
 		func() float64 { return float64(sp.Bytes()) })
-	reg.MustRegister(r.pushed, r.spooled, r.dropped, spoolBytes)
+	reg.MustRegister(r.pushed, r.spooled, r.dropped, r.rejected, spoolBytes)
 	return r, nil
 }
 
@@ -219,22 +224,59 @@ func wireBatch(results []linkwatch.Result) ResultBatch {
 	return b
 }
 
-// errRejected marks a batch the control plane refused as invalid: retrying
-// cannot help, so it is dropped (and counted) instead of blocking the spool.
+// errRejected marks a batch the control plane refused as a whole as invalid:
+// retrying cannot help, so it is dropped (and counted) instead of blocking
+// the spool.
 var errRejected = errors.New("control plane rejected the results")
 
+// push sends one batch. Results the control plane rejects one by one (207)
+// or as a whole (4xx) are final: they are logged with the reason, counted in
+// linkwatch_prober_results_rejected_total and never spooled again. A refused
+// token (401/403) or a busy or failing control plane is not the results'
+// fault: the batch stays spooled and is retried.
 func (r *Remote) push(ctx context.Context, batch ResultBatch) error {
-	err := r.do(ctx, http.MethodPost, "/api/v1/probe/results", batch, nil)
+	var resp ResultsResponse
+	err := r.do(ctx, http.MethodPost, "/api/v1/probe/results", batch, &resp)
 	var se *statusError
-	if errors.As(err, &se) && se.code >= 400 && se.code < 500 && se.code != http.StatusTooManyRequests && se.code != http.StatusRequestTimeout {
-		r.dropped.Add(float64(len(batch.Results)))
-		r.log.Error("control plane rejected results; dropping them", "results", len(batch.Results), "err", err)
+	switch {
+	case err == nil:
+		r.authRestored()
+		r.pushed.Add(float64(resp.Accepted))
+		r.logRejected(batch, resp.Rejected)
+		return nil
+	case errors.As(err, &se) && (se.code == http.StatusUnauthorized || se.code == http.StatusForbidden):
+		if !r.authFailing {
+			r.authFailing = true
+			r.log.Error("control plane refuses this prober's token; results are kept in the spool until it is replaced", "err", err)
+		}
+		return err
+	case errors.As(err, &se) && se.code >= 400 && se.code < 500 && se.code != http.StatusTooManyRequests && se.code != http.StatusRequestTimeout:
+		r.rejected.Add(float64(len(batch.Results)))
+		r.log.Warn("control plane rejected a whole push; dropping it", "results", len(batch.Results), "err", err)
 		return errRejected
 	}
-	if err == nil {
-		r.pushed.Add(float64(len(batch.Results)))
-	}
 	return err
+}
+
+// logRejected logs each rejected result at warn with its reason: a rejection
+// is a bug or a clock to fix (at out of range), never routine.
+func (r *Remote) logRejected(batch ResultBatch, rejected []RejectedResult) {
+	r.rejected.Add(float64(len(rejected)))
+	for _, rj := range rejected {
+		attrs := []any{"index", rj.Index, "id", rj.ID, "field", rj.Field, "reason", rj.Reason}
+		if rj.Index >= 0 && rj.Index < len(batch.Results) {
+			w := &batch.Results[rj.Index]
+			attrs = append(attrs, "kind", w.Kind, "target_id", w.TargetID, "region", w.Region, "at", w.At)
+		}
+		r.log.Warn("control plane rejected a result; it is not retried", attrs...)
+	}
+}
+
+func (r *Remote) authRestored() {
+	if r.authFailing {
+		r.authFailing = false
+		r.log.Info("control plane accepts this prober's token again")
+	}
 }
 
 type statusError struct {

@@ -35,6 +35,8 @@ type Engine interface {
 	DeleteMonitor(ctx context.Context, id int64) error
 
 	InsertResults(ctx context.Context, results []linkwatch.Result) error
+	// ExistingTargets reports which of targets (links and monitors) exist.
+	ExistingTargets(ctx context.Context, targets []linkwatch.Target) (map[linkwatch.Target]bool, error)
 	LatestResults(ctx context.Context, t linkwatch.Target) ([]linkwatch.Latest, error)
 	// ClearLatest forgets a target's latest result from one region.
 	ClearLatest(ctx context.Context, t linkwatch.Target, region string) error

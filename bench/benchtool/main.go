@@ -52,6 +52,7 @@ func run(args []string) error {
 	interval := fs.String("interval", "", "seed: check_interval of the links (empty: the API's default)")
 	name := fs.String("name", "bench-prober", "token: name of the new token")
 	scope := fs.String("scope", "prober", "token: scope of the new token")
+	region := fs.String("region", "bench", "token: the region a prober token may report for")
 	var w watchConfig
 	fs.StringVar(&w.prober, "prober", "http://127.0.0.1:18094", "probewatch: the prober's metrics base URL")
 	fs.IntVar(&w.pid, "pid", 0, "probewatch: the prober's process id")
@@ -71,7 +72,7 @@ func run(args []string) error {
 	case "target":
 		return target(*addr)
 	case "token":
-		return createToken(*server, *token, *name, *scope)
+		return createToken(*server, *token, *name, *scope, *region)
 	case "probewatch":
 		w.links = *n
 		return probewatch(w, os.Stdout)
@@ -143,8 +144,12 @@ func seed(server, token string, n int, dest, interval string) error {
 }
 
 // createToken creates an API token and prints its secret.
-func createToken(server, token, name, scope string) error {
-	body, _ := json.Marshal(map[string]any{"name": name, "scopes": []string{scope}})
+func createToken(server, token, name, scope, region string) error {
+	req := map[string]any{"name": name, "scopes": []string{scope}}
+	if scope == "prober" {
+		req["regions"] = []string{region}
+	}
+	body, _ := json.Marshal(req)
 	resp, err := apiPost(server, token, "/api/v1/tokens", string(body))
 	if err != nil {
 		return err

@@ -263,7 +263,8 @@ func listLinks(ctx context.Context, c *client, tag, domain string, limit int, st
 }
 
 const tokensUsage = `usage: linkwatch tokens <create|list|delete> [flags]
-  create --name NAME --scope admin|read|prober [--scope …]
+  create --name NAME --scope admin|read|prober [--scope …] [--region R …]
+         (a prober token needs --region: the regions it may report for)
   list
   delete ID
 `
@@ -280,11 +281,17 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		name := fs.String("name", "", "what the token is for")
 		var scopes stringList
 		fs.Var(&scopes, "scope", "scope: admin, read or prober (repeatable)")
+		var regions stringList
+		fs.Var(&regions, "region", "a region a prober token may report for (repeatable; required with --scope prober)")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
+		req := map[string]any{"name": *name, "scopes": scopes}
+		if len(regions) > 0 {
+			req["regions"] = regions
+		}
 		var out map[string]any
-		if err := newClient(fs, getenv).do(ctx, http.MethodPost, "/api/v1/tokens", map[string]any{"name": *name, "scopes": scopes}, &out); err != nil {
+		if err := newClient(fs, getenv).do(ctx, http.MethodPost, "/api/v1/tokens", req, &out); err != nil {
 			return err
 		}
 		return printJSON(stdout, out)

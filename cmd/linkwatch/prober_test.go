@@ -151,7 +151,7 @@ func TestRemoteProberSurvivesControlPlaneOutage(t *testing.T) {
 	control := startAt(t, env, addr, "control")
 
 	var tok struct{ Token string }
-	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"eu prober","scopes":["prober"]}`, &tok)
+	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"eu prober","scopes":["prober"],"regions":["eu-west"]}`, &tok)
 	var mon struct{ ID int64 }
 	control.apiJSON(t, "POST", "/api/v1/monitors", fmt.Sprintf(`{"name":"landing","url":%q,"check_interval":"1s"}`, dest.URL+"/landing"), &mon)
 
@@ -215,7 +215,7 @@ func TestProbersShareARegion(t *testing.T) {
 		"LINKWATCH_PUBLIC_URL": "http://" + addr}
 	control := startAt(t, env, addr, "control")
 	var tok struct{ Token string }
-	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"p","scopes":["prober"]}`, &tok)
+	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"p","scopes":["prober"],"regions":["us-east"]}`, &tok)
 	const monitors = 12
 	var ids []int64
 	for i := range monitors {

@@ -9,17 +9,20 @@ import (
 	"github.com/linkwatch/linkwatch"
 )
 
-const tokenColumns = "id, name, hash, scopes, created_at"
+const tokenColumns = "id, name, hash, scopes, regions, created_at"
 
 func scanToken(row pgx.Row) (*linkwatch.Token, error) {
 	var t linkwatch.Token
 	var scopes []string
-	if err := row.Scan(&t.ID, &t.Name, &t.Hash, &scopes, &t.CreatedAt); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Hash, &scopes, &t.Regions, &t.CreatedAt); err != nil {
 		return nil, err
 	}
 	t.Scopes = make([]linkwatch.Scope, len(scopes))
 	for i, sc := range scopes {
 		t.Scopes[i] = linkwatch.Scope(sc)
+	}
+	if t.Regions == nil {
+		t.Regions = []string{}
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
 	return &t, nil
@@ -35,8 +38,12 @@ func (s *Store) CreateToken(ctx context.Context, t *linkwatch.Token) error {
 	for i, sc := range t.Scopes {
 		scopes[i] = string(sc)
 	}
-	_, err := s.pool.Exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES ($1, $2, $3, $4, $5)",
-		t.ID, t.Name, t.Hash, scopes, stored(t.CreatedAt))
+	regions := t.Regions
+	if regions == nil {
+		regions = []string{} // NOT NULL: a nil slice would be NULL
+	}
+	_, err := s.pool.Exec(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES ($1, $2, $3, $4, $5, $6)",
+		t.ID, t.Name, t.Hash, scopes, regions, stored(t.CreatedAt))
 	return mapErr(err, "id")
 }
 

@@ -9,13 +9,13 @@ import (
 	"github.com/linkwatch/linkwatch"
 )
 
-const tokenColumns = "id, name, hash, scopes, created_at"
+const tokenColumns = "id, name, hash, scopes, regions, created_at"
 
 func scanToken(row interface{ Scan(...any) error }) (*linkwatch.Token, error) {
 	var t linkwatch.Token
-	var scopes string
+	var scopes, regions string
 	var created int64
-	if err := row.Scan(&t.ID, &t.Name, &t.Hash, &scopes, &created); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Hash, &scopes, &regions, &created); err != nil {
 		return nil, err
 	}
 	t.Scopes = []linkwatch.Scope{}
@@ -23,6 +23,10 @@ func scanToken(row interface{ Scan(...any) error }) (*linkwatch.Token, error) {
 		for _, sc := range strings.Split(scopes, ",") {
 			t.Scopes = append(t.Scopes, linkwatch.Scope(sc))
 		}
+	}
+	t.Regions = []string{}
+	if regions != "" {
+		t.Regions = strings.Split(regions, ",") // region names hold no commas
 	}
 	t.CreatedAt = fromMS(created)
 	return &t, nil
@@ -39,8 +43,8 @@ func (s *Store) CreateToken(ctx context.Context, t *linkwatch.Token) error {
 	for i, sc := range t.Scopes {
 		scopes[i] = string(sc)
 	}
-	_, err := s.write.ExecContext(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?)",
-		t.ID, t.Name, t.Hash, strings.Join(scopes, ","), ms(t.CreatedAt))
+	_, err := s.write.ExecContext(ctx, "INSERT INTO tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		t.ID, t.Name, t.Hash, strings.Join(scopes, ","), strings.Join(t.Regions, ","), ms(t.CreatedAt))
 	return mapErr(err, "id")
 }
 

@@ -48,6 +48,8 @@ func Run(t *testing.T, open Open) {
 		{"Tokens/RoundTrip", testTokenRoundTrip},
 		{"Tokens/Errors", testTokenErrors},
 		{"Tokens/List", testTokenList},
+		{"Tokens/Regions", testTokenRegions},
+		{"ExistingTargets", testExistingTargets},
 		{"Monitors/RoundTrip", testMonitorRoundTrip},
 		{"Monitors/Update", testMonitorUpdate},
 		{"Monitors/UpdateRollback", testMonitorUpdateRollback},
