@@ -85,8 +85,8 @@ func TestPushResultsRejections(t *testing.T) {
 		{"no at", func(w *prober.WireResult) { w.At = time.Time{} }, "at", "required"},
 		{"hop URL at the limit", func(w *prober.WireResult) { w.Hops[0].URL = long(linkwatch.MaxURLLen) }, "", ""},
 		{"hop URL too long", func(w *prober.WireResult) { w.Hops[0].URL = long(linkwatch.MaxURLLen + 1) }, "hops[0].url", "2048"},
-		{"most hops", func(w *prober.WireResult) { w.Hops = hops(linkwatch.MaxHops + 1) }, "", ""},
-		{"too many hops", func(w *prober.WireResult) { w.Hops = hops(linkwatch.MaxHops + 2) }, "hops", "at most"},
+		{"most hops", func(w *prober.WireResult) { w.Hops = hops(linkwatch.MaxResultHops) }, "", ""},
+		{"too many hops", func(w *prober.WireResult) { w.Hops = hops(linkwatch.MaxResultHops + 1) }, "hops", "at most"},
 		{"error at the limit", func(w *prober.WireResult) { w.Class, w.Error = "http_status", strings.Repeat("e", 1024) }, "", ""},
 		{"error too long", func(w *prober.WireResult) { w.Class, w.Error = "http_status", strings.Repeat("e", 1025) }, "error", "1024"},
 		{"fingerprint at the limit", func(w *prober.WireResult) { w.Fingerprint = strings.Repeat("f", 128) }, "", ""},
@@ -325,7 +325,7 @@ func FuzzResults(f *testing.F) {
 				t.Fatalf("accepted foreign region %q", r.Region)
 			case r.At.Before(testNow.Add(-24*time.Hour)) || r.At.After(testNow.Add(time.Minute)):
 				t.Fatalf("accepted at %v", r.At)
-			case len(r.Hops) > linkwatch.MaxHops+1:
+			case len(r.Hops) > linkwatch.MaxResultHops:
 				t.Fatalf("accepted %d hops", len(r.Hops))
 			case len(r.Error) > 1024 || len(r.Fingerprint) > 128 || len(r.FinalURL) > 2048:
 				t.Fatalf("accepted error %d, fingerprint %d, final_url %d bytes", len(r.Error), len(r.Fingerprint), len(r.FinalURL))

@@ -176,13 +176,12 @@ func (w WireResult) Result() linkwatch.Result {
 // Bounds of a result from outside. A result at any of them is accepted; one
 // beyond is rejected, never truncated.
 const (
-	MaxResultHops    = linkwatch.MaxHops + 1 // MaxHops redirects and the final response
-	MaxResultError   = 1024                  // bytes of error text
-	MaxFingerprint   = 128                   // bytes
-	MaxProberID      = 128                   // bytes
-	MaxProberVersion = 128                   // bytes
-	MaxResultAge     = 24 * time.Hour        // oldest accepted "at" before now
-	MaxResultAhead   = time.Minute           // clock skew tolerated: newest "at" after now
+	MaxResultError   = 1024           // bytes of error text
+	MaxFingerprint   = 128            // bytes
+	MaxProberID      = 128            // bytes
+	MaxProberVersion = 128            // bytes
+	MaxResultAge     = 24 * time.Hour // oldest accepted "at" before now
+	MaxResultAhead   = time.Minute    // clock skew tolerated: newest "at" after now
 	maxPhaseMS       = float64(24 * time.Hour / time.Millisecond)
 )
 
@@ -217,8 +216,8 @@ func (w WireResult) Validate(now time.Time) error {
 		return linkwatch.FieldErrorf("fingerprint", "fingerprint is over %d bytes (%d)", MaxFingerprint, len(w.Fingerprint))
 	case len(w.FinalURL) > linkwatch.MaxURLLen || strings.IndexByte(w.FinalURL, 0) >= 0:
 		return linkwatch.FieldErrorf("final_url", "final_url is over %d bytes (%d)", linkwatch.MaxURLLen, len(w.FinalURL))
-	case len(w.Hops) > MaxResultHops:
-		return linkwatch.FieldErrorf("hops", "%d hops: at most %d (%d redirects and the final response)", len(w.Hops), MaxResultHops, linkwatch.MaxHops)
+	case len(w.Hops) > linkwatch.MaxResultHops:
+		return linkwatch.FieldErrorf("hops", "%d hops: at most %d (the short link's, %d redirects and the final response)", len(w.Hops), linkwatch.MaxResultHops, linkwatch.MaxHops)
 	case w.Status < 0 || w.Status > 999:
 		return linkwatch.FieldErrorf("status", "status must be 0-999")
 	}
