@@ -53,9 +53,10 @@ type EngineConfig struct {
 	// ScanDrops, when set, is the number of scans this process's redirector
 	// has dropped so far (a counter), for the scan_queue_drops rule.
 	ScanDrops func() float64
-	// ProberSilence is how long a prober may go without a heartbeat before
-	// prober_silent warns (default 1m: six missed heartbeats).
-	ProberSilence time.Duration
+	// Probers says when a prober is silent (prober_silent warns; default
+	// 1m: six missed heartbeats) and when it is retired (its alert resolves;
+	// default 1h). The API must be given the same.
+	Probers linkwatch.ProberLifecycle
 	// GroupInterval is the least time between two notifications of a
 	// campaign's group as links join it (default 1m); the first link
 	// notifies at once.
@@ -108,9 +109,6 @@ func NewEngine(cfg EngineConfig, store EngineStore, log *slog.Logger, reg promet
 	}
 	if cfg.Renotify == 0 {
 		cfg.Renotify = 4 * time.Hour
-	}
-	if cfg.ProberSilence == 0 {
-		cfg.ProberSilence = time.Minute
 	}
 	if cfg.GroupInterval == 0 {
 		cfg.GroupInterval = time.Minute

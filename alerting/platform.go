@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/linkwatch/linkwatch"
 )
 
 // poolSaturation is the platform's own database-pool rule, the one the seed
@@ -34,6 +36,10 @@ type platform struct {
 	lastDrops        float64
 	series           map[string][]Sample // by platform metric
 	poolRule, drops5 Condition
+	// watching is when this engine first evaluated the probers as leader:
+	// until it has watched for the lifecycle's Silence, a quiet prober may
+	// just not have reached a control plane that was restarting.
+	watching time.Time
 }
 
 func newPlatform(pool, drops func() float64) *platform {
@@ -94,13 +100,19 @@ func (c *cycle) platformRules(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.watching.IsZero() {
+		p.watching = c.now
+	}
+	lc := c.e.cfg.Probers
+	silence := lc.Silence
+	if silence <= 0 {
+		silence = linkwatch.DefaultProberSilence
+	}
 	silent := 0
 	for _, pr := range probers {
-		quiet := c.now.Sub(pr.LastSeen)
-		o := Outcome{State: Clear}
-		if quiet > c.e.cfg.ProberSilence {
+		o := proberOutcome(lc.State(pr, c.now), c.now.Sub(pr.LastSeen), c.now.Sub(p.watching) < silence)
+		if o.State == Breach {
 			silent++
-			o = Outcome{State: Breach, Value: quiet.Seconds(), Reason: "no heartbeat for " + dur(quiet.Round(time.Second))}
 		}
 		labels := map[string]string{"rule": "prober_silent", "severity": SeverityWarning, "prober": pr.ID, "region": pr.Region}
 		c.apply(item{key: "prober_silent|prober/" + pr.ID, rule: "prober_silent", severity: SeverityWarning,
@@ -110,6 +122,23 @@ func (c *cycle) platformRules(ctx context.Context) error {
 	}
 	p.add(MetricProbersSilent, Sample{T: c.now, V: float64(silent)})
 	return nil
+}
+
+// proberOutcome is prober_silent's outcome for a prober in state, quiet for
+// quiet. Only a silent prober breaches; a live, stopped (deregistered) or
+// retired one is clear, so a retired prober's alert resolves — it stays in
+// the store, and so keeps being evaluated, rather than vanishing with its
+// alert still firing. While the engine has watched for less than the
+// silence (warmingUp), a silent prober is no data: its heartbeats may not
+// have reached a control plane that was just restarting.
+func proberOutcome(state linkwatch.ProberState, quiet time.Duration, warmingUp bool) Outcome {
+	switch {
+	case state != linkwatch.ProberSilent:
+		return Outcome{State: Clear}
+	case warmingUp:
+		return Outcome{State: NoData}
+	}
+	return Outcome{State: Breach, Value: quiet.Seconds(), Reason: "no heartbeat for " + dur(quiet.Round(time.Second))}
 }
 
 func platformItem(rule, severity string, t Timing, o Outcome, summary, value string) item {

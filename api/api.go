@@ -27,6 +27,9 @@ type Config struct {
 	// shown beside the API's own (which may not take their names).
 	Rules  []alerting.RuleSpec
 	Routes []alerting.RouteSpec
+	// Probers says when a prober is live, silent or retired (zero: the
+	// defaults); the alert engine must be given the same.
+	Probers linkwatch.ProberLifecycle
 }
 
 // Route is one API endpoint. Other packages contribute routes (monitors,

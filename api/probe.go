@@ -17,16 +17,12 @@ import (
 type Probes interface {
 	Heartbeat(ctx context.Context, p linkwatch.ProberInfo) error
 	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
+	StopProber(ctx context.Context, id, region string, at time.Time) error
+	RetireProber(ctx context.Context, id string, at time.Time) error
 	InsertResults(ctx context.Context, results []linkwatch.Result) error
 	// ExistingTargets reports which of targets exist, in one query per kind.
 	ExistingTargets(ctx context.Context, targets []linkwatch.Target) (map[linkwatch.Target]bool, error)
 }
-
-// proberTTL is how long a prober counts as live after its last heartbeat.
-// Probers beat every 10 s and reload assignments every probe_refresh
-// (default 15 s), so a dead prober's share moves to the others within about
-// 45 s: inside two 60 s intervals.
-const proberTTL = 30 * time.Second
 
 // maxResultBatch bounds one push.
 const maxResultBatch = 1000
@@ -66,10 +62,13 @@ func validProber(id, region string) error {
 	return linkwatch.ValidateRegion("region", region)
 }
 
-// assignments shares the region's checks among its live probers by
-// rendezvous hashing: each check goes to the prober with the highest hash of
-// (check, prober), so each runs once per region, and when a prober joins or
-// dies only its share moves.
+// assignments shares the region's checks among its live probers (by the
+// configured prober lifecycle) by rendezvous hashing: each check goes to the
+// prober with the highest hash of (check, prober), so each runs once per
+// region, and when a prober joins, stops or dies only its share moves. A
+// prober that deregisters hands its share over at once; one that dies, once
+// it is silent (1 min) and the others reload (probe_refresh). Each link
+// carries its short URL and QR text from this control plane's public URL.
 func (a *API) assignments() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
@@ -86,7 +85,7 @@ func (a *API) assignments() http.Handler {
 		now := a.now()
 		live := []string{me}
 		for _, p := range all {
-			if p.Region == region && p.ID != me && now.Sub(p.LastSeen) <= proberTTL {
+			if p.Region == region && p.ID != me && a.cfg.Probers.State(p, now) == linkwatch.ProberLive {
 				live = append(live, p.ID)
 			}
 		}
@@ -104,7 +103,7 @@ func (a *API) assignments() http.Handler {
 		out := prober.Assignments{Region: region, Probers: live, Links: []prober.WireLink{}, Monitors: []prober.WireMonitor{}}
 		for _, l := range links {
 			if _, _, gone := l.Target(now); !gone && owner("link/"+strconv.FormatInt(l.ID, 10), live) == me {
-				out.Links = append(out.Links, prober.LinkToWire(l))
+				out.Links = append(out.Links, prober.LinkToWire(prober.Assign(l, a.cfg.PublicURL)))
 			}
 		}
 		for _, m := range monitors {
@@ -130,54 +129,4 @@ func owner(key string, probers []string) string {
 		}
 	}
 	return best
-}
-
-type proberJSON struct {
-	ID       string    `json:"id"`
-	Region   string    `json:"region"`
-	Version  string    `json:"version"`
-	LastSeen time.Time `json:"last_seen"`
-	Live     bool      `json:"live"`
-}
-
-type regionJSON struct {
-	Region   string    `json:"region"`
-	Live     int       `json:"live_probers"`
-	LastSeen time.Time `json:"last_seen"`
-}
-
-// listProbers shows every prober that ever sent a heartbeat and, per region,
-// how many are live: a region whose probers fell silent shows zero.
-func (a *API) listProbers() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		all, err := a.probes.Probers(r.Context())
-		if err != nil {
-			writeError(w, r, a.log, err)
-			return
-		}
-		now := a.now()
-		out := struct {
-			Regions []regionJSON `json:"regions"`
-			Probers []proberJSON `json:"probers"`
-		}{Regions: []regionJSON{}, Probers: []proberJSON{}}
-		index := map[string]int{}
-		for _, p := range all {
-			live := now.Sub(p.LastSeen) <= proberTTL
-			out.Probers = append(out.Probers, proberJSON{p.ID, p.Region, p.Version, p.LastSeen, live})
-			i, ok := index[p.Region]
-			if !ok {
-				i = len(out.Regions)
-				index[p.Region] = i
-				out.Regions = append(out.Regions, regionJSON{Region: p.Region})
-			}
-			rg := &out.Regions[i]
-			if live {
-				rg.Live++
-			}
-			if p.LastSeen.After(rg.LastSeen) {
-				rg.LastSeen = p.LastSeen
-			}
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
 }

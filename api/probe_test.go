@@ -225,10 +225,10 @@ func TestProbeProtocol(t *testing.T) {
 		t.Fatalf("probers %+v", regions)
 	}
 
-	// b and c fall silent: once their heartbeats are older than the TTL, a
+	// b and c fall silent: once their heartbeats are older than the silence, a
 	// takes over their share at its next assignment pull.
 	for _, id := range []string{"b", "c"} {
-		if err := e.store.Heartbeat(context.Background(), linkwatch.ProberInfo{ID: id, Region: "eu-west", LastSeen: testNow.Add(-proberTTL - time.Second)}); err != nil {
+		if err := e.store.Heartbeat(context.Background(), linkwatch.ProberInfo{ID: id, Region: "eu-west", LastSeen: testNow.Add(-linkwatch.DefaultProberSilence - time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 	}

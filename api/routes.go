@@ -32,7 +32,9 @@ func (a *API) routes() []Route {
 		{http.MethodPost, "/probe/heartbeat", probe, a.heartbeat()},
 		{http.MethodGet, "/probe/assignments", probe, a.assignments()},
 		{http.MethodPost, "/probe/results", probe, a.pushResults()},
+		{http.MethodPost, "/probe/deregister", probe, a.deregister()},
 		{http.MethodGet, "/probers", read, a.listProbers()},
+		{http.MethodDelete, "/probers/*", admin, a.retireProber()}, // the ID holds '/'
 		{http.MethodGet, "/alerts", read, a.listAlerts()},
 		{http.MethodGet, "/alerts/history", read, a.alertHistory()},
 		{http.MethodGet, "/alert-rules", read, a.listAlertRules()},

@@ -32,8 +32,11 @@ import (
 
 // Config holds every setting, typed and validated.
 type Config struct {
-	Addr          string
-	DB            string
+	Addr string
+	DB   string
+	// PublicURL is the base of short links and QR codes. When public_url
+	// is not configured it is http://localhost:<Addr's port> (see
+	// IsSet("public_url")).
 	PublicURL     *url.URL
 	AdminToken    linkwatch.Secret
 	LogFormat     string // json or text
@@ -53,6 +56,9 @@ type Config struct {
 	ProbeTimeout      time.Duration
 	ProbeConfirm      time.Duration
 	ProbeRefresh      time.Duration
+	// ProberRetireAfter is how long a prober may go without a heartbeat
+	// before it is retired (its prober_silent alert resolves).
+	ProberRetireAfter time.Duration
 	ResultRetention   time.Duration
 	RollupRetention   time.Duration
 	DogStatsDAddr     string
@@ -91,6 +97,19 @@ type Config struct {
 	Channels   []alerting.ChannelSpec
 	Routes     []alerting.RouteSpec
 	AlertRules []alerting.RuleSpec
+
+	// set holds the keys of the settings a file, the environment or a flag
+	// gave, as opposed to their defaults.
+	set map[string]bool
+}
+
+// IsSet reports whether the setting key (its YAML name, e.g. "public_url")
+// was configured rather than left at its default.
+func (c *Config) IsSet(key string) bool { return c.set[key] }
+
+// ProberLifecycle is when a prober is silent and when it is retired.
+func (c *Config) ProberLifecycle() linkwatch.ProberLifecycle {
+	return linkwatch.ProberLifecycle{Silence: linkwatch.DefaultProberSilence, RetireAfter: c.ProberRetireAfter}
 }
 
 // setting is one configuration value under its three names.
@@ -118,7 +137,10 @@ func settings() []setting {
 			c.DB = v
 			return nil
 		}},
-		{"public_url", "LINKWATCH_PUBLIC_URL", "http://localhost:8080", "base URL of short links (what QR codes encode)", func(c *Config, v string) error {
+		{"public_url", "LINKWATCH_PUBLIC_URL", "", "base URL of short links (what QR codes encode; default http://localhost:<port of addr>); on a prober, where short links are fetched from instead of the control plane's URLs (split-horizon DNS)", func(c *Config, v string) error {
+			if v == "" {
+				return nil // resolved from addr by Load
+			}
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 				return fmt.Errorf("must be an absolute http(s) URL with no path, such as https://go.example.com; got %q", v)
@@ -169,6 +191,7 @@ func settings() []setting {
 		{"probe_timeout", "LINKWATCH_PROBE_TIMEOUT", "10s", "time limit of one check, redirect chain included", durationIn(func(c *Config) *time.Duration { return &c.ProbeTimeout }, 100*time.Millisecond, 5*time.Minute)},
 		{"probe_confirm", "LINKWATCH_PROBE_CONFIRM", "10s", "a check that starts failing is re-run after this to confirm (0s: off)", durationIn(func(c *Config) *time.Duration { return &c.ProbeConfirm }, 0, time.Hour)},
 		{"probe_refresh", "LINKWATCH_PROBE_REFRESH", "15s", "how often a prober reloads what it must check", durationIn(func(c *Config) *time.Duration { return &c.ProbeRefresh }, 100*time.Millisecond, time.Hour)},
+		{"prober_retire_after", "LINKWATCH_PROBER_RETIRE_AFTER", "1h", "a prober silent this long is retired: it no longer counts and its prober_silent alert resolves", durationIn(func(c *Config) *time.Duration { return &c.ProberRetireAfter }, 2*linkwatch.DefaultProberSilence, 24*30*time.Hour)},
 		{"result_retention", "LINKWATCH_RESULT_RETENTION", "168h", "how long raw check results are kept (rollups stay)", durationIn(func(c *Config) *time.Duration { return &c.ResultRetention }, time.Hour, 24*400*time.Hour)},
 		{"rollup_retention", "LINKWATCH_ROLLUP_RETENTION", "9600h", "how long hourly and daily rollups are kept (default 400 days)", durationIn(func(c *Config) *time.Duration { return &c.RollupRetention }, 24*time.Hour, 24*3650*time.Hour)},
 		{"dogstatsd_addr", "LINKWATCH_DOGSTATSD_ADDR", "", "DogStatsD address (host:port, or unix:///path) for check results as DataDog metrics", func(c *Config, v string) error {
@@ -378,6 +401,13 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 			return nil, fmt.Errorf("config: %s %s", name, err)
 		}
 	}
+	c.set = map[string]bool{}
+	for k, src := range source {
+		c.set[k] = src != "default"
+	}
+	if c.PublicURL == nil {
+		c.PublicURL = localURL(c.Addr)
+	}
 	if (c.WebhookURL == "") != (c.WebhookSecret == "") {
 		return nil, errors.New("config: LINKWATCH_WEBHOOK_URL and LINKWATCH_WEBHOOK_SECRET go together")
 	}
@@ -393,6 +423,16 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// localURL is the public URL of a server listening on addr that has none
+// configured: http://localhost:<port>.
+func localURL(addr string) *url.URL {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		port = "8080"
+	}
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort("localhost", port)}
 }
 
 // checkSMTP checks what the SMTP settings need of each other. The password

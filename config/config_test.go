@@ -36,6 +36,55 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestPublicURLFromAddr: without a public_url, short links use the port
+// the server listens on; a configured public_url always wins.
+func TestPublicURLFromAddr(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+		set  bool
+	}{
+		{"default", nil, nil, "http://localhost:8080", false},
+		{"env addr", nil, map[string]string{"LINKWATCH_ADDR": ":9090"}, "http://localhost:9090", false},
+		{"flag addr with host", []string{"--addr", "127.0.0.1:7070"}, nil, "http://localhost:7070", false},
+		{"ipv6 addr", []string{"--addr", "[::1]:7071"}, nil, "http://localhost:7071", false},
+		{"public_url wins", []string{"--addr", ":9090"}, map[string]string{"LINKWATCH_PUBLIC_URL": "https://go.example.com"}, "https://go.example.com", true},
+		{"public_url from the file wins", []string{"--config", "testdata/valid.yaml", "--addr", ":9090"}, nil, "https://go.example.com", true},
+	} {
+		c, err := load(t, tc.args, tc.env)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if c.PublicURL.String() != tc.want || c.IsSet("public_url") != tc.set {
+			t.Errorf("%s: public_url %s (set %v), want %s (set %v)", tc.name, c.PublicURL, c.IsSet("public_url"), tc.want, tc.set)
+		}
+	}
+}
+
+func TestProberRetireAfter(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc := c.ProberLifecycle(); lc.RetireAfter != time.Hour || lc.Silence != time.Minute || c.IsSet("prober_retire_after") {
+		t.Errorf("default lifecycle %+v", lc)
+	}
+	c, err = load(t, []string{"--prober-retire-after", "3h"}, nil)
+	if err != nil || c.ProberRetireAfter != 3*time.Hour {
+		t.Fatalf("--prober-retire-after 3h: %v, %v", c, err)
+	}
+	c, err = load(t, nil, map[string]string{"LINKWATCH_PROBER_RETIRE_AFTER": "10m"})
+	if err != nil || c.ProberRetireAfter != 10*time.Minute {
+		t.Fatalf("LINKWATCH_PROBER_RETIRE_AFTER=10m: %v, %v", c, err)
+	}
+	if _, err := load(t, nil, map[string]string{"LINKWATCH_PROBER_RETIRE_AFTER": "59s"}); err == nil ||
+		err.Error() != `config: LINKWATCH_PROBER_RETIRE_AFTER must be a duration from 2m0s to 720h0m0s, such as 30s; got "59s"` {
+		t.Errorf("too short: %v", err)
+	}
+}
+
 func TestPrecedence(t *testing.T) {
 	// file < env < flag
 	c, err := load(t, []string{"--config", "testdata/valid.yaml", "--addr", ":7070"},
@@ -60,15 +109,16 @@ func TestPrecedence(t *testing.T) {
 // TestInvalid pins the exact one-line error for each failure mode.
 func TestInvalid(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yaml":   `config: testdata/invalid-unknown-key.yaml: line 1: unknown setting "adr"`,
-		"invalid-duplicate-key.yaml": `config: testdata/invalid-duplicate-key.yaml: line 2: setting "addr" appears twice`,
-		"invalid-public-url.yaml":    `config: testdata/invalid-public-url.yaml: public_url must be an absolute http(s) URL with no path, such as https://go.example.com; got "go.example.com"`,
-		"invalid-duration.yaml":      `config: testdata/invalid-duration.yaml: scan_flush_interval must be a duration from 1ms to 24h0m0s, such as 30s; got "soon"`,
-		"invalid-negative.yaml":      `config: testdata/invalid-negative.yaml: scan_queue_size must be a whole number from 1 to 50000000; got "-5"`,
-		"invalid-not-mapping.yaml":   `config: testdata/invalid-not-mapping.yaml: line 1: the file must be a mapping of settings`,
-		"invalid-list-value.yaml":    `config: testdata/invalid-list-value.yaml: line 1: addr must be a single value`,
-		"invalid-syntax.yaml":        `config: testdata/invalid-syntax.yaml: line 2: found unexpected end of stream`,
-		"invalid-log-format.yaml":    `config: testdata/invalid-log-format.yaml: log_format must be one of json, text; got "xml"`,
+		"invalid-unknown-key.yaml":         `config: testdata/invalid-unknown-key.yaml: line 1: unknown setting "adr"`,
+		"invalid-duplicate-key.yaml":       `config: testdata/invalid-duplicate-key.yaml: line 2: setting "addr" appears twice`,
+		"invalid-public-url.yaml":          `config: testdata/invalid-public-url.yaml: public_url must be an absolute http(s) URL with no path, such as https://go.example.com; got "go.example.com"`,
+		"invalid-duration.yaml":            `config: testdata/invalid-duration.yaml: scan_flush_interval must be a duration from 1ms to 24h0m0s, such as 30s; got "soon"`,
+		"invalid-negative.yaml":            `config: testdata/invalid-negative.yaml: scan_queue_size must be a whole number from 1 to 50000000; got "-5"`,
+		"invalid-not-mapping.yaml":         `config: testdata/invalid-not-mapping.yaml: line 1: the file must be a mapping of settings`,
+		"invalid-list-value.yaml":          `config: testdata/invalid-list-value.yaml: line 1: addr must be a single value`,
+		"invalid-syntax.yaml":              `config: testdata/invalid-syntax.yaml: line 2: found unexpected end of stream`,
+		"invalid-log-format.yaml":          `config: testdata/invalid-log-format.yaml: log_format must be one of json, text; got "xml"`,
+		"invalid-prober-retire-after.yaml": `config: testdata/invalid-prober-retire-after.yaml: prober_retire_after must be a duration from 2m0s to 720h0m0s, such as 30s; got "30s"`,
 	}
 	files, _ := filepath.Glob("testdata/invalid-*.yaml")
 	if len(files) != len(want) {

@@ -36,9 +36,13 @@ type Config struct {
 	// Region and ProberID are stamped on every result.
 	Region   string
 	ProberID string
-	// PublicURL is the platform's own base URL: short links and QR codes are
-	// built from it, and its host and port are reachable even when private.
-	// It is required.
+	// PublicURL, when set, overrides where short links are fetched from
+	// (split-horizon DNS: LINKWATCH_PUBLIC_URL on a prober): it replaces the
+	// scheme and host of each assigned short URL for the request only; the
+	// Host header, the expected Location and the QR text stay those of the
+	// assignment. When nil, assigned short URLs are fetched as they are.
+	// Its host and port are reachable even when private, as is every
+	// short URL's own host and port during the short-link step.
 	PublicURL *url.URL
 	// AllowPrivate lets checks reach every address, private, loopback and
 	// cloud metadata ones included (LINKWATCH_PROBE_ALLOW_PRIVATE). It is for
@@ -77,12 +81,8 @@ type Checker struct {
 const userAgent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 " +
 	"(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1 " + linkwatch.ProberUserAgentMarker + "1 (region=%s)"
 
-// NewChecker returns a Checker for cfg, filling in its defaults. It panics
-// without a PublicURL, a programming error.
+// NewChecker returns a Checker for cfg, filling in its defaults.
 func NewChecker(cfg Config) *Checker {
-	if cfg.PublicURL == nil {
-		panic("prober: Config.PublicURL is required")
-	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -133,12 +133,13 @@ func (c *Checker) Close() { c.transport.CloseIdleConnections() }
 //
 // A check whose ctx is canceled fails with ClassTimeout; callers shutting
 // down should drop such results.
-func (c *Checker) CheckLink(ctx context.Context, l *linkwatch.Link) linkwatch.Result {
+func (c *Checker) CheckLink(ctx context.Context, a LinkAssignment) linkwatch.Result {
+	l := a.Link
 	r := c.begin(ctx, linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID})
 	defer r.cancel()
 	target, fallback, gone := l.Target(r.res.At)
 	r.res.FailedOver = fallback
-	if c.shortLink(r, l, target, gone) && !gone {
+	if c.shortLink(r, a, target, gone) && !gone {
 		c.destination(r, target, l.Expect)
 	}
 	return r.finish(l.Expect)
@@ -210,10 +211,16 @@ func (r *run) finish(e linkwatch.Expectation) linkwatch.Result {
 
 // get sends one GET without following redirects, tracing it into tr.
 func (c *Checker) get(ctx context.Context, u *url.URL, tr *tracer) (*http.Response, error) {
+	return c.getHost(ctx, u, "", tr)
+}
+
+// getHost is get with a Host header other than u's when host is set.
+func (c *Checker) getHost(ctx context.Context, u *url.URL, host string, tr *tracer) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
+	req.Host = host
 	req.Header = http.Header{
 		"User-Agent":      c.userAgent,
 		"Accept":          acceptHTML,
@@ -228,12 +235,22 @@ var (
 	acceptLanguage = []string{"en-US,en;q=0.9"}
 )
 
-// shortLink runs step 1 and reports whether it passed.
-func (c *Checker) shortLink(r *run, l *linkwatch.Link, target string, gone bool) bool {
-	u, err := url.Parse(l.ShortURL(c.cfg.PublicURL))
-	if err != nil {
-		r.fail(linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, fmt.Sprintf("short URL of link %d is not a URL: %v", l.ID, err))
+// shortLink runs step 1 and reports whether it passed: the assigned short
+// URL (fetched through the PublicURL override, when set) must redirect to
+// target. Its host and port are reachable even when private: it is the
+// platform's own redirector.
+func (c *Checker) shortLink(r *run, a LinkAssignment, target string, gone bool) bool {
+	l := a.Link
+	u, err := url.Parse(a.ShortURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, fmt.Sprintf("short URL %q of link %d is not an absolute http(s) URL", clip(a.ShortURL, 200), l.ID))
 		return false
+	}
+	fetch, host := u, ""
+	if o := c.cfg.PublicURL; o != nil {
+		f := *u
+		f.Scheme, f.Host = o.Scheme, o.Host
+		fetch, host = &f, u.Host
 	}
 	wantCode := l.RedirectCode
 	if wantCode == 0 {
@@ -244,13 +261,13 @@ func (c *Checker) shortLink(r *run, l *linkwatch.Link, target string, gone bool)
 	}
 	tr := new(tracer)
 	hopStart := time.Now()
-	resp, err := c.get(r.ctx, u, tr)
+	resp, err := c.getHost(allowDial(r.ctx, fetch), fetch, host, tr)
 	hop := linkwatch.Hop{URL: u.Redacted(), Duration: time.Since(hopStart)}
 	r.res.FinalURL = hop.URL
 	r.res.Phases = tr.phases()
 	if err != nil {
 		r.res.Hops = append(r.res.Hops, hop)
-		r.failRequest(linkwatch.StepShortLink, u, err)
+		r.failRequest(linkwatch.StepShortLink, fetch, err)
 		return false
 	}
 	drain(resp.Body)

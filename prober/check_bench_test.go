@@ -82,7 +82,7 @@ func BenchmarkCheckLink(b *testing.B) {
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for b.Loop() {
-		if res := c.CheckLink(context.Background(), l); !res.OK() {
+		if res := c.CheckLink(context.Background(), Assign(l, c.cfg.PublicURL)); !res.OK() {
 			b.Fatal(res.Error)
 		}
 	}

@@ -93,7 +93,7 @@ func TestCheckLink(t *testing.T) {
 			})
 			l := tt.link
 			l.ID, l.Slug = 42, "spring"
-			res := c.CheckLink(context.Background(), &l)
+			res := c.CheckLink(context.Background(), Assign(&l, c.cfg.PublicURL))
 			checkBasics(t, res, linkwatch.Target{Kind: linkwatch.KindLink, ID: 42})
 			if res.Class != tt.class || res.Step != tt.step || res.Status != tt.status {
 				t.Fatalf("class %q step %q status %d (%s), want %q %q %d",
@@ -121,7 +121,7 @@ func TestCheckLink(t *testing.T) {
 
 func TestCheckLinkRedirectorDown(t *testing.T) {
 	c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, "http://"+closedAddr(t)) })
-	res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: "https://example.com/", RedirectCode: 302})
+	res := c.CheckLink(context.Background(), Assign(&linkwatch.Link{ID: 1, Slug: "spring", Destination: "https://example.com/", RedirectCode: 302}, c.cfg.PublicURL))
 	if res.Class != linkwatch.ClassConnect || res.Step != linkwatch.StepShortLink || len(res.Hops) != 1 || res.Status != 0 {
 		t.Errorf("class %q step %q status %d hops %v (%s)", res.Class, res.Step, res.Status, res.Hops, res.Error)
 	}
@@ -146,7 +146,7 @@ func TestCheckLinkHopBudget(t *testing.T) {
 		red := &fakeRedirector{code: 302, location: dest}
 		srv, _ := startServer(t, red)
 		c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, srv.URL) })
-		res := c.CheckLink(context.Background(), &linkwatch.Link{ID: 1, Slug: "spring", Destination: dest, RedirectCode: 302})
+		res := c.CheckLink(context.Background(), Assign(&linkwatch.Link{ID: 1, Slug: "spring", Destination: dest, RedirectCode: 302}, c.cfg.PublicURL))
 		if res.Class != tt.class || len(res.Hops) != tt.hops {
 			t.Errorf("%d redirects: class %q (%s) with %d hops, want %q with %d", tt.redirects, res.Class, res.Error, len(res.Hops), tt.class, tt.hops)
 		}

@@ -22,9 +22,10 @@ import (
 // cannot slip through. Refusing on any bad address, rather than skipping it,
 // makes the outcome independent of which address would have answered.
 //
-// Two exceptions: the public URL's own host and port, so a local setup can
-// check its own short links, and Config.AllowPrivate, which allows every
-// address, cloud metadata included.
+// Three exceptions: the host and port of the short URL a short-link step
+// fetches (allowDial marks its request), and the PublicURL override's, so a
+// local setup can check its own short links; and Config.AllowPrivate, which
+// allows every address, cloud metadata included.
 type guard struct {
 	resolver   *net.Resolver
 	dialer     net.Dialer
@@ -35,14 +36,36 @@ type guard struct {
 }
 
 func newGuard(cfg Config) *guard {
-	return &guard{
-		resolver:   cfg.Resolver,
-		dialer:     net.Dialer{KeepAlive: 30 * time.Second},
-		timeout:    cfg.Timeout,
-		allowAll:   cfg.AllowPrivate,
-		publicHost: strings.ToLower(cfg.PublicURL.Hostname()),
-		publicPort: portOf(cfg.PublicURL.Scheme, cfg.PublicURL.Port()),
+	g := &guard{
+		resolver: cfg.Resolver,
+		dialer:   net.Dialer{KeepAlive: 30 * time.Second},
+		timeout:  cfg.Timeout,
+		allowAll: cfg.AllowPrivate,
 	}
+	if u := cfg.PublicURL; u != nil && u.Host != "" {
+		g.publicHost, g.publicPort = strings.ToLower(u.Hostname()), portOf(u.Scheme, u.Port())
+	}
+	return g
+}
+
+// allowedDial is the context key of the one host:port a request may reach
+// even when private.
+type allowedDial struct{}
+
+// allowDial marks ctx so that the guard lets its request reach u's host and
+// port even when private: the platform's own redirector, for the short-link
+// step. The transport passes the request's context values to its dials.
+func allowDial(ctx context.Context, u *url.URL) context.Context {
+	return context.WithValue(ctx, allowedDial{}, strings.ToLower(u.Hostname())+"|"+portOf(u.Scheme, u.Port()))
+}
+
+// allowed reports whether host:port is exempt from the address checks.
+func (g *guard) allowed(ctx context.Context, host, port string) bool {
+	if g.allowAll || g.publicHost != "" && strings.EqualFold(host, g.publicHost) && port == g.publicPort {
+		return true
+	}
+	v, _ := ctx.Value(allowedDial{}).(string)
+	return v != "" && v == strings.ToLower(host)+"|"+port
 }
 
 // portOf returns port, or the scheme's default port.
@@ -85,7 +108,7 @@ func (g *guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	} else if addrs, err = g.resolver.LookupNetIP(ctx, "ip", host); err != nil {
 		return nil, err
 	}
-	if !g.allowAll && !(strings.EqualFold(host, g.publicHost) && port == g.publicPort) {
+	if !g.allowed(ctx, host, port) {
 		for _, a := range addrs {
 			if reason := blockedReason(a); reason != "" {
 				return nil, &blockedError{host: host, addr: a, reason: reason}
@@ -171,7 +194,7 @@ func blockedReason(ip netip.Addr) string {
 // outbound requests to URLs that visitors choose (status page subscribers'
 // webhooks) use it, so no one can aim Linkwatch at its own network.
 func GuardedClient(allowPrivate bool, timeout time.Duration) *http.Client {
-	g := newGuard(Config{AllowPrivate: allowPrivate, Timeout: timeout, PublicURL: &url.URL{}})
+	g := newGuard(Config{AllowPrivate: allowPrivate, Timeout: timeout})
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	tr.DialContext = g.DialContext

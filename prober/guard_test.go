@@ -160,14 +160,14 @@ func TestGuardPublicURL(t *testing.T) {
 
 	landing = self.URL + "/landing"
 	link.Destination = landing
-	res := c.CheckLink(context.Background(), link)
+	res := c.CheckLink(context.Background(), Assign(link, c.cfg.PublicURL))
 	if !res.OK() || len(res.Hops) != 2 {
 		t.Errorf("link to the platform itself: class %q (%s), hops %v", res.Class, res.Error, res.Hops)
 	}
 
 	landing = other.URL + "/ok" // another port on the same loopback host
 	link.Destination = landing
-	res = c.CheckLink(context.Background(), link)
+	res = c.CheckLink(context.Background(), Assign(link, c.cfg.PublicURL))
 	if res.Class != linkwatch.ClassBlocked || res.Step != linkwatch.StepDestination || res.Hops[0].Status != 302 {
 		t.Errorf("link to another loopback port: class %q step %q (%s), hops %v", res.Class, res.Step, res.Error, res.Hops)
 	}

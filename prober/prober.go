@@ -16,11 +16,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Source supplies what this prober must check.
-type Source interface {
-	Assignments(ctx context.Context) (links []*linkwatch.Link, monitors []*linkwatch.Monitor, err error)
-}
-
 // Sink receives results; it must not block for long.
 type Sink interface {
 	Submit(linkwatch.Result)
@@ -113,11 +108,12 @@ func (r *Runner) refresh(ctx context.Context) {
 	}
 	jobs := make([]schedule.Job, 0, len(links)+len(monitors))
 	live := make(map[int64]bool, len(links))
-	for _, l := range links {
+	for _, a := range links {
+		l := a.Link
 		live[l.ID] = true
 		jobs = append(jobs, schedule.Job{
 			Key: "link/" + strconv.FormatInt(l.ID, 10), Interval: l.CheckInterval, Host: hostOf(l.Destination),
-			Run: func(ctx context.Context) bool { return r.checkLink(ctx, l) },
+			Run: func(ctx context.Context) bool { return r.checkLink(ctx, a) },
 		})
 	}
 	for _, m := range monitors {
@@ -139,23 +135,25 @@ func (r *Runner) refresh(ctx context.Context) {
 // checkLink runs the short-link and destination steps, and the QR step when
 // the link's QR code is new, changed, or not checked for QREvery. One result
 // per run: a QR failure is reported only when the other steps pass.
-func (r *Runner) checkLink(ctx context.Context, l *linkwatch.Link) bool {
-	res := r.checker.CheckLink(ctx, l)
-	if res.OK() && r.qrDue(l) {
-		if qr := r.checker.CheckQR(l); !qr.OK() {
+func (r *Runner) checkLink(ctx context.Context, a LinkAssignment) bool {
+	l := a.Link
+	res := r.checker.CheckLink(ctx, a)
+	if res.OK() && r.qrDue(a) {
+		if qr := r.checker.CheckQR(a); !qr.OK() {
 			res.Step, res.Class, res.Error = qr.Step, qr.Class, qr.Error
 		} else {
 			r.mu.Lock()
-			r.qrSeen[l.ID] = qrState{qrURL: l.QRURL(r.checker.cfg.PublicURL), at: time.Now()}
+			r.qrSeen[l.ID] = qrState{qrURL: a.QRText, at: time.Now()}
 			r.mu.Unlock()
 		}
 	}
 	return r.record(ctx, res, l.Slug, l.Tags)
 }
 
-func (r *Runner) qrDue(l *linkwatch.Link) bool {
+func (r *Runner) qrDue(a LinkAssignment) bool {
+	l := a.Link
 	now := time.Now()
-	qrURL := l.QRURL(r.checker.cfg.PublicURL)
+	qrURL := a.QRText
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st, ok := r.qrSeen[l.ID]

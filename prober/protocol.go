@@ -19,6 +19,13 @@ type Heartbeat struct {
 	Version string `json:"version"`
 }
 
+// Deregister is POST /api/v1/probe/deregister: a prober stopping cleanly
+// says so, and is not silent.
+type Deregister struct {
+	Prober string `json:"prober"`
+	Region string `json:"region"`
+}
+
 // Assignments is GET /api/v1/probe/assignments: the share of links and
 // monitors this prober checks, and the live probers of its region it was
 // shared with.
@@ -36,11 +43,15 @@ type WireExpect struct {
 	MaxLatencyMS int64  `json:"max_response_ms,omitempty"`
 }
 
-// WireLink is what a prober needs of a link.
+// WireLink is what a prober needs of a link. ShortURL and QRText are built
+// from the control plane's public URL: the prober fetches the one and
+// expects its QR code to read the other.
 type WireLink struct {
 	ID           int64      `json:"id"`
 	Slug         string     `json:"slug"`
 	Domain       string     `json:"domain"`
+	ShortURL     string     `json:"short_url"`
+	QRText       string     `json:"qr_text"`
 	Destination  string     `json:"destination"`
 	FallbackURL  string     `json:"fallback_url,omitempty"`
 	RedirectCode int        `json:"redirect_code"`
@@ -107,9 +118,11 @@ func (w WireExpect) expectation() linkwatch.Expectation {
 	return linkwatch.Expectation{Statuses: w.Statuses, Keyword: w.Keyword, MaxLatency: time.Duration(w.MaxLatencyMS) * time.Millisecond}
 }
 
-// LinkToWire converts a link for the wire.
-func LinkToWire(l *linkwatch.Link) WireLink {
-	w := WireLink{ID: l.ID, Slug: l.Slug, Domain: l.Domain, Destination: l.Destination, FallbackURL: l.FallbackURL,
+// LinkToWire converts an assigned link for the wire.
+func LinkToWire(a LinkAssignment) WireLink {
+	l := a.Link
+	w := WireLink{ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: a.ShortURL, QRText: a.QRText,
+		Destination: l.Destination, FallbackURL: l.FallbackURL,
 		RedirectCode: l.RedirectCode, IntervalMS: l.CheckInterval.Milliseconds(), FailedOver: l.FailedOver,
 		UpdatedAt: l.UpdatedAt, WireExpect: expectToWire(l.Expect)}
 	if !l.ExpiresAt.IsZero() {
@@ -119,8 +132,12 @@ func LinkToWire(l *linkwatch.Link) WireLink {
 	return w
 }
 
-// Link converts a wire link back.
-func (w WireLink) Link() *linkwatch.Link {
+// Assignment converts a wire link back.
+func (w WireLink) Assignment() LinkAssignment {
+	return LinkAssignment{Link: w.link(), ShortURL: w.ShortURL, QRText: w.QRText}
+}
+
+func (w WireLink) link() *linkwatch.Link {
 	l := &linkwatch.Link{ID: w.ID, Slug: w.Slug, Domain: w.Domain, Destination: w.Destination, FallbackURL: w.FallbackURL,
 		RedirectCode: w.RedirectCode, CheckInterval: time.Duration(w.IntervalMS) * time.Millisecond, FailedOver: w.FailedOver,
 		UpdatedAt: w.UpdatedAt, Expect: w.expectation()}

@@ -7,24 +7,18 @@ import (
 	"github.com/linkwatch/linkwatch/qrcode"
 )
 
-// qrSize and qrLevel are what the API serves by default, so the check reads
-// the code campaign owners print.
-const (
-	qrSize  = qrcode.DefaultSize
-	qrLevel = qrcode.M
-)
-
-// CheckQR checks step 3: the link's QR code, rendered as the API renders it
-// and decoded by an independent decoder, must read back as the link's QR URL.
+// CheckQR checks step 3: the link's QR code, rendered exactly as the API
+// serves it by default (qrcode.Render with qrcode.Defaults) and decoded by an
+// independent decoder, must read back as the assigned QR text.
 //
 // Its result's Step is always StepQR, passing or not, so QR results are never
 // mistaken for destination checks; it has no Phases, so decoding time is not
 // counted as the link's latency.
-func (c *Checker) CheckQR(l *linkwatch.Link) linkwatch.Result {
-	res := c.newResult(linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID})
+func (c *Checker) CheckQR(a LinkAssignment) linkwatch.Result {
+	res := c.newResult(linkwatch.Target{Kind: linkwatch.KindLink, ID: a.Link.ID})
 	res.Step = linkwatch.StepQR
-	want := l.QRURL(c.cfg.PublicURL)
-	png, err := qrcode.PNG(want, qrSize, qrLevel)
+	want := a.QRText
+	png, _, err := qrcode.Render(want, qrcode.Defaults)
 	if err != nil {
 		res.Class, res.Error = linkwatch.ClassQR, clip(fmt.Sprintf("rendering the QR code: %v", err), maxErrorLen)
 		return res

@@ -24,7 +24,7 @@ func TestCheckQR(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := testChecker(t, func(cfg *Config) { cfg.PublicURL = mustURL(t, tt.public) })
-			res := c.CheckQR(&tt.link)
+			res := c.CheckQR(Assign(&tt.link, c.cfg.PublicURL))
 			if res.Class != tt.class || !strings.Contains(res.Error, tt.errHas) || tt.class == "" && res.Error != "" {
 				t.Fatalf("class %q error %q, want %q containing %q", res.Class, res.Error, tt.class, tt.errHas)
 			}

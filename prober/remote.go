@@ -84,15 +84,15 @@ func NewRemote(cfg RemoteConfig, log *slog.Logger, reg prometheus.Registerer) (*
 }
 
 // Assignments pulls this prober's share of the checks.
-func (r *Remote) Assignments(ctx context.Context) ([]*linkwatch.Link, []*linkwatch.Monitor, error) {
+func (r *Remote) Assignments(ctx context.Context) ([]LinkAssignment, []*linkwatch.Monitor, error) {
 	q := url.Values{"region": {r.cfg.Region}, "prober": {r.cfg.ProberID}}
 	var a Assignments
 	if err := r.do(ctx, http.MethodGet, "/api/v1/probe/assignments?"+q.Encode(), nil, &a); err != nil {
 		return nil, nil, err
 	}
-	links := make([]*linkwatch.Link, 0, len(a.Links))
+	links := make([]LinkAssignment, 0, len(a.Links))
 	for _, l := range a.Links {
-		links = append(links, l.Link())
+		links = append(links, l.Assignment())
 	}
 	monitors := make([]*linkwatch.Monitor, 0, len(a.Monitors))
 	for _, m := range a.Monitors {
@@ -111,20 +111,30 @@ func (r *Remote) Submit(res linkwatch.Result) {
 	}
 }
 
-// Run beats and pushes until ctx ends, then pushes or spools what is queued.
+// Run beats and pushes until ctx ends, then pushes or spools what is
+// queued and deregisters, so a clean stop or restart is never taken for a
+// silent prober.
 func (r *Remote) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { r.heartbeats(gctx); return nil })
 	g.Go(func() error { r.pusher(gctx); return nil })
-	return g.Wait()
+	err := g.Wait()
+	r.deregister()
+	return err
 }
 
+// heartbeats beats until ctx ends. A beat in flight is finished, not
+// canceled, so none can reach the control plane after the deregistration
+// and revive the prober.
 func (r *Remote) heartbeats(ctx context.Context) {
 	tick := time.NewTicker(r.cfg.Heartbeat)
 	defer tick.Stop()
 	for {
 		hb := Heartbeat{Prober: r.cfg.ProberID, Region: r.cfg.Region, Version: r.cfg.Version}
-		if err := r.do(ctx, http.MethodPost, "/api/v1/probe/heartbeat", hb, nil); err != nil && ctx.Err() == nil {
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Heartbeat)
+		err := r.do(bctx, http.MethodPost, "/api/v1/probe/heartbeat", hb, nil)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			r.log.Warn("heartbeat failed", "err", err)
 		}
 		select {
@@ -132,6 +142,16 @@ func (r *Remote) heartbeats(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// deregister tells the control plane this prober stopped cleanly.
+func (r *Remote) deregister() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d := Deregister{Prober: r.cfg.ProberID, Region: r.cfg.Region}
+	if err := r.do(ctx, http.MethodPost, "/api/v1/probe/deregister", d, nil); err != nil {
+		r.log.Warn("cannot deregister from the control plane: it will see this prober as silent", "err", err)
 	}
 }
 

@@ -25,7 +25,7 @@ type fakeSource struct {
 	broken   bool
 }
 
-func (f *fakeSource) Assignments(context.Context) ([]*linkwatch.Link, []*linkwatch.Monitor, error) {
+func (f *fakeSource) Assignments(context.Context) ([]LinkAssignment, []*linkwatch.Monitor, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.broken {
@@ -128,22 +128,22 @@ func TestQRDue(t *testing.T) {
 	defer r.checker.Close()
 	fresh := &linkwatch.Link{ID: 1, Slug: "new", UpdatedAt: time.Now().Add(-time.Minute)}
 	old := &linkwatch.Link{ID: 2, Slug: "old", UpdatedAt: time.Now().Add(-30 * 24 * time.Hour)}
-	if !r.qrDue(fresh) {
+	if !r.qrDue(Assign(fresh, public)) {
 		t.Error("a new link's QR code is not checked at once")
 	}
-	if r.qrDue(old) {
+	if r.qrDue(Assign(old, public)) {
 		t.Error("an old link's first QR check is not spread over the day")
 	}
 	r.qrSeen[1] = qrState{qrURL: fresh.QRURL(public), at: time.Now()}
-	if r.qrDue(fresh) {
+	if r.qrDue(Assign(fresh, public)) {
 		t.Error("a just-checked QR code is due again")
 	}
 	fresh.Slug = "renamed" // a changed short URL means a changed code
-	if !r.qrDue(fresh) {
+	if !r.qrDue(Assign(fresh, public)) {
 		t.Error("a changed link's QR code is not checked at once")
 	}
 	r.qrSeen[2] = qrState{qrURL: old.QRURL(public), at: time.Now().Add(-25 * time.Hour)}
-	if !r.qrDue(old) {
+	if !r.qrDue(Assign(old, public)) {
 		t.Error("a day-old QR check is not due")
 	}
 }

@@ -126,7 +126,7 @@ func startAlerting(ctx context.Context, g *errgroup.Group, cfg *config.Config, s
 			}
 			return 100 * float64(ps.Acquired) / float64(ps.Max)
 		},
-		ScanDrops: scanDrops,
+		ScanDrops: scanDrops, Probers: cfg.ProberLifecycle(),
 	}, st, log.With("part", "alerting"), reg)
 	notifiers := maps.Clone(chans.Notifiers())
 	notifiers[statuspage.SubscriberReceiver] = subscribers

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -25,7 +27,9 @@ import (
 
 // newRunner builds a prober for cfg's region around a source and a sink;
 // closing the returned io.Closer stops its checker and its DataDog client.
-func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sink, log *slog.Logger, reg prometheus.Registerer) (*prober.Runner, io.Closer, error) {
+// fetchVia, when set, is where short links are fetched instead of their own
+// host (a remote prober's explicit LINKWATCH_PUBLIC_URL).
+func newRunner(cfg *config.Config, id string, fetchVia *url.URL, src prober.Source, sink prober.Sink, log *slog.Logger, reg prometheus.Registerer) (*prober.Runner, io.Closer, error) {
 	var observers []prober.ResultObserver
 	var dd *datadog.Client
 	if cfg.DogStatsDAddr != "" {
@@ -37,7 +41,7 @@ func newRunner(cfg *config.Config, id string, src prober.Source, sink prober.Sin
 		observers = append(observers, dd)
 	}
 	checker := prober.NewChecker(prober.Config{
-		Region: cfg.Region, ProberID: id, PublicURL: cfg.PublicURL, AllowPrivate: cfg.ProbeAllowPrivate,
+		Region: cfg.Region, ProberID: id, PublicURL: fetchVia, AllowPrivate: cfg.ProbeAllowPrivate,
 		Timeout: cfg.ProbeTimeout,
 	})
 	confirm := cfg.ProbeConfirm
@@ -62,11 +66,27 @@ type closerFunc func() error
 
 func (f closerFunc) Close() error { return f() }
 
-// proberID names this process among the region's probers.
-func proberID(region string) string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%s/%d", region, host, os.Getpid())
+// proberID names a prober among its region's: id when given, else
+// region/hostname, so a restarted prober is the same prober (no process ID:
+// a restart must not leave a silent "old" prober behind).
+func proberID(region, id string) (string, error) {
+	if id == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			return "", fmt.Errorf("config: cannot name this prober from its host name (%v): set --id", err)
+		}
+		id = region + "/" + host
+	}
+	if len(id) > prober.MaxProberID || strings.ContainsAny(id, "\x00\n\r") {
+		return "", fmt.Errorf("config: --id must be at most %d bytes, on one line; got %d bytes", prober.MaxProberID, len(id))
+	}
+	return id, nil
 }
+
+// defaultProberAddr is where a remote prober serves /healthz and /metrics
+// unless --addr says otherwise: loopback, and not the server's :8080, so it
+// starts beside serve on one host.
+const defaultProberAddr = "127.0.0.1:9464"
 
 // retention prunes raw results and rollups past their retention, hourly.
 type pruner interface {
@@ -112,7 +132,7 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	token := fs.String("token", "", "prober-scoped API token (env LINKWATCH_PROBER_TOKEN)")
 	spool := fs.String("spool", "", "directory for results the control plane cannot take yet (default: linkwatch-spool-<region>)")
 	spoolMax := fs.Int64("spool-max-bytes", 256<<20, "bound of the spool")
-	id := fs.String("id", "", "this prober's id among its region's probers (default: region/hostname/pid)")
+	id := fs.String("id", "", "this prober's id among its region's probers, at most 128 bytes (default: region/hostname)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -138,8 +158,18 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	log := newLogger(cfg, stderr).With("role", "prober", "region", cfg.Region)
 	reg := prometheus.NewRegistry()
-	if *id == "" {
-		*id = proberID(cfg.Region)
+	if *id, err = proberID(cfg.Region, *id); err != nil {
+		return err
+	}
+	// Short links come from the control plane; an explicit public URL only
+	// changes where they are fetched (split-horizon DNS).
+	var fetchVia *url.URL
+	if cfg.IsSet("public_url") {
+		fetchVia = cfg.PublicURL
+	}
+	addr := cfg.Addr
+	if !cfg.IsSet("addr") {
+		addr = defaultProberAddr
 	}
 	remote, err := prober.NewRemote(prober.RemoteConfig{
 		Control: cu, Token: linkwatch.Secret(*token), Region: cfg.Region, ProberID: *id, Version: "dev",
@@ -148,7 +178,7 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	runner, closer, err := newRunner(cfg, *id, remote, remote, log, reg)
+	runner, closer, err := newRunner(cfg, *id, fetchVia, remote, remote, log, reg)
 	if err != nil {
 		return err
 	}
@@ -157,8 +187,15 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Addr: cfg.Addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(stdout, "Linkwatch prober %s for region %s, control plane %s, metrics on %s\n", *id, cfg.Region, cu.Redacted(), cfg.Addr)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (--addr): %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "Linkwatch prober %s for region %s, control plane %s, health and metrics on http://%s\n", *id, cfg.Region, cu.Redacted(), ln.Addr())
+	if fetchVia != nil {
+		fmt.Fprintf(stdout, "Short links are fetched through %s (LINKWATCH_PUBLIC_URL)\n", fetchVia)
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	// The remote stops after the runner, so the last results are pushed or spooled.
@@ -167,7 +204,7 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	g.Go(func() error { defer stopRemote(); return runner.Run(gctx) })
 	g.Go(func() error { return remote.Run(remoteCtx) })
 	g.Go(func() error {
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
@@ -181,19 +218,31 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	return g.Wait()
 }
 
-// heartbeat records the in-process prober's liveness every 10 s.
+// heartbeat records the in-process prober's liveness every 10 s and, when
+// ctx ends, deregisters it, so a restart of serve leaves no silent prober.
+// Each write runs to its end even when ctx ends meanwhile, so no heartbeat
+// lands after the deregistration and revives the prober.
 func heartbeat(ctx context.Context, st interface {
 	Heartbeat(context.Context, linkwatch.ProberInfo) error
-}, info linkwatch.ProberInfo, log *slog.Logger) error {
+	StopProber(ctx context.Context, id, region string, at time.Time) error
+}, info linkwatch.ProberInfo, now func() time.Time, log *slog.Logger) error {
 	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	for {
-		info.LastSeen = time.Now().UTC()
-		if err := st.Heartbeat(ctx, info); err != nil && ctx.Err() == nil {
+		info.LastSeen = now().UTC()
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		err := st.Heartbeat(wctx, info)
+		cancel()
+		if err != nil {
 			log.Warn("prober heartbeat failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := st.StopProber(sctx, info.ID, info.Region, now().UTC()); err != nil {
+				log.Warn("cannot deregister the prober", "prober", info.ID, "err", err)
+			}
 			return nil
 		case <-tick.C:
 		}

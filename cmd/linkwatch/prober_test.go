@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // destination is a landing page that counts the checks of each region.
@@ -103,15 +105,20 @@ func (s *server) apiJSON(t *testing.T, method, path, body string, out any) {
 	}
 }
 
-// startProber runs `linkwatch prober` in-process against control.
+// startProber runs `linkwatch prober` in-process against control; an empty
+// id leaves the default.
 func startProber(t *testing.T, control, token, region, id, spool string) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out syncBuffer
 	go func() {
-		done <- run(ctx, []string{"prober", "--region", region, "--id", id, "--control", control, "--token", token,
+		args := []string{"prober", "--region", region, "--control", control, "--token", token,
 			"--spool", spool, "--addr", "127.0.0.1:0", "--probe-allow-private", "true", "--probe-refresh", "200ms",
-			"--log-level", "error"}, func(string) string { return "" }, &out, &out)
+			"--log-level", "error"}
+		if id != "" { // else the default, region/hostname
+			args = append(args, "--id", id)
+		}
+		done <- run(ctx, args, func(string) string { return "" }, &out, &out)
 	}()
 	var stopped bool
 	var err error
@@ -346,5 +353,139 @@ func TestCheckResultsReachDogStatsD(t *testing.T) {
 				return
 			}
 		}
+	}
+}
+
+// TestRestartsNeverPage: restarting serve and a remote prober leaves no
+// silent prober behind. Probers keep their IDs across restarts (region/host
+// name), the remote prober started with only --region, --control and --token
+// checks the short URLs serve hands out (which follow its listen port, no
+// public URL configured), and a clean stop deregisters. An alert engine
+// then run over the database an hour on pages for no prober — but does for
+// one that died without deregistering, so the check can fail.
+func TestRestartsNeverPage(t *testing.T) {
+	dest := newDestination(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "s.db")
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": db, "LINKWATCH_ADMIN_TOKEN": testAdminToken, "LINKWATCH_REGION": "local",
+		"LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms", "LINKWATCH_ALERT_EVALUATION_INTERVAL": "100ms"}
+	s := startAt(t, env, addr, "serve")
+	_, port, _ := net.SplitHostPort(addr)
+	publicURL := "http://localhost:" + port
+	if out := s.stdout.String(); !strings.Contains(out, "Short links and QR codes use "+publicURL+": set LINKWATCH_PUBLIC_URL") {
+		t.Errorf("the banner does not say which public URL short links use:\n%s", out)
+	}
+	var link struct {
+		ShortURL string `json:"short_url"`
+	}
+	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"spring","destination":%q,"check_interval":"1s"}`, dest.URL+"/spring"), &link)
+	if link.ShortURL != publicURL+"/spring" {
+		t.Fatalf("short_url %q, want %s/spring", link.ShortURL, publicURL)
+	}
+	var tok struct{ Token string }
+	s.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"eu","scopes":["prober"],"regions":["eu-west"]}`, &tok)
+
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, eu := "local/"+host, "eu-west/"+host
+	probers := func() map[string]string {
+		var out struct{ Probers []struct{ ID, State string } }
+		s.apiJSON(t, "GET", "/api/v1/probers", "", &out)
+		m := map[string]string{}
+		for _, p := range out.Probers {
+			m[p.ID] = p.State
+		}
+		return m
+	}
+	waitFor := func(what string, want map[string]string) {
+		t.Helper()
+		var got map[string]string
+		deadline := time.Now().Add(20 * time.Second)
+		for got = probers(); fmt.Sprint(got) != fmt.Sprint(want); got = probers() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: probers %v, want %v", what, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	bothUp := func() bool {
+		var h struct {
+			Regions []struct{ Region, State string }
+		}
+		s.apiJSON(t, "GET", "/api/v1/links/spring/health", "", &h)
+		up := 0
+		for _, r := range h.Regions {
+			if r.State == "up" {
+				up++
+			}
+		}
+		return up == 2
+	}
+
+	spool := filepath.Join(dir, "spool")
+	stopProber := startProber(t, s.url, tok.Token, "eu-west", "", spool)
+	waitFor("started", map[string]string{local: "live", eu: "live"})
+	waitUntil(t, 20*time.Second, bothUp) // the remote prober checks the assigned short URL
+
+	if err := stopProber(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the prober stopped", map[string]string{local: "live", eu: "stopped"})
+	stopProber = startProber(t, s.url, tok.Token, "eu-west", "", spool)
+	waitFor("the prober restarted", map[string]string{local: "live", eu: "live"})
+
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startAt(t, env, addr, "serve")
+	waitFor("serve restarted", map[string]string{local: "live", eu: "live"})
+	waitUntil(t, 20*time.Second, bothUp)
+	if err := stopProber(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the prober stopped again", map[string]string{local: "live", eu: "stopped"})
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stopped, err := st.Probers(ctx)
+	if err != nil || len(stopped) != 2 || stopped[0].StoppedAt.IsZero() || stopped[1].StoppedAt.IsZero() {
+		t.Fatalf("after clean stops: %+v, %v; want both probers stopped", stopped, err)
+	}
+	// A prober that died without deregistering, to show the engine pages.
+	now := time.Now()
+	if err := st.Heartbeat(ctx, linkwatch.ProberInfo{ID: "eu-west/crashed", Region: "eu-west", Version: "t", LastSeen: now}); err != nil {
+		t.Fatal(err)
+	}
+	clock := &e2eClock{now: now}
+	engine := alerting.NewEngine(alerting.EngineConfig{Holder: "later", Receivers: []string{"slack"}, Now: clock.Now},
+		st, e2eLog(), prometheus.NewRegistry())
+	for at := now; at.Before(now.Add(time.Hour)); at = at.Add(10 * time.Second) {
+		clock.Set(at)
+		if err := engine.Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due, err := st.Due(ctx, now.Add(2*time.Hour), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paged []string
+	for _, o := range due {
+		if o.Notification.Rule == "prober_silent" {
+			paged = append(paged, o.Notification.Kind+" "+o.Notification.Labels["prober"])
+		}
+	}
+	if len(paged) != 1 || paged[0] != "firing eu-west/crashed" {
+		t.Fatalf("prober_silent notifications %v, want only the crashed prober's firing", paged)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,17 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		return err
 	}
 	log := newLogger(cfg, stderr).With("role", string(rl))
+
+	// Listen first: without a configured public URL, short links use the
+	// port really listened on (an addr of :0 picks one).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if !cfg.IsSet("public_url") {
+		cfg.PublicURL = localPublicURL(ln.Addr())
+	}
 
 	st, err := openStore(ctx, cfg.DB)
 	if err != nil {
@@ -138,7 +150,8 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		page.handler.Routes(mux)
 		page.subs.Routes(mux)
 		g.Go(func() error { return page.Run(gctx) })
-		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes}, log,
+		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes,
+			Probers: cfg.ProberLifecycle()}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
 				Rules: st, Channels: chans, Status: page}, durations)
 		mux.Mount("/api/v1", a.Handler())
@@ -148,10 +161,14 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	if rl == roleServe {
 		// The in-process prober for this region. Its writer stops after it,
-		// so the last results are written.
-		id := proberID(cfg.Region)
+		// so the last results are written. It checks the short URLs this
+		// server hands out, fetched as they are.
+		id, err := proberID(cfg.Region, "")
+		if err != nil {
+			return err
+		}
 		results := prober.NewWriter(st, 100_000, 500, time.Second, cfg.ShutdownTimeout, log, reg)
-		runner, closer, err := newRunner(cfg, id, prober.StoreSource{Store: st}, results, log, reg)
+		runner, closer, err := newRunner(cfg, id, nil, prober.StoreSource{Store: st, PublicURL: cfg.PublicURL}, results, log, reg)
 		if err != nil {
 			return err
 		}
@@ -161,7 +178,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		g.Go(func() error { defer stopWriter(); return runner.Run(gctx) })
 		g.Go(func() error { return results.Run(writerCtx) })
 		g.Go(func() error {
-			return heartbeat(gctx, st, linkwatch.ProberInfo{ID: id, Region: cfg.Region, Version: "in-process"}, log)
+			return heartbeat(gctx, st, linkwatch.ProberInfo{ID: id, Region: cfg.Region, Version: "in-process"}, time.Now, log)
 		})
 	}
 	if rl.controls() {
@@ -186,10 +203,6 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	})
 	mux.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -221,6 +234,13 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	return err
 }
 
+// localPublicURL is the public URL of a server listening on a with none
+// configured: http://localhost:<port>.
+func localPublicURL(a net.Addr) *url.URL {
+	_, port, _ := net.SplitHostPort(a.String())
+	return &url.URL{Scheme: "http", Host: net.JoinHostPort("localhost", port)}
+}
+
 // listenURL is a URL for the address the server listens on.
 func listenURL(a net.Addr) string {
 	host, port, _ := net.SplitHostPort(a.String())
@@ -234,6 +254,13 @@ func listenURL(a net.Addr) string {
 // admin token is shown here once; a configured one never is.
 func printBanner(w io.Writer, rl role, url string, cfg *config.Config, adminSecret linkwatch.Secret) {
 	fmt.Fprintf(w, "Linkwatch %s listening on %s (%s)\n", rl, url, describeDB(cfg.DB))
+	if rl.redirects() || rl.controls() {
+		if cfg.IsSet("public_url") {
+			fmt.Fprintf(w, "Short links and QR codes use %s (public_url)\n", cfg.PublicURL)
+		} else {
+			fmt.Fprintf(w, "Short links and QR codes use %s: set LINKWATCH_PUBLIC_URL to the address visitors use\n", cfg.PublicURL)
+		}
+	}
 	if !rl.controls() {
 		return
 	}
