@@ -24,14 +24,18 @@ type LinkLookup interface {
 // destination or fallback is a Linkwatch short link that leads back to it,
 // directly or through other short links (their destinations and fallbacks),
 // since visitors would loop until their browser gives up. A short link is
-// found by its URL's host and path: publicHost (the public URL's host)
-// addresses default-domain links, a custom domain its own; scheme, port,
-// query and fragment do not matter. The error is an EINVALID naming the
+// found by its URL's host, port and path: the public URL's host and port
+// address default-domain links, a custom domain its own host. Scheme, query
+// and fragment do not matter, nor does a default port (80 and 443 are one
+// "no port", since a TLS-terminating proxy may stand in front); any other
+// port must be the public URL's own, so another server on the same host
+// (a landing page on 127.0.0.1:9000 beside Linkwatch on 127.0.0.1:8080) is
+// not a short link. The error is an EINVALID naming the
 // field and the cycle ("destination leads back to spring: spring → promo →
 // spring"); a failed lookup is returned as it is.
-func CheckRedirectCycle(ctx context.Context, l *Link, publicHost string, links LinkLookup) error {
-	w := &cycleWalk{ctx: ctx, self: l, publicHost: strings.ToLower(publicHost), links: links,
-		seen: map[linkKey]bool{}}
+func CheckRedirectCycle(ctx context.Context, l *Link, public *url.URL, links LinkLookup) error {
+	w := &cycleWalk{ctx: ctx, self: l, publicHost: strings.ToLower(public.Hostname()), publicPort: portKey(public),
+		links: links, seen: map[linkKey]bool{}}
 	for _, f := range []struct{ field, url string }{{"destination", l.Destination}, {"fallback_url", l.FallbackURL}} {
 		if f.url == "" {
 			continue
@@ -61,6 +65,7 @@ type cycleWalk struct {
 	ctx        context.Context
 	self       *Link
 	publicHost string
+	publicPort string
 	links      LinkLookup
 	seen       map[linkKey]bool // links already followed without reaching self
 	lookups    int
@@ -117,12 +122,23 @@ func (w *cycleWalk) shortLink(rawURL string) (linkKey, bool) {
 	if ValidateSlug(slug) != nil {
 		return linkKey{}, false
 	}
-	host := strings.ToLower(u.Hostname())
-	if host == w.publicHost {
+	host, port := strings.ToLower(u.Hostname()), portKey(u)
+	if host == w.publicHost && port == w.publicPort {
 		return linkKey{"", slug}, true
+	}
+	if port != "" && port != w.publicPort {
+		return linkKey{}, false // another server on that host
 	}
 	if ValidateDomain(host) != nil {
 		return linkKey{}, false // no custom domain can have this host
 	}
 	return linkKey{host, slug}, true
+}
+
+// portKey is u's explicit port, or "" for none or a default one (80, 443).
+func portKey(u *url.URL) string {
+	if p := u.Port(); p != "80" && p != "443" {
+		return p
+	}
+	return ""
 }

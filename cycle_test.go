@@ -3,6 +3,7 @@ package linkwatch
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strconv"
 	"testing"
 )
@@ -36,7 +37,7 @@ func (f *fakeLinks) LinkBySlug(_ context.Context, domain, slug string) (*Link, e
 }
 
 func TestCheckRedirectCycle(t *testing.T) {
-	const host = "lw.example.com"
+	public := &url.URL{Scheme: "https", Host: "lw.example.com"}
 	link := func(domain, slug, dest, fallback string) *Link {
 		return &Link{Domain: domain, Slug: slug, Destination: dest, FallbackURL: fallback}
 	}
@@ -56,7 +57,7 @@ func TestCheckRedirectCycle(t *testing.T) {
 		{name: "unrelated URL", l: link("", "spring", "https://shop.example.com/spring", "")},
 		{name: "self", l: link("", "spring", "https://lw.example.com/spring", ""),
 			field: "destination", msg: "destination leads back to spring: spring → spring"},
-		{name: "self, other scheme, port, case, query and fragment", l: link("", "spring", "HTTP://LW.Example.com:8080/spring?utm=x#top", ""),
+		{name: "self, other scheme, port, case, query and fragment", l: link("", "spring", "HTTP://LW.Example.com:443/spring?utm=x#top", ""),
 			field: "destination", msg: "destination leads back to spring: spring → spring"},
 		{name: "a → b → a", stored: []*Link{link("", "promo", "https://lw.example.com/spring", "")},
 			l:     link("", "spring", "https://lw.example.com/promo", ""),
@@ -79,13 +80,14 @@ func TestCheckRedirectCycle(t *testing.T) {
 		{name: "a cycle not through the link is not its problem",
 			stored: []*Link{link("", "x", "https://lw.example.com/y", ""), link("", "y", "https://lw.example.com/x", "")},
 			l:      link("", "spring", "https://lw.example.com/x", "")},
+		{name: "another server on the public host is not Linkwatch", l: link("", "spring", "https://lw.example.com:9000/spring", "")},
 		{name: "nested path is not a short link", l: link("", "spring", "https://lw.example.com/spring/more", "")},
 		{name: "reserved path is not a short link", l: link("", "api", "https://lw.example.com/api", "")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := newFakeLinks(tt.stored...)
-			err := CheckRedirectCycle(context.Background(), tt.l, host, store)
+			err := CheckRedirectCycle(context.Background(), tt.l, public, store)
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -110,7 +112,7 @@ func TestCheckRedirectCycleBounded(t *testing.T) {
 	links[29].Destination = "https://lw.example.com/start"
 	store := newFakeLinks(links...)
 	l := &Link{Slug: "start", Destination: "https://lw.example.com/c0"}
-	if err := CheckRedirectCycle(context.Background(), l, "lw.example.com", store); err != nil {
+	if err := CheckRedirectCycle(context.Background(), l, &url.URL{Scheme: "https", Host: "lw.example.com"}, store); err != nil {
 		t.Fatalf("a cycle beyond the bound: %v", err)
 	}
 	if store.reads > MaxShortLinkChain {
@@ -119,7 +121,26 @@ func TestCheckRedirectCycleBounded(t *testing.T) {
 
 	// A store failure is the caller's, not a verdict.
 	store.err = Errorf(EUNAVAILABLE, "database down")
-	if err := CheckRedirectCycle(context.Background(), l, "lw.example.com", store); ErrorCode(err) != EUNAVAILABLE {
+	if err := CheckRedirectCycle(context.Background(), l, &url.URL{Scheme: "https", Host: "lw.example.com"}, store); ErrorCode(err) != EUNAVAILABLE {
 		t.Errorf("err = %v, want unavailable", err)
+	}
+}
+
+// TestCheckRedirectCyclePorts: with a public URL on a port of its own, a
+// short link is on that port; a landing page on another port of the same
+// host is another server.
+func TestCheckRedirectCyclePorts(t *testing.T) {
+	public := &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
+	store := newFakeLinks()
+	self := &Link{Slug: "sale", Destination: "http://127.0.0.1:8080/sale"}
+	if err := CheckRedirectCycle(context.Background(), self, public, store); ErrorCode(err) != EINVALID {
+		t.Errorf("a link to its own short URL: err = %v, want invalid", err)
+	}
+	other := &Link{Slug: "sale", Destination: "http://127.0.0.1:9000/sale"}
+	if err := CheckRedirectCycle(context.Background(), other, public, store); err != nil {
+		t.Errorf("a landing page on another port: %v", err)
+	}
+	if store.reads != 0 {
+		t.Errorf("%d reads for a URL that is no short link", store.reads)
 	}
 }

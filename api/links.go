@@ -107,10 +107,9 @@ func (a *API) createLink() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		publicHost := a.cfg.PublicURL.Hostname()
-		l, err := req.link(a.now(), publicHost)
+		l, err := req.link(a.now(), a.cfg.PublicURL.Hostname())
 		if err == nil && req.Slug != "" { // a slug just drawn cannot be pointed at yet
-			err = linkwatch.CheckRedirectCycle(r.Context(), l, publicHost, a.links)
+			err = linkwatch.CheckRedirectCycle(r.Context(), l, a.cfg.PublicURL, a.links)
 		}
 		if err != nil {
 			writeError(w, r, a.log, err)
@@ -309,7 +308,7 @@ func (a *API) checkCycle(r *http.Request, req *patchLinkRequest, now time.Time) 
 	if err := req.apply(l, now); err != nil {
 		return err
 	}
-	return linkwatch.CheckRedirectCycle(r.Context(), l, a.cfg.PublicURL.Hostname(), a.links)
+	return linkwatch.CheckRedirectCycle(r.Context(), l, a.cfg.PublicURL, a.links)
 }
 
 func (a *API) deleteLink() http.Handler {

@@ -27,7 +27,7 @@ func TestLinkRedirectCycles(t *testing.T) {
 			body:  `{"destination":"https://go.brand.com/b"}`,
 			field: "destination", message: "destination leads back to go.brand.com/a: go.brand.com/a → go.brand.com/b → c → go.brand.com/a"},
 		{name: "fallback through another's fallback", method: "POST", path: "/api/v1/links",
-			body:  `{"slug":"summer","destination":"https://example.com/summer","fallback_url":"http://lw.example.com:8080/backup#x"}`,
+			body:  `{"slug":"summer","destination":"https://example.com/summer","fallback_url":"http://lw.example.com:443/backup#x"}`,
 			field: "fallback_url", message: "fallback_url leads back to summer: summer → backup → summer"},
 		{name: "fallback by edit", method: "PATCH", path: "/api/v1/links/promo", body: `{"fallback_url":"https://lw.example.com/promo"}`,
 			field: "fallback_url", message: "fallback_url leads back to promo: promo → promo"},
