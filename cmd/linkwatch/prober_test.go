@@ -489,3 +489,41 @@ func TestRestartsNeverPage(t *testing.T) {
 		t.Fatalf("prober_silent notifications %v, want only the crashed prober's firing", paged)
 	}
 }
+
+// TestProberListensOnLoopback: a prober started with only --region,
+// --control and --token serves /healthz and /metrics on 127.0.0.1:9464 (not
+// :8080, so it starts beside serve) and says so; a redirector with only its
+// address changed says which public URL it uses.
+func TestProberListensOnLoopback(t *testing.T) {
+	ln, err := net.Listen("tcp", defaultProberAddr)
+	if err != nil {
+		t.Skipf("%s is taken on this machine: %v", defaultProberAddr, err)
+	}
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out syncBuffer
+	go func() {
+		done <- run(ctx, []string{"prober", "--region", "eu-west", "--control", "http://127.0.0.1:1", "--token", "t",
+			"--spool", t.TempDir(), "--log-level", "error"}, func(string) string { return "" }, &out, &out)
+	}()
+	defer func() { cancel(); <-done }()
+	waitUntil(t, 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + defaultProberAddr + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	if !strings.Contains(out.String(), "health and metrics on http://"+defaultProberAddr) {
+		t.Errorf("banner: %s", out.String())
+	}
+
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	r := startAt(t, map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "r.db"), "LINKWATCH_ADDR": addr}, addr, "redirector")
+	if want := "Short links and QR codes use http://localhost:" + port + ": set LINKWATCH_PUBLIC_URL"; !strings.Contains(r.stdout.String(), want) {
+		t.Errorf("redirector banner %q lacks %q", r.stdout.String(), want)
+	}
+}
