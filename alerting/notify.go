@@ -43,9 +43,9 @@ func (it *item) fill() {
 
 // stepLog is a firing or resolution to log once it is stored.
 type stepLog struct {
-	tr                              Transition
+	tr                             Transition
 	rule, severity, scope, summary string
-	held                            bool
+	held                           bool
 }
 
 // apply steps it, records the change and queues what it sends.

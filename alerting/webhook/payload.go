@@ -60,7 +60,7 @@ type Alert struct {
 	Regions    []string `json:"regions"` // regions that see the failure
 	ErrorClass string   `json:"error_class"`
 	Error      string   `json:"error"`
-	Value      string   `json:"value"` // the evaluated value, formatted
+	Value      string   `json:"value"`      // the evaluated value, formatted
 	HealthURL  string   `json:"health_url"` // the link's health in the API
 }
 
