@@ -3,6 +3,7 @@ package prober
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -93,4 +94,38 @@ func TestCheckBadAssignedURL(t *testing.T) {
 			t.Errorf("short URL %q: step %q class %q (%s)", u, res.Step, res.Class, res.Error)
 		}
 	}
+}
+
+// FuzzFetchURL: whatever short URL a control plane sends, fetchURL either
+// refuses it or returns an absolute http(s) URL to fetch, on the override's
+// host when there is one, with the assigned host as the Host header.
+func FuzzFetchURL(f *testing.F) {
+	for _, s := range []string{"https://lw.example.com/spring", "http://go.brand.test:8080/x?lw=qr", "", "/x", "ftp://h/x",
+		"http://", "http://user:pw@h/x", "https://[::1]:99/a%2Fb", "http://h/\x00"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	override, _ := url.Parse("http://10.0.0.5:8080")
+	f.Fuzz(func(t *testing.T, short string, withOverride bool) {
+		var o *url.URL
+		if withOverride {
+			o = override
+		}
+		u, fetch, host, err := fetchURL(short, o)
+		if err != nil {
+			if !strings.Contains(err.Error(), "not an absolute http(s) URL") {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if (fetch.Scheme != "http" && fetch.Scheme != "https") || fetch.Host == "" || u.Host == "" {
+			t.Fatalf("%q: fetch %v", short, fetch)
+		}
+		if withOverride && (fetch.Host != override.Host || host != u.Host || fetch.Path != u.Path) {
+			t.Fatalf("%q through the override: fetch %v host %q", short, fetch, host)
+		}
+		if !withOverride && (fetch != u || host != "") {
+			t.Fatalf("%q: fetch %v host %q, want the URL as is", short, fetch, host)
+		}
+	})
 }

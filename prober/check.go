@@ -241,16 +241,10 @@ var (
 // platform's own redirector.
 func (c *Checker) shortLink(r *run, a LinkAssignment, target string, gone bool) bool {
 	l := a.Link
-	u, err := url.Parse(a.ShortURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.fail(linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, fmt.Sprintf("short URL %q of link %d is not an absolute http(s) URL", clip(a.ShortURL, 200), l.ID))
+	u, fetch, host, err := fetchURL(a.ShortURL, c.cfg.PublicURL)
+	if err != nil {
+		r.fail(linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, fmt.Sprintf("link %d: %v", l.ID, err))
 		return false
-	}
-	fetch, host := u, ""
-	if o := c.cfg.PublicURL; o != nil {
-		f := *u
-		f.Scheme, f.Host = o.Scheme, o.Host
-		fetch, host = &f, u.Host
 	}
 	wantCode := l.RedirectCode
 	if wantCode == 0 {
@@ -289,6 +283,22 @@ func (c *Checker) shortLink(r *run, a LinkAssignment, target string, gone bool) 
 		return false
 	}
 	return true
+}
+
+// fetchURL parses an assigned short URL (from the control plane) and says
+// where to fetch it: through the override's scheme and host, with the short
+// URL's host as the Host header, or as it is (host empty).
+func fetchURL(short string, override *url.URL) (u, fetch *url.URL, host string, err error) {
+	u, err = url.Parse(short)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return nil, nil, "", fmt.Errorf("short URL %q is not an absolute http(s) URL", clip(short, 200))
+	}
+	if override == nil {
+		return u, u, "", nil
+	}
+	f := *u
+	f.Scheme, f.Host = override.Scheme, override.Host
+	return u, &f, u.Host, nil
 }
 
 // sameLocation reports whether a Location header, resolved against the
