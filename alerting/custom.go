@@ -133,7 +133,8 @@ func (c *cycle) customRules(ctx context.Context) error {
 			series := c.e.platform.series[r.Spec.Scope.Platform]
 			o := r.cond.Evaluate(c.now, series)
 			it := platformItem(r.Name(), r.Spec.Severity, r.timing, o,
-				fmt.Sprintf("%s: %s %s", r.Name(), r.Spec.Scope.Platform, o.Reason), fmt.Sprintf("%s = %s", r.Spec.Metric, num(last(series))))
+				fmt.Sprintf("%s: %s %s", r.Name(), r.Spec.Scope.Platform, o.Reason), fmt.Sprintf("%s = %s", r.Spec.Metric, num(last(series))),
+				fmt.Sprintf("%s is back to %s", r.Spec.Scope.Platform, num(last(series))))
 			it.labels = ruleLabels(r, it.labels)
 			it.runbook = r.Spec.RunbookURL
 			c.apply(it)

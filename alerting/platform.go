@@ -88,13 +88,15 @@ func (c *cycle) platformRules(ctx context.Context) error {
 		o := p.poolRule.Evaluate(c.now, pool)
 		value := fmt.Sprintf("%.0f%% of the pool in use", last(pool))
 		c.apply(platformItem("db_pool_saturation", SeverityCritical, poolTiming, o,
-			fmt.Sprintf("database pool at %.0f%%: %s", last(pool), o.Reason), value))
+			fmt.Sprintf("database pool at %.0f%%: %s", last(pool), o.Reason), value,
+			fmt.Sprintf("the database pool is back to %.0f%% in use", last(pool))))
 	}
 	if p.drops != nil {
 		o := p.drops5.Evaluate(c.now, p.series[MetricScanDrops])
 		c.apply(platformItem("scan_queue_drops", SeverityWarning, Timing{RecoverChecks: 1}, o,
 			fmt.Sprintf("the redirector dropped %.0f scans in 5 minutes: its queue was full", o.Value),
-			fmt.Sprintf("%.0f scans dropped", o.Value)))
+			fmt.Sprintf("%.0f scans dropped", o.Value),
+			"the redirector has dropped no scans for 5 minutes"))
 	}
 	probers, err := c.e.store.Probers(ctx)
 	if err != nil {
@@ -110,15 +112,17 @@ func (c *cycle) platformRules(ctx context.Context) error {
 	}
 	silent := 0
 	for _, pr := range probers {
-		o := proberOutcome(lc.State(pr, c.now), c.now.Sub(pr.LastSeen), c.now.Sub(p.watching) < silence)
+		state := lc.State(pr, c.now)
+		o := proberOutcome(state, c.now.Sub(pr.LastSeen), c.now.Sub(p.watching) < silence)
 		if o.State == Breach {
 			silent++
 		}
 		labels := map[string]string{"rule": "prober_silent", "severity": SeverityWarning, "prober": pr.ID, "region": pr.Region}
 		c.apply(item{key: "prober_silent|prober/" + pr.ID, rule: "prober_silent", severity: SeverityWarning,
 			scope: "prober/" + pr.ID, labels: labels, timing: Timing{RecoverChecks: 1}, outcome: o,
-			summary: fmt.Sprintf("prober %s (%s) is silent: %s", pr.ID, pr.Region, o.Reason),
-			alert:   Alert{Regions: []string{pr.Region}, Value: o.Reason}})
+			recovered: proberRecovered(pr, state),
+			summary:   fmt.Sprintf("prober %s (%s) is silent: %s", pr.ID, pr.Region, o.Reason),
+			alert:     Alert{Regions: []string{pr.Region}, Value: o.Reason}})
 	}
 	p.add(MetricProbersSilent, Sample{T: c.now, V: float64(silent)})
 	return nil
@@ -141,10 +145,23 @@ func proberOutcome(state linkwatch.ProberState, quiet time.Duration, warmingUp b
 	return Outcome{State: Breach, Value: quiet.Seconds(), Reason: "no heartbeat for " + dur(quiet.Round(time.Second))}
 }
 
-func platformItem(rule, severity string, t Timing, o Outcome, summary, value string) item {
+// proberRecovered says why a silent prober's alert resolves: it reports
+// again, stopped cleanly, or was retired.
+func proberRecovered(pr linkwatch.ProberInfo, state linkwatch.ProberState) string {
+	name := fmt.Sprintf("prober %s (%s)", pr.ID, pr.Region)
+	switch state {
+	case linkwatch.ProberRetired:
+		return name + " was retired"
+	case linkwatch.ProberStopped:
+		return name + " stopped cleanly"
+	}
+	return name + " reports again"
+}
+
+func platformItem(rule, severity string, t Timing, o Outcome, summary, value, recovered string) item {
 	return item{key: rule + "|platform", rule: rule, severity: severity, scope: "platform",
 		labels:  map[string]string{"rule": rule, "severity": severity, "scope": "platform"},
-		summary: summary, timing: t, outcome: o, alert: Alert{Value: value}}
+		summary: summary, recovered: recovered, timing: t, outcome: o, alert: Alert{Value: value}}
 }
 
 func last(s []Sample) float64 {

@@ -38,6 +38,9 @@ func TestProberLifecycleAlerts(t *testing.T) {
 	if got := w.sent(); !slices.Equal(got, want) {
 		t.Fatalf("after retiring us-east/a: sent %v, want %v", got, want)
 	}
+	if got, wantText := w.lastSummary(), "prober us-east/a (us-east) was retired after 58 s"; got != wantText {
+		t.Errorf("resolution says %q, want %q", got, wantText)
+	}
 	for w.now.Sub(start) <= 11*time.Minute {
 		w.eval(2 * time.Second)
 	}

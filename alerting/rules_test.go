@@ -178,6 +178,18 @@ func (w *ruleWorld) sent() []string {
 	return out
 }
 
+// lastSummary is the summary of the latest notification queued.
+func (w *ruleWorld) lastSummary() string {
+	w.st.mu.Lock()
+	defer w.st.mu.Unlock()
+	for id := w.st.nextID; id >= 1; id-- {
+		if r := w.st.rows[id]; r != nil {
+			return r.Notification.Summary
+		}
+	}
+	return ""
+}
+
 func campaignLinks(n int, tag string) []*linkwatch.Link {
 	var links []*linkwatch.Link
 	for i := range n {
