@@ -67,7 +67,8 @@ type ChangeSpec struct {
 
 // PredictSpec fits a least-squares line through the samples of Window and
 // breaches when the line reaches Limit within Within from now — or already
-// has.
+// has. Samples covering less than half of Window are no data: a short
+// stretch of history extrapolated far predicts nothing.
 type PredictSpec struct {
 	Window string   `json:"window" yaml:"window"`
 	Limit  *float64 `json:"limit" yaml:"limit"`
@@ -323,12 +324,19 @@ func (c *change) evaluate(now time.Time, series []Sample) Outcome {
 }
 
 func (p *predict) evaluate(now time.Time, series []Sample) Outcome {
-	line, n, ok := Fit(Select(series, Last(p.window, now)), now)
+	samples := Select(series, Last(p.window, now))
+	line, n, ok := Fit(samples, now)
 	if n < p.minSamples {
 		return noData("trend", n, p.minSamples, p.window)
 	}
 	if !ok {
 		return Outcome{State: NoData, Reason: fmt.Sprintf("trend: no line through %s over %s", plural(n, "sample"), dur(p.window))}
+	}
+	// A line through a few seconds of a two-minute window (a process just
+	// started, a pool's first blips) extrapolated over minutes predicts
+	// nothing: the samples must cover half the window.
+	if span := samples[len(samples)-1].T.Sub(samples[0].T); span < p.window/2 {
+		return Outcome{State: NoData, Reason: fmt.Sprintf("trend: samples cover %s of %s, less than half", dur(span.Round(time.Second)), dur(p.window))}
 	}
 	vNow, vAt := line.Intercept, line.At(now.Add(p.within))
 	perMin := line.Slope * 60

@@ -215,6 +215,10 @@ func TestPredict(t *testing.T) {
 		{"falling away", rise, line(90, -5, 15*time.Second), Clear, "-5 a minute"},
 		{"two samples", rise, line(80, 4, time.Minute)[1:], NoData, "trend: 2 samples in 2m, need 3"},
 		{"one instant", rise, []Sample{{t0, 90}, {t0, 95}, {t0, 99}}, NoData, "trend: no line through 3 samples over 2m"},
+		{"a steep first second (a process just started)", rise,
+			span(-time.Second, 0, 100*time.Millisecond, func(d time.Duration) float64 { return 50 + 20*(d.Seconds()+1) }),
+			NoData, "trend: samples cover 1s of 2m, less than half"},
+		{"half the window", rise, line(80, 4, 15*time.Second)[4:], Breach, "reaches 100 in"},
 		{"disk runs out", drop, span(-time.Hour, 0, time.Minute, func(d time.Duration) float64 { return 10 - 5*d.Hours() }), Breach, "reaches 0 in 2h"},
 	}
 	for _, tt := range tests {
