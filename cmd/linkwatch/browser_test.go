@@ -357,8 +357,12 @@ status_components:
 	}
 	screenshot("status-mobile.png")
 
-	// Let late console messages (the deferred script, the icon) arrive.
-	time.Sleep(200 * time.Millisecond)
+	// Late console messages (the deferred script, the icon) come before the
+	// page has finished loading; a round trip after that orders them before
+	// the console stops.
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+		t.Fatal(err)
+	}
 	stopConsole()
 	<-consoleDone
 	if p := consoleProblems(); len(p) > 0 {
