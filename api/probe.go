@@ -77,6 +77,10 @@ func (a *API) assignments() http.Handler {
 			writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.EBADREQUEST, Field: linkwatch.ErrorField(err), Message: linkwatch.ErrorMessage(err)})
 			return
 		}
+		if err := mayReport(r, region); err != nil { // a region's share belongs to its probers
+			writeError(w, r, a.log, err)
+			return
+		}
 		all, err := a.probes.Probers(r.Context())
 		if err != nil {
 			writeError(w, r, a.log, err)

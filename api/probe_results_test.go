@@ -217,6 +217,9 @@ func TestHeartbeatRegions(t *testing.T) {
 	if !strings.Contains(body.Error.Message, `"us-east"`) || !strings.Contains(body.Error.Message, "eu-west") {
 		t.Fatalf("message %q", body.Error.Message)
 	}
+	// Nor may it read another region's share of the checks.
+	e.mustDo("GET", "/api/v1/probe/assignments?region=us-east&prober=fake-1", e.probe, "", 403, &body)
+	e.mustDo("GET", "/api/v1/probe/assignments?region=eu-west&prober=eu-west/h", e.probe, "", 200, nil)
 	for _, tt := range []struct{ body, field string }{
 		{fmt.Sprintf(`{"prober":%q,"region":"eu-west"}`, strings.Repeat("p", 129)), "prober"},
 		{fmt.Sprintf(`{"prober":"p","region":"eu-west","version":%q}`, strings.Repeat("v", 129)), "version"},

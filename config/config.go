@@ -172,8 +172,8 @@ func settings() []setting {
 		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "5s", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
 		{"shutdown_timeout", "LINKWATCH_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for requests and the final scan writes", durationIn(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"region", "LINKWATCH_REGION", "local", "this prober's region", func(c *Config, v string) error {
-			if v == "" || len(v) > 64 || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-				return fmt.Errorf("must be 1-64 lower-case letters, digits, '-' or '_'; got %q", v)
+			if err := linkwatch.ValidateRegion("region", v); err != nil { // the rule prober tokens' regions follow
+				return fmt.Errorf("%s; got %q", linkwatch.ErrorMessage(err), v)
 			}
 			c.Region = v
 			return nil
