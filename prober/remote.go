@@ -145,6 +145,32 @@ func (r *Remote) heartbeats(ctx context.Context) {
 	}
 }
 
+// Register sends the first heartbeat. A control plane that refuses it (a
+// wrong or revoked token, a region the token does not name, a bad ID) is an
+// error worth stopping the start for, with the control plane's reason; one
+// that cannot be reached is not: the prober keeps checking and spooling
+// until it can.
+func (r *Remote) Register(ctx context.Context) error {
+	hb := Heartbeat{Prober: r.cfg.ProberID, Region: r.cfg.Region, Version: r.cfg.Version}
+	bctx, cancel := context.WithTimeout(ctx, r.cfg.Heartbeat)
+	defer cancel()
+	err := r.do(bctx, http.MethodPost, "/api/v1/probe/heartbeat", hb, nil)
+	var se *statusError
+	if errors.As(err, &se) && se.code >= 400 && se.code < 500 {
+		var body struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		if json.Unmarshal([]byte(se.body), &body) == nil && body.Error.Message != "" {
+			return fmt.Errorf("the control plane refused prober %s (%d): %s", r.cfg.ProberID, se.code, body.Error.Message)
+		}
+		return fmt.Errorf("the control plane refused prober %s: %w", r.cfg.ProberID, err)
+	}
+	if err != nil {
+		r.log.Warn("control plane unreachable; checking and spooling until it answers", "err", err)
+	}
+	return nil
+}
+
 // deregister tells the control plane this prober stopped cleanly.
 func (r *Remote) deregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

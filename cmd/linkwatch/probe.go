@@ -52,7 +52,7 @@ func newRunner(cfg *config.Config, id string, fetchVia *url.URL, src prober.Sour
 		Concurrency: cfg.ProbeConcurrency, PerHost: cfg.ProbePerHost, Timeout: cfg.ProbeTimeout + 5*time.Second, Confirm: confirm,
 	}, reg)
 	runner := prober.NewRunner(prober.RunnerConfig{Refresh: cfg.ProbeRefresh, QREvery: 24 * time.Hour, Observers: observers},
-		cfg.Region, checker, sched, src, sink, log.With("region", cfg.Region), reg)
+		cfg.Region, checker, sched, src, sink, log, reg)
 	return runner, closerFunc(func() error {
 		checker.Close()
 		if dd != nil {
@@ -176,6 +176,9 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 		SpoolDir: filepath.Clean(*spool), SpoolMax: *spoolMax,
 	}, log, reg)
 	if err != nil {
+		return err
+	}
+	if err := remote.Register(ctx); err != nil {
 		return err
 	}
 	runner, closer, err := newRunner(cfg, *id, fetchVia, remote, remote, log, reg)

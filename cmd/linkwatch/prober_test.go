@@ -557,3 +557,21 @@ func TestProberListensOnLoopback(t *testing.T) {
 		t.Errorf("redirector banner %q lacks %q", r.stdout.String(), want)
 	}
 }
+
+// TestProberRefusedAtStart: a prober whose token does not name its region
+// stops at once with the control plane's reason, rather than running on
+// with a warning every ten seconds.
+func TestProberRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	env := map[string]string{"LINKWATCH_DB": filepath.Join(dir, "c.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken}
+	control := startAt(t, env, addr, "control")
+	var tok struct{ Token string }
+	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"eu","scopes":["prober"],"regions":["eu-west"]}`, &tok)
+	var out syncBuffer
+	err := run(t.Context(), []string{"prober", "--region", "us-east", "--control", control.url, "--token", tok.Token,
+		"--spool", filepath.Join(dir, "spool"), "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), `may report only for regions eu-west, not "us-east"`) {
+		t.Fatalf("run = %v, want the control plane's refusal naming the regions", err)
+	}
+}

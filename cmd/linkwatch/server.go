@@ -168,7 +168,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			return err
 		}
 		results := prober.NewWriter(st, 100_000, 500, time.Second, cfg.ShutdownTimeout, log, reg)
-		runner, closer, err := newRunner(cfg, id, nil, prober.StoreSource{Store: st, PublicURL: cfg.PublicURL}, results, log, reg)
+		runner, closer, err := newRunner(cfg, id, nil, prober.StoreSource{Store: st, PublicURL: cfg.PublicURL}, results, log.With("region", cfg.Region), reg)
 		if err != nil {
 			return err
 		}
