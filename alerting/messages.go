@@ -116,11 +116,11 @@ func destinationHost(l *linkwatch.Link, now time.Time) string {
 func firingText(rule string, l *linkwatch.Link, q health.QuorumOutcome, o Outcome, regions []linkwatch.Latest) string {
 	switch rule {
 	case "link_down":
-		return fmt.Sprintf("%s is down in %d of %d regions (%s)%s", l.Slug, len(q.Failing), q.Fresh,
+		return fmt.Sprintf("%s is down in %s (%s)%s", l.Slug, health.OfRegions(len(q.Failing), q.Fresh),
 			strings.Join(q.Failing, ", "), failure(regions))
 	case "regional_degradation":
-		return fmt.Sprintf("%s fails in %s (%d of %d regions)%s", l.Slug, strings.Join(q.Failing, ", "),
-			len(q.Failing), q.Fresh, failure(regions))
+		return fmt.Sprintf("%s fails in %s (%s)%s", l.Slug, strings.Join(q.Failing, ", "),
+			health.OfRegions(len(q.Failing), q.Fresh), failure(regions))
 	case "link_degraded":
 		return fmt.Sprintf("%s is slow: %s", l.Slug, o.Reason)
 	case "certificate_expiring":
@@ -144,7 +144,7 @@ func failure(regions []linkwatch.Latest) string {
 func recoveredText(rule string, l *linkwatch.Link, q health.QuorumOutcome) string {
 	switch rule {
 	case "link_down", "regional_degradation":
-		return fmt.Sprintf("%s is up again in %d of %d regions", l.Slug, q.Fresh-len(q.Failing)-len(q.Suspect), q.Fresh)
+		return fmt.Sprintf("%s is up again in %s", l.Slug, health.OfRegions(q.Fresh-len(q.Failing)-len(q.Suspect), q.Fresh))
 	case "link_degraded":
 		return fmt.Sprintf("%s responds in time again", l.Slug)
 	case "certificate_expiring":

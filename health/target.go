@@ -61,9 +61,9 @@ func Assess(latest []linkwatch.Latest, interval time.Duration, now time.Time) As
 			names[i] = r.Region
 		}
 		slices.Sort(names)
-		a.State, a.Reason = Degraded, fmt.Sprintf("slow in %d of %d %s: %s", len(slow), fresh, regions(fresh), strings.Join(names, ", "))
+		a.State, a.Reason = Degraded, fmt.Sprintf("slow in %s: %s", OfRegions(len(slow), fresh), strings.Join(names, ", "))
 	default:
-		a.State, a.Reason = Up, fmt.Sprintf("up in %d of %d %s", fresh, fresh, regions(fresh))
+		a.State, a.Reason = Up, "up in "+OfRegions(fresh, fresh)
 	}
 	if fresh > 0 && len(a.Quorum.Silent) > 0 {
 		a.Reason += "; no recent results from " + strings.Join(a.Quorum.Silent, ", ")
@@ -88,13 +88,14 @@ func failingReason(failing []Region, fresh int) string {
 		}
 	}
 	slices.Sort(whys)
-	return fmt.Sprintf("%d of %d %s failing: %s", len(failing), fresh, regions(fresh), strings.Join(whys, "; "))
+	return fmt.Sprintf("%s failing: %s", OfRegions(len(failing), fresh), strings.Join(whys, "; "))
 }
 
-// regions is "region" or "regions" after "of n".
-func regions(n int) string {
+// OfRegions says "2 of 3 regions", or "1 of 1 region": how every message
+// counts regions.
+func OfRegions(k, n int) string {
 	if n == 1 {
-		return "region"
+		return fmt.Sprintf("%d of 1 region", k)
 	}
-	return "regions"
+	return fmt.Sprintf("%d of %d regions", k, n)
 }
