@@ -122,31 +122,15 @@ func TestDaysFromHours(t *testing.T) {
 	}
 }
 
-func TestUptimeFormula(t *testing.T) {
+// TestDayUptimeIsTheHealthFormula: a day's uptime is health.Uptime of its
+// times (the formula itself is tested in package health).
+func TestDayUptimeIsTheHealthFormula(t *testing.T) {
 	h := time.Hour
-	for _, tc := range []struct {
-		name                            string
-		observed, major, partial, maint time.Duration
-		want                            float64
-		ok                              bool
-	}{
-		{"no data", 0, 0, 0, 0, 0, false},
-		{"all fine", 24 * h, 0, 0, 0, 1, true},
-		{"major", 24 * h, 2*h + 24*time.Minute, 0, 0, 0.9, true},
-		{"partial weighs 0.3", 10 * h, 0, h, 0, 0.97, true},
-		{"major and partial", 10 * h, 30 * time.Minute, h, 0, 1 - 0.8/10, true},
-		{"maintenance is excluded", 10 * h, 30 * time.Minute, h, h, 1 - 0.8/9, true},
-		{"all maintenance is no data", 10 * h, 0, 0, 10 * h, 0, false},
-		{"clamped at 0", 2 * h, 3 * h, 0, 0, 0, true},
-		{"clamped at 1", 2 * h, -h, 0, 0, 1, true},
-	} {
-		u, ok := Day{Observed: tc.observed, Major: tc.major, Partial: tc.partial, Maintenance: tc.maint}.Uptime()
-		if ok != tc.ok || math.Abs(u-tc.want) > 1e-9 {
-			t.Errorf("%s: %v, %v; want %v, %v", tc.name, u, ok, tc.want, tc.ok)
-		}
-		hu, hok := Hour{Observed: tc.observed, Major: tc.major, Partial: tc.partial, Maintenance: tc.maint}.Uptime()
-		if hu != u || hok != ok {
-			t.Errorf("%s: hour and day disagree", tc.name)
+	for _, d := range []Day{{}, {Observed: 24 * h}, {Observed: 10 * h, Major: 30 * time.Minute, Partial: h, Maintenance: h}, {Observed: 2 * h, Major: 3 * h}} {
+		u, ok := d.Uptime()
+		wu, wok := health.Uptime(d.Observed, d.Major, d.Partial, d.Maintenance)
+		if u != wu || ok != wok {
+			t.Errorf("%+v: %v, %v; health.Uptime says %v, %v", d, u, ok, wu, wok)
 		}
 	}
 }

@@ -106,20 +106,24 @@ func (s *server) apiJSON(t *testing.T, method, path, body string, out any) {
 }
 
 // startProber runs `linkwatch prober` in-process against control; an empty
-// id leaves the default.
+// id leaves the default (region/hostname).
 func startProber(t *testing.T, control, token, region, id, spool string) func() error {
+	args := []string{"prober", "--region", region, "--control", control, "--token", token,
+		"--spool", spool, "--addr", "127.0.0.1:0", "--probe-allow-private", "true", "--probe-refresh", "200ms",
+		"--log-level", "error"}
+	if id != "" {
+		args = append(args, "--id", id)
+	}
+	return runInBackground(t, args, nil)
+}
+
+// runInBackground runs `linkwatch <args>` in-process with env until the
+// returned stop (or the test's end) cancels it and waits for it.
+func runInBackground(t *testing.T, args []string, env map[string]string) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var out syncBuffer
-	go func() {
-		args := []string{"prober", "--region", region, "--control", control, "--token", token,
-			"--spool", spool, "--addr", "127.0.0.1:0", "--probe-allow-private", "true", "--probe-refresh", "200ms",
-			"--log-level", "error"}
-		if id != "" { // else the default, region/hostname
-			args = append(args, "--id", id)
-		}
-		done <- run(ctx, args, func(string) string { return "" }, &out, &out)
-	}()
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, &out, &out) }()
 	var stopped bool
 	var err error
 	stop := func() error {

@@ -62,25 +62,7 @@ func startRemoteProber(t *testing.T, control, token, region string) func() error
 	t.Helper()
 	env := map[string]string{"LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
 		"LINKWATCH_ADDR": "127.0.0.1:0", "LINKWATCH_LOG_LEVEL": "error"}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var out syncBuffer
-	go func() {
-		done <- run(ctx, []string{"prober", "--region", region, "--control", control, "--token", token},
-			func(k string) string { return env[k] }, &out, &out)
-	}()
-	var stopped bool
-	var err error
-	stop := func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			err = <-done
-		}
-		return err
-	}
-	t.Cleanup(func() { stop() })
-	return stop
+	return runInBackground(t, []string{"prober", "--region", region, "--control", control, "--token", token}, env)
 }
 
 type linkHealth struct {
