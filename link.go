@@ -49,11 +49,53 @@ type Link struct {
 	CheckInterval time.Duration
 	// Expect is what the probers require of the destination.
 	Expect Expectation
-	// FailedOver is set while the primary destination is considered down and the
-	// fallback is served instead.
+	// Failover is how the link fails over to its fallback: automatically
+	// (FailoverAuto, the default), never (FailoverOff), or pinned by hand to
+	// one side (FailoverFallback, FailoverPrimary).
+	Failover FailoverMode
+	// FailedOver is the alert engine's automatic decision: set while the
+	// primary destination is down (link_down) and the fallback is not. It
+	// takes effect only in FailoverAuto mode (see ServesFallback).
 	FailedOver bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// FailoverSince and FailoverReason say since when, and why, the link
+	// serves what it serves: set at each automatic switch and each pin.
+	FailoverSince  time.Time
+	FailoverReason string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// FailoverMode is how a link with a fallback fails over.
+type FailoverMode string
+
+// Failover modes. Auto and Off are the link's setting (`failover` on the
+// link); Fallback and Primary pin one side by hand until set back to Auto.
+const (
+	FailoverAuto     FailoverMode = "auto"
+	FailoverOff      FailoverMode = "off"
+	FailoverFallback FailoverMode = "fallback"
+	FailoverPrimary  FailoverMode = "primary"
+)
+
+// ValidFailoverMode reports whether m is a known mode.
+func ValidFailoverMode(m FailoverMode) bool {
+	return m == FailoverAuto || m == FailoverOff || m == FailoverFallback || m == FailoverPrimary
+}
+
+// ServesFallback reports whether the link, unexpired, sends visitors to its
+// fallback: pinned to it, or failed over automatically in auto mode. The
+// one rule the redirector, the probers and the health API follow.
+func (l *Link) ServesFallback() bool {
+	if l.FallbackURL == "" {
+		return false
+	}
+	switch l.Failover {
+	case FailoverFallback:
+		return true
+	case FailoverAuto, "":
+		return l.FailedOver
+	}
+	return false
 }
 
 // Expired reports whether the link has expired at now.
@@ -69,7 +111,7 @@ func (l *Link) Target(now time.Time) (target string, fallback, gone bool) {
 		return l.FallbackURL, true, false
 	case l.Expired(now):
 		return "", false, true
-	case l.FailedOver && l.FallbackURL != "":
+	case l.ServesFallback():
 		return l.FallbackURL, true, false
 	}
 	return l.Destination, false, false
@@ -82,6 +124,9 @@ func (l *Link) ApplyDefaults() {
 	}
 	if l.CheckInterval == 0 {
 		l.CheckInterval = DefaultInterval
+	}
+	if l.Failover == "" {
+		l.Failover = FailoverAuto
 	}
 	l.Domain = strings.ToLower(l.Domain)
 	if l.Tags == nil {
@@ -120,6 +165,12 @@ func (l *Link) Validate() error {
 	case 301, 302, 307, 308:
 	default:
 		return FieldErrorf("redirect_code", "redirect_code must be 301, 302, 307 or 308")
+	}
+	if l.Failover != "" && !ValidFailoverMode(l.Failover) {
+		return FieldErrorf("failover", "failover must be auto or off (or pinned: fallback, primary)")
+	}
+	if len(l.FailoverReason) > 1024 {
+		return FieldErrorf("failover", "failover reason is longer than 1 KiB")
 	}
 	if l.CheckInterval < MinCheckInterval || l.CheckInterval > MaxCheckInterval {
 		return FieldErrorf("check_interval", "check_interval must be between 1s and 24h")

@@ -248,3 +248,35 @@ func TestNormalizeURL(t *testing.T) {
 		t.Errorf("stored %q and %q", l.Destination, l.FallbackURL)
 	}
 }
+
+// TestServesFallback: what each failover mode serves, with and without the
+// engine's automatic decision.
+func TestServesFallback(t *testing.T) {
+	for _, tt := range []struct {
+		mode       FailoverMode
+		failedOver bool
+		fallback   string
+		want       bool
+	}{
+		{FailoverAuto, false, "https://backup.example.com/", false},
+		{FailoverAuto, true, "https://backup.example.com/", true},
+		{"", true, "https://backup.example.com/", true}, // a link read before modes existed
+		{FailoverOff, true, "https://backup.example.com/", false},
+		{FailoverPrimary, true, "https://backup.example.com/", false},
+		{FailoverFallback, false, "https://backup.example.com/", true},
+		{FailoverFallback, true, "", false}, // nothing to fail over to
+	} {
+		l := &Link{Destination: "https://shop.example.com/", FallbackURL: tt.fallback, Failover: tt.mode, FailedOver: tt.failedOver}
+		if got := l.ServesFallback(); got != tt.want {
+			t.Errorf("%+v: ServesFallback = %v, want %v", tt, got, tt.want)
+		}
+		target, fallback, _ := l.Target(time.Now())
+		if fallback != tt.want || (tt.want && target != tt.fallback) || (!tt.want && target != l.Destination) {
+			t.Errorf("%+v: Target = %q, %v", tt, target, fallback)
+		}
+	}
+	l := &Link{Slug: "x", Destination: "https://shop.example.com/", RedirectCode: 302, CheckInterval: time.Minute, Failover: "sideways"}
+	if err := l.Validate(); ErrorField(err) != "failover" {
+		t.Errorf("an unknown mode: %v", err)
+	}
+}

@@ -15,17 +15,20 @@ import (
 )
 
 const linkColumns = `id, domain, slug, destination, fallback_url, tags, redirect_code,
-	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, created_at, updated_at`
+	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, failover_mode,
+	failover_since, failover_reason, created_at, updated_at`
 
 func scanLink(row pgx.Row) (*linkwatch.Link, error) {
 	var (
 		l        linkwatch.Link
 		expires  *time.Time
+		since    *time.Time
 		interval int64
 		maxLat   int64
 	)
 	err := row.Scan(&l.ID, &l.Domain, &l.Slug, &l.Destination, &l.FallbackURL, &l.Tags, &l.RedirectCode,
-		&expires, &interval, &l.Expect.Statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &l.CreatedAt, &l.UpdatedAt)
+		&expires, &interval, &l.Expect.Statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &l.Failover,
+		&since, &l.FailoverReason, &l.CreatedAt, &l.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +40,9 @@ func scanLink(row pgx.Row) (*linkwatch.Link, error) {
 	if expires != nil {
 		l.ExpiresAt = expires.UTC()
 	}
+	if since != nil {
+		l.FailoverSince = since.UTC()
+	}
 	l.CheckInterval = time.Duration(interval) * time.Second
 	l.CreatedAt, l.UpdatedAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC()
 	return &l, nil
@@ -45,6 +51,10 @@ func scanLink(row pgx.Row) (*linkwatch.Link, error) {
 // normalize makes the caller's link equal to what the database stores.
 func normalize(l *linkwatch.Link) {
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = stored(l.CreatedAt), stored(l.UpdatedAt), stored(l.ExpiresAt)
+	l.FailoverSince = stored(l.FailoverSince)
+	if l.Failover == "" {
+		l.Failover = linkwatch.FailoverAuto
+	}
 	l.Expect = storage.StoredExpectation(l.Expect)
 	if l.Tags == nil {
 		l.Tags = []string{}
@@ -82,11 +92,11 @@ func (s *Store) CreateLink(ctx context.Context, l *linkwatch.Link) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO links (domain, slug, destination, fallback_url, tags,
 			redirect_code, expires_at, check_interval, expect_statuses, expect_keyword, max_latency,
-			failed_over, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			failed_over, failover_mode, failover_since, failover_reason, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
 			l.Domain, l.Slug, l.Destination, l.FallbackURL, l.Tags, l.RedirectCode, nullTime(l.ExpiresAt),
 			int64(l.CheckInterval/time.Second), statuses(l.Expect), l.Expect.Keyword, l.Expect.MaxLatency.Milliseconds(),
-			l.FailedOver, l.CreatedAt, l.UpdatedAt).Scan(&l.ID)
+			l.FailedOver, l.Failover, nullTime(l.FailoverSince), l.FailoverReason, l.CreatedAt, l.UpdatedAt).Scan(&l.ID)
 		if err != nil {
 			return err
 		}
@@ -167,10 +177,11 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 		normalize(l)
 		_, err = tx.Exec(ctx, `UPDATE links SET destination = $1, fallback_url = $2, tags = $3, redirect_code = $4,
 			expires_at = $5, check_interval = $6, expect_statuses = $7, expect_keyword = $8, max_latency = $9,
-			failed_over = $10, updated_at = $11 WHERE id = $12`,
+			failed_over = $10, failover_mode = $11, failover_since = $12, failover_reason = $13, updated_at = $14
+			WHERE id = $15`,
 			l.Destination, l.FallbackURL, l.Tags, l.RedirectCode, nullTime(l.ExpiresAt),
 			int64(l.CheckInterval/time.Second), statuses(l.Expect), l.Expect.Keyword, l.Expect.MaxLatency.Milliseconds(),
-			l.FailedOver, l.UpdatedAt, l.ID)
+			l.FailedOver, l.Failover, nullTime(l.FailoverSince), l.FailoverReason, l.UpdatedAt, l.ID)
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,8 @@ import (
 )
 
 const linkColumns = `id, domain, slug, destination, fallback_url, tags, redirect_code,
-	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, created_at, updated_at`
+	expires_at, check_interval, expect_statuses, expect_keyword, max_latency, failed_over, failover_mode,
+	failover_since, failover_reason, created_at, updated_at`
 
 // scanLink reads a row of linkColumns.
 func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
@@ -22,13 +23,15 @@ func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
 		l                linkwatch.Link
 		tags             string
 		expires          sql.NullInt64
+		since            sql.NullInt64
 		interval         int64
 		statuses         string
 		maxLat           int64
 		created, updated int64
 	)
 	err := row.Scan(&l.ID, &l.Domain, &l.Slug, &l.Destination, &l.FallbackURL, &tags, &l.RedirectCode,
-		&expires, &interval, &statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &created, &updated)
+		&expires, &interval, &statuses, &l.Expect.Keyword, &maxLat, &l.FailedOver, &l.Failover,
+		&since, &l.FailoverReason, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +44,9 @@ func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
+	if since.Valid {
+		l.FailoverSince = fromMS(since.Int64)
+	}
 	if expires.Valid {
 		l.ExpiresAt = fromMS(expires.Int64)
 	}
@@ -52,6 +58,10 @@ func scanLink(row interface{ Scan(...any) error }) (*linkwatch.Link, error) {
 // normalize makes the caller's link equal to what the database stores.
 func normalize(l *linkwatch.Link) {
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = stored(l.CreatedAt), stored(l.UpdatedAt), stored(l.ExpiresAt)
+	l.FailoverSince = stored(l.FailoverSince)
+	if l.Failover == "" {
+		l.Failover = linkwatch.FailoverAuto
+	}
 	l.Expect = storage.StoredExpectation(l.Expect)
 	if l.Tags == nil {
 		l.Tags = []string{}
@@ -78,11 +88,12 @@ func (s *Store) CreateLink(ctx context.Context, l *linkwatch.Link) error {
 	normalize(l)
 	res, err := s.write.ExecContext(ctx, `INSERT INTO links (domain, slug, destination, fallback_url, tags,
 		redirect_code, expires_at, check_interval, expect_statuses, expect_keyword, max_latency,
-		failed_over, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		failed_over, failover_mode, failover_since, failover_reason, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		l.Domain, l.Slug, l.Destination, l.FallbackURL, tagsJSON(l.Tags), l.RedirectCode,
 		nullMS(l.ExpiresAt), int64(l.CheckInterval/time.Second), statusesJSON(l.Expect), l.Expect.Keyword,
-		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, ms(l.CreatedAt), ms(l.UpdatedAt))
+		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, l.Failover, nullMS(l.FailoverSince), l.FailoverReason,
+		ms(l.CreatedAt), ms(l.UpdatedAt))
 	if err != nil {
 		return mapErr(err, "slug")
 	}
@@ -165,10 +176,11 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 	normalize(l)
 	_, err = tx.ExecContext(ctx, `UPDATE links SET destination = ?, fallback_url = ?, tags = ?, redirect_code = ?,
 		expires_at = ?, check_interval = ?, expect_statuses = ?, expect_keyword = ?, max_latency = ?,
-		failed_over = ?, updated_at = ? WHERE id = ?`,
+		failed_over = ?, failover_mode = ?, failover_since = ?, failover_reason = ?, updated_at = ? WHERE id = ?`,
 		l.Destination, l.FallbackURL, tagsJSON(l.Tags), l.RedirectCode, nullMS(l.ExpiresAt),
 		int64(l.CheckInterval/time.Second), statusesJSON(l.Expect), l.Expect.Keyword,
-		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, ms(l.UpdatedAt), l.ID)
+		l.Expect.MaxLatency.Milliseconds(), l.FailedOver, l.Failover, nullMS(l.FailoverSince), l.FailoverReason,
+		ms(l.UpdatedAt), l.ID)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}

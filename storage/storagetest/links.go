@@ -16,6 +16,9 @@ func testCreateRoundTrip(t *testing.T, s Store) {
 	l.ExpiresAt = time.Date(2100, 1, 2, 3, 4, 5, 678999999, zone())
 	l.CheckInterval = 90 * time.Second
 	l.FailedOver = true
+	l.Failover = linkwatch.FailoverFallback
+	l.FailoverSince = created().Add(30*time.Minute + 123456*time.Nanosecond) // kept to the millisecond
+	l.FailoverReason = "pinned by hand"
 	l.UpdatedAt = created().Add(time.Hour)
 	// Sub-millisecond latency is dropped.
 	l.Expect = linkwatch.Expectation{Statuses: []int{200, 301}, Keyword: "Spring sale", MaxLatency: 1500*time.Millisecond + 300*time.Microsecond}
@@ -173,6 +176,9 @@ func testUpdateAllFields(t *testing.T, s Store) {
 		l.ExpiresAt = later.Add(time.Hour)
 		l.CheckInterval = 5 * time.Minute
 		l.FailedOver = true
+		l.Failover = linkwatch.FailoverOff
+		l.FailoverSince = later
+		l.FailoverReason = "3 of 3 regions failing: http_status 503"
 		l.Expect = linkwatch.Expectation{Statuses: []int{204}, Keyword: "ok", MaxLatency: 2 * time.Second}
 		l.UpdatedAt = later
 	}
@@ -195,6 +201,7 @@ func testUpdateAllFields(t *testing.T, s Store) {
 	// Clearing fields clears them in the store.
 	got, err = s.UpdateLink(t.Context(), "go.example.com", "edit", func(l *linkwatch.Link) error {
 		l.ExpiresAt, l.FallbackURL, l.Tags, l.FailedOver = time.Time{}, "", nil, false
+		l.FailoverSince, l.FailoverReason = time.Time{}, ""
 		l.Expect = linkwatch.Expectation{Statuses: []int{}}
 		return nil
 	})
@@ -202,6 +209,7 @@ func testUpdateAllFields(t *testing.T, s Store) {
 		t.Fatal(err)
 	}
 	want.ExpiresAt, want.FallbackURL, want.Tags, want.FailedOver = time.Time{}, "", []string{}, false
+	want.FailoverSince, want.FailoverReason = time.Time{}, ""
 	want.Expect = linkwatch.Expectation{}
 	equalLink(t, "cleared by UpdateLink", got, want)
 	got, _ = s.LinkBySlug(t.Context(), "go.example.com", "edit")

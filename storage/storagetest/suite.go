@@ -142,7 +142,7 @@ func newLink(domain, slug string, tags ...string) *linkwatch.Link {
 	}
 	return &linkwatch.Link{
 		Domain: domain, Slug: slug, Destination: "https://example.com/" + slug,
-		Tags: tags, RedirectCode: 302, CheckInterval: time.Minute,
+		Tags: tags, RedirectCode: 302, CheckInterval: time.Minute, Failover: linkwatch.FailoverAuto,
 		CreatedAt: created(), UpdatedAt: created(),
 	}
 }
@@ -159,6 +159,7 @@ func ms(t time.Time) time.Time {
 // tags never nil.
 func stored(l linkwatch.Link) linkwatch.Link {
 	l.CreatedAt, l.UpdatedAt, l.ExpiresAt = ms(l.CreatedAt), ms(l.UpdatedAt), ms(l.ExpiresAt)
+	l.FailoverSince = ms(l.FailoverSince)
 	if l.Tags == nil {
 		l.Tags = []string{}
 	}
