@@ -64,7 +64,8 @@ type entry struct {
 	state  int
 	host   string // host the queued or running run is counted under
 	lastOK bool
-	gone   bool // removed by Set
+	gone   bool // removed by Set, Put or Remove
+	again  bool // RunNow while running: run once more when done
 }
 
 // nextAfter returns the job's first scheduled time strictly after t.
@@ -156,61 +157,124 @@ func (s *Scheduler) Set(jobs []Job) {
 	now := time.Now()
 	kept := make(map[string]*entry, len(jobs))
 	for _, j := range jobs {
-		if j.Run == nil {
-			continue
-		}
-		e := kept[j.Key]
-		if e == nil {
-			e = s.jobs[j.Key]
-		}
-		var sched cron.Schedule
-		switch {
-		case j.Cron == "":
-		case e != nil && e.job.Cron == j.Cron:
-			sched = e.sched
-			if sched == nil {
-				j.Interval = e.job.Interval // an @every spec
-			}
-		default:
-			var err error
-			if sched, err = ParseCron(j.Cron); err != nil {
-				continue
-			}
-			if every, ok := sched.(cron.ConstantDelaySchedule); ok {
-				// Spread @every jobs like interval jobs rather than
-				// counting from whenever they happened to be added.
-				sched, j.Interval = nil, every.Delay
-			}
-		}
-		if sched == nil {
-			j.Interval = max(j.Interval, time.Second)
-		} else {
-			j.Interval = 0 // unused, so changing it changes nothing
-		}
-		switch {
-		case e == nil:
-			e = &entry{index: -1, lastOK: true}
-		case e.job.Cron == j.Cron && e.job.Interval == j.Interval:
-			e.job = j
+		if e := s.put(j, kept[j.Key], now); e != nil {
 			kept[j.Key] = e
-			continue
 		}
-		e.job, e.sched = j, sched
-		if sched == nil {
-			e.off = offset(j.Key, j.Interval)
-		}
-		s.reschedule(e, e.nextAfter(now))
-		kept[j.Key] = e
 	}
 	for key, e := range s.jobs {
 		if kept[key] != e {
-			e.gone = true
-			s.reschedule(e, time.Time{})
+			s.drop(e)
 		}
 	}
 	s.jobs = kept
 	s.jobCount.Set(float64(len(kept)))
 	s.signal()
+}
+
+// Put adds or replaces one job, as Set would with it in the set: the other
+// jobs are untouched. A job with a nil Run or an invalid Cron spec removes
+// any job of its key.
+func (s *Scheduler) Put(j Job) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.jobs[j.Key]
+	if e := s.put(j, old, time.Now()); e != nil {
+		s.jobs[j.Key] = e
+	} else if old != nil {
+		s.drop(old)
+		delete(s.jobs, j.Key)
+	}
+	s.jobCount.Set(float64(len(s.jobs)))
+	s.signal()
+}
+
+// Remove removes the job of key, if any; a run in flight finishes.
+func (s *Scheduler) Remove(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.jobs[key]; e != nil {
+		s.drop(e)
+		delete(s.jobs, key)
+		s.jobCount.Set(float64(len(s.jobs)))
+		s.signal()
+	}
+}
+
+// RunNow runs the job of key as soon as the global and per-host limits allow,
+// without waiting for its slot; its later slots stay where they were. A job
+// already waiting for a slot is not queued twice, and a job that is running
+// runs once more when it finishes (the run in flight may have started before
+// whatever made the caller ask). It reports whether the job exists.
+func (s *Scheduler) RunNow(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.jobs[key]
+	if e == nil {
+		return false
+	}
+	switch e.state {
+	case idle:
+		e.state, e.due = queued, time.Now()
+		s.enqueue(e)
+		s.signal()
+	case running:
+		e.again = true
+	}
+	return true
+}
+
+// put builds or updates the entry of j, starting from e (the job's current
+// entry, or nil); nil when j is left out.
+func (s *Scheduler) put(j Job, e *entry, now time.Time) *entry {
+	if j.Run == nil {
+		return nil
+	}
+	if e == nil {
+		e = s.jobs[j.Key]
+	}
+	var sched cron.Schedule
+	switch {
+	case j.Cron == "":
+	case e != nil && e.job.Cron == j.Cron:
+		sched = e.sched
+		if sched == nil {
+			j.Interval = e.job.Interval // an @every spec
+		}
+	default:
+		var err error
+		if sched, err = ParseCron(j.Cron); err != nil {
+			return nil
+		}
+		if every, ok := sched.(cron.ConstantDelaySchedule); ok {
+			// Spread @every jobs like interval jobs rather than
+			// counting from whenever they happened to be added.
+			sched, j.Interval = nil, every.Delay
+		}
+	}
+	if sched == nil {
+		j.Interval = max(j.Interval, time.Second)
+	} else {
+		j.Interval = 0 // unused, so changing it changes nothing
+	}
+	switch {
+	case e == nil:
+		e = &entry{index: -1, lastOK: true}
+	case e.job.Cron == j.Cron && e.job.Interval == j.Interval:
+		e.job = j
+		return e
+	}
+	e.job, e.sched = j, sched
+	if sched == nil {
+		e.off = offset(j.Key, j.Interval)
+	}
+	s.reschedule(e, e.nextAfter(now))
+	return e
+}
+
+// drop takes e out of the schedule for good.
+func (s *Scheduler) drop(e *entry) {
+	e.gone, e.again = true, false
+	s.reschedule(e, time.Time{})
 }
 
 // reschedule moves e to run at next, or out of the heap if next is zero.
@@ -343,7 +407,11 @@ func (s *Scheduler) exec(ctx context.Context, e *entry, run func(context.Context
 	s.running.Dec()
 	s.release(e.host)
 	e.state = idle
-	if !ok && e.lastOK && s.cfg.Confirm > 0 && e.index >= 0 {
+	if e.again && !e.gone {
+		e.again = false
+		e.state, e.due = queued, time.Now()
+		s.enqueue(e)
+	} else if !ok && e.lastOK && s.cfg.Confirm > 0 && e.index >= 0 {
 		if t := time.Now().Add(s.cfg.Confirm); t.Before(e.next) {
 			s.reschedule(e, t)
 		}
