@@ -50,7 +50,8 @@ bench-prober:
 	./bench/prober.sh
 
 ## bench-alerting: the alert engine's cycle over 10k and 1k links (Go benchmark), then detection latency end to
-## end: destination broken -> link_down in a fake Slack, via linkwatch serve, check intervals 1s and 10s (~5 min)
+## end: destination broken -> link_down in a fake Slack, via control + redirector on PostgreSQL and three remote
+## probers, check intervals 10s and 60s side by side, p95 against interval + 10s (~12-17 min; TRIALS_10S, TRIALS_60S)
 bench-alerting:
 	$(GO) test -run '^$$' -bench Evaluate -benchmem ./alerting
 	./bench/alerting.sh
