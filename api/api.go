@@ -30,6 +30,9 @@ type Config struct {
 	// Probers says when a prober is live, silent or retired (zero: the
 	// defaults); the alert engine must be given the same.
 	Probers linkwatch.ProberLifecycle
+	// CheckTimeout bounds how long POST /links/{slug}/check waits for the
+	// regions' results: the probe timeout and a push (zero: 35s).
+	CheckTimeout time.Duration
 }
 
 // Route is one API endpoint. Other packages contribute routes (monitors,
@@ -75,6 +78,7 @@ type API struct {
 	status      StatusPage
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
+	hub         *hub // pushes changes and check requests to probers
 }
 
 // New returns the API. durations is the server-wide request histogram
@@ -82,7 +86,7 @@ type API struct {
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
 		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences,
-		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations}
+		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations, hub: newHub()}
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -87,6 +87,7 @@ func (a *API) createMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor created", "id", m.ID, "name", m.Name, "by", tokenName(r))
+		a.hub.publish(hubEvent{monitor: m})
 		w.Header().Set("Location", "/api/v1/monitors/"+strconv.FormatInt(m.ID, 10))
 		writeJSON(w, http.StatusCreated, newMonitorJSON(m))
 	})
@@ -172,6 +173,7 @@ func (a *API) updateMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor updated", "id", m.ID, "by", tokenName(r))
+		a.hub.publish(hubEvent{monitor: m})
 		writeJSON(w, http.StatusOK, newMonitorJSON(m))
 	})
 }
@@ -187,6 +189,7 @@ func (a *API) deleteMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor deleted", "id", id, "by", tokenName(r))
+		a.hub.publish(hubEvent{gone: id})
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

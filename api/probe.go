@@ -1,11 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"hash/fnv"
 	"net/http"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +50,7 @@ func (a *API) heartbeat() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
+		a.hub.beat(hb.Prober, hb.Region, info.LastSeen, cmp.Or(a.cfg.Probers.Silence, linkwatch.DefaultProberSilence))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -81,40 +81,18 @@ func (a *API) assignments() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		all, err := a.probes.Probers(r.Context())
+		live, err := a.liveProbers(r.Context(), region, me)
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
-		now := a.now()
-		live := []string{me}
-		for _, p := range all {
-			if p.Region == region && p.ID != me && a.cfg.Probers.State(p, now) == linkwatch.ProberLive {
-				live = append(live, p.ID)
-			}
-		}
-		slices.Sort(live)
-		links, err := a.links.ListLinks(r.Context(), linkwatch.LinkFilter{})
+		c, err := a.full(r.Context(), &share{region: region, me: me, live: live})
 		if err != nil {
 			writeError(w, r, a.log, err)
 			return
 		}
-		monitors, err := a.monitors.ListMonitors(r.Context())
-		if err != nil {
-			writeError(w, r, a.log, err)
-			return
-		}
-		out := prober.Assignments{Region: region, Probers: live, Links: []prober.WireLink{}, Monitors: []prober.WireMonitor{}}
-		for _, l := range links {
-			if _, _, gone := l.Target(now); !gone && owner("link/"+strconv.FormatInt(l.ID, 10), live) == me {
-				out.Links = append(out.Links, prober.LinkToWire(prober.Assign(l, a.cfg.PublicURL)))
-			}
-		}
-		for _, m := range monitors {
-			if owner("monitor/"+strconv.FormatInt(m.ID, 10), live) == me {
-				out.Monitors = append(out.Monitors, prober.MonitorToWire(m))
-			}
-		}
+		out := prober.ChangeToStream(c).Full
+		out.Region, out.Probers = region, live
 		writeJSON(w, http.StatusOK, out)
 	})
 }

@@ -92,6 +92,7 @@ func (a *API) deregister() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
+		defer a.hub.stopped(d.Prober, d.Region)
 		if err := a.probes.StopProber(r.Context(), d.Prober, d.Region, a.now().UTC()); err != nil {
 			writeError(w, r, a.log, err)
 			return

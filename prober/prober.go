@@ -50,7 +50,8 @@ type Runner struct {
 	region  string
 
 	mu     sync.Mutex
-	qrSeen map[int64]qrState // link ID → when its QR code was last checked, and for what
+	qrSeen map[int64]qrState        // link ID → when its QR code was last checked, and for what
+	known  map[int64]LinkAssignment // link ID → the link as last applied; nil before the first list
 
 	durations *prometheus.HistogramVec
 	results   *prometheus.CounterVec
@@ -79,7 +80,9 @@ func NewRunner(cfg RunnerConfig, region string, checker *Checker, sched *schedul
 }
 
 // Run refreshes assignments and runs the schedule until ctx ends. While the
-// source fails, the last assignments keep running.
+// source fails, the last assignments keep running. A source that is also a
+// Watcher pushes its changes as they happen (a new or edited check runs at
+// once); the periodic refresh stays as the safety net.
 func (r *Runner) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return r.sched.Run(ctx) })
@@ -95,7 +98,34 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 		}
 	})
+	if w, ok := r.src.(Watcher); ok {
+		g.Go(func() error { r.watch(ctx, w); return nil })
+	}
 	return g.Wait()
+}
+
+// watch applies pushed changes until ctx ends, watching again after a lost
+// connection (backing off up to 30 s while it keeps failing).
+func (r *Runner) watch(ctx context.Context, w Watcher) {
+	const maxBackoff = 30 * time.Second
+	backoff := time.Second
+	for {
+		start := time.Now()
+		err := w.Watch(ctx, r.apply)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(start) > maxBackoff {
+			backoff = time.Second // it was up for a while: a fresh loss
+		}
+		r.log.Warn("change stream lost; watching again", "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
 }
 
 func (r *Runner) refresh(ctx context.Context) {
@@ -106,30 +136,92 @@ func (r *Runner) refresh(ctx context.Context) {
 		}
 		return
 	}
-	jobs := make([]schedule.Job, 0, len(links)+len(monitors))
-	live := make(map[int64]bool, len(links))
-	for _, a := range links {
-		l := a.Link
-		live[l.ID] = true
-		jobs = append(jobs, schedule.Job{
-			Key: "link/" + strconv.FormatInt(l.ID, 10), Interval: l.CheckInterval, Host: hostOf(l.Destination),
-			Run: func(ctx context.Context) bool { return r.checkLink(ctx, a) },
-		})
-	}
-	for _, m := range monitors {
-		jobs = append(jobs, schedule.Job{
-			Key: "monitor/" + strconv.FormatInt(m.ID, 10), Interval: m.Interval, Cron: m.Cron, Host: hostOf(m.URL),
-			Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckMonitor(ctx, m), m.Name, nil) },
-		})
-	}
-	r.sched.Set(jobs)
+	r.apply(Change{Full: true, Links: links, Monitors: monitors})
+}
+
+// apply brings the schedule in step with a change. Links and monitors that
+// a change adds or edits run at once; so do links a full list shows as new
+// or edited since the last list (not on the first: a starting prober
+// spreads its checks over their slots).
+func (r *Runner) apply(c Change) {
 	r.mu.Lock()
-	for id := range r.qrSeen {
-		if !live[id] {
+	defer r.mu.Unlock()
+	var now []string
+	if c.Full {
+		jobs := make([]schedule.Job, 0, len(c.Links)+len(c.Monitors))
+		seen := make(map[int64]LinkAssignment, len(c.Links))
+		for _, a := range c.Links {
+			was, ok := r.known[a.Link.ID]
+			switch {
+			case ok && was.Link.UpdatedAt.After(a.Link.UpdatedAt):
+				a = was // a list read before a change already pushed
+			case r.known != nil && (!ok || !was.Link.UpdatedAt.Equal(a.Link.UpdatedAt)):
+				now = append(now, linkKey(a.Link.ID))
+			}
+			jobs = append(jobs, r.linkJob(a))
+			seen[a.Link.ID] = a
+		}
+		for _, m := range c.Monitors {
+			jobs = append(jobs, r.monitorJob(m))
+		}
+		r.sched.Set(jobs)
+		r.known = seen
+		for id := range r.qrSeen {
+			if _, ok := seen[id]; !ok {
+				delete(r.qrSeen, id)
+			}
+		}
+	} else {
+		if r.known == nil {
+			r.known = map[int64]LinkAssignment{}
+		}
+		for _, a := range c.Links {
+			r.sched.Put(r.linkJob(a))
+			r.known[a.Link.ID] = a
+			now = append(now, linkKey(a.Link.ID))
+		}
+		for _, id := range c.RemovedLinks {
+			r.sched.Remove(linkKey(id))
+			delete(r.known, id)
 			delete(r.qrSeen, id)
 		}
+		for _, m := range c.Monitors {
+			r.sched.Put(r.monitorJob(m))
+			now = append(now, monitorKey(m.ID))
+		}
+		for _, id := range c.RemovedMonitors {
+			r.sched.Remove(monitorKey(id))
+		}
+		for _, t := range c.Check {
+			switch t.Kind {
+			case linkwatch.KindLink:
+				now = append(now, linkKey(t.ID))
+			case linkwatch.KindMonitor:
+				now = append(now, monitorKey(t.ID))
+			}
+		}
 	}
-	r.mu.Unlock()
+	for _, key := range now {
+		r.sched.RunNow(key)
+	}
+}
+
+func linkKey(id int64) string    { return "link/" + strconv.FormatInt(id, 10) }
+func monitorKey(id int64) string { return "monitor/" + strconv.FormatInt(id, 10) }
+
+func (r *Runner) linkJob(a LinkAssignment) schedule.Job {
+	l := a.Link
+	return schedule.Job{
+		Key: linkKey(l.ID), Interval: l.CheckInterval, Host: hostOf(l.Destination),
+		Run: func(ctx context.Context) bool { return r.checkLink(ctx, a) },
+	}
+}
+
+func (r *Runner) monitorJob(m *linkwatch.Monitor) schedule.Job {
+	return schedule.Job{
+		Key: monitorKey(m.ID), Interval: m.Interval, Cron: m.Cron, Host: hostOf(m.URL),
+		Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckMonitor(ctx, m), m.Name, nil) },
+	}
 }
 
 // checkLink runs the short-link and destination steps, and the QR step when

@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -366,4 +367,67 @@ func (r *Remote) do(ctx context.Context, method, path string, body, out any) err
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// streamIdle is how long the stream may stay silent before the prober takes
+// the connection for dead; the control plane sends a comment every
+// StreamKeepalive.
+const (
+	StreamKeepalive = 15 * time.Second
+	streamIdle      = 3 * StreamKeepalive
+	maxStreamLine   = 64 << 20 // a full list of many links is one line
+)
+
+// Watch holds GET /api/v1/probe/stream open and passes each event on as a
+// Change: first the whole share, then changes as the control plane pushes
+// them. It returns when ctx ends (nil) or the stream breaks (an error; the
+// Runner watches again, and the new stream starts with the whole share).
+func (r *Remote) Watch(ctx context.Context, fn func(Change)) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	q := url.Values{"region": {r.cfg.Region}, "prober": {r.cfg.ProberID}}
+	req, err := http.NewRequestWithContext(sctx, http.MethodGet, strings.TrimSuffix(r.cfg.Control.String(), "/")+"/api/v1/probe/stream?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.cfg.Token.Reveal())
+	req.Header.Set("Accept", "text/event-stream")
+	// The stream outlives the client's request timeout; the idle timer
+	// below finds a dead connection instead.
+	client := &http.Client{Transport: r.cfg.HTTP.Transport}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return &statusError{resp.StatusCode, string(data)}
+	}
+	idle := time.AfterFunc(streamIdle, cancel)
+	defer idle.Stop()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), maxStreamLine)
+	for sc.Scan() {
+		idle.Reset(streamIdle)
+		data, ok := bytes.CutPrefix(sc.Bytes(), []byte("data:"))
+		if !ok {
+			continue // comments (keepalives), event names, blank lines
+		}
+		var ev StreamEvent
+		if err := json.Unmarshal(bytes.TrimSpace(data), &ev); err != nil {
+			return fmt.Errorf("change stream: bad event: %w", err)
+		}
+		fn(ev.Change())
+	}
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case sctx.Err() != nil:
+		return fmt.Errorf("change stream: silent for %s", streamIdle)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("change stream: %w", err)
+	}
+	return errors.New("change stream: the control plane closed it")
 }

@@ -133,6 +133,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	var adminSecret linkwatch.Secret
 	var chans *alerting.Channels
 	var page *status
+	var control *api.API
 	if rl.controls() {
 		if cfg.AdminToken == "" {
 			if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
@@ -150,11 +151,14 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		page.handler.Routes(mux)
 		page.subs.Routes(mux)
 		g.Go(func() error { return page.Run(gctx) })
+		// "Check now" waits for a check's timeout and a push.
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes,
-			Probers: cfg.ProberLifecycle()}, log,
+			Probers: cfg.ProberLifecycle(), CheckTimeout: cfg.ProbeTimeout + 5*time.Second}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
 				Rules: st, Channels: chans, Status: page}, durations)
 		mux.Mount("/api/v1", a.Handler())
+		g.Go(func() error { return a.FeedLinks(gctx, st) }) // pushes link changes to probers
+		control = a
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database
 		}
@@ -168,7 +172,11 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			return err
 		}
 		results := prober.NewWriter(st, 100_000, 500, time.Second, cfg.ShutdownTimeout, log, reg)
-		runner, closer, err := newRunner(cfg, id, nil, prober.StoreSource{Store: st, PublicURL: cfg.PublicURL}, results, log.With("region", cfg.Region), reg)
+		// Changes reach it in-process, as they reach remote probers'
+		// streams, and its results tell "check now" and second opinions.
+		src := inProcessSource{StoreSource: prober.StoreSource{Store: st, PublicURL: cfg.PublicURL}, control: control, region: cfg.Region, id: id}
+		sink := ingestSink{results, control}
+		runner, closer, err := newRunner(cfg, id, nil, src, sink, log.With("region", cfg.Region), reg)
 		if err != nil {
 			return err
 		}
@@ -277,4 +285,27 @@ func printBanner(w io.Writer, rl role, url string, cfg *config.Config, adminSecr
 	}
 	fmt.Fprintf(w, "Create your first link:\n  curl -sS -X POST %s/api/v1/links -H \"Authorization: Bearer %s\" -H 'Content-Type: application/json' -d '{\"destination\":\"https://example.com/\"}'\n",
 		strings.TrimSuffix(url, "/"), token)
+}
+
+// inProcessSource is serve's prober's source: every link and monitor, with
+// changes pushed in-process by the API (no polling between refreshes).
+type inProcessSource struct {
+	prober.StoreSource
+	control    *api.API
+	region, id string
+}
+
+func (s inProcessSource) Watch(ctx context.Context, fn func(prober.Change)) error {
+	return s.control.WatchShare(ctx, s.region, s.id, true, func(c prober.Change) error { fn(c); return nil })
+}
+
+// ingestSink writes serve's results and tells the API about them.
+type ingestSink struct {
+	w       *prober.Writer
+	control *api.API
+}
+
+func (s ingestSink) Submit(r linkwatch.Result) {
+	s.w.Submit(r)
+	s.control.Ingested([]linkwatch.Result{r})
 }

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/health"
+)
+
+// resultWaiter collects, per region, the first result for target that
+// began at or after since.
+type resultWaiter struct {
+	target linkwatch.Target
+	since  time.Time
+	mu     sync.Mutex
+	got    map[string]linkwatch.Result
+	wake   chan struct{}
+}
+
+func (h *hub) wait(t linkwatch.Target, since time.Time) *resultWaiter {
+	w := &resultWaiter{target: t, since: since, got: map[string]linkwatch.Result{}, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.waiters[w] = struct{}{}
+	h.mu.Unlock()
+	return w
+}
+
+func (h *hub) unwait(w *resultWaiter) {
+	h.mu.Lock()
+	delete(h.waiters, w)
+	h.mu.Unlock()
+}
+
+// Ingested tells waiting "check now" requests about results just stored
+// and asks for second opinions: when a region's check of a link fails and
+// the region's previous result (as this replica saw it) passed, or there is
+// none, the other live regions re-check the link at once, so a real outage
+// is confirmed in seconds and a regional blip is seen as regional. At most
+// one second opinion is asked per link per check interval, so a flapping
+// link cannot storm the probers. The prober protocol's push calls it; so
+// does serve's in-process prober.
+func (a *API) Ingested(results []linkwatch.Result) {
+	h := a.hub
+	now := a.now()
+	var asks []checkRequest
+	h.mu.Lock()
+	for w := range h.waiters {
+		for _, r := range results {
+			if r.Target == w.target && !r.At.Before(w.since) {
+				w.mu.Lock()
+				if _, ok := w.got[r.Region]; !ok {
+					w.got[r.Region] = r
+				}
+				w.mu.Unlock()
+				select {
+				case w.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Target.Kind != linkwatch.KindLink {
+			continue
+		}
+		k := outcomeKey{r.Target, r.Region}
+		prev, seen := h.passed[k]
+		h.passed[k] = r.OK()
+		if r.OK() || seen && !prev {
+			continue
+		}
+		every := cmp.Or(h.intervals[r.Target.ID], linkwatch.DefaultInterval)
+		if last, ok := h.opinions[r.Target.ID]; ok && now.Sub(last) < every {
+			continue
+		}
+		h.opinions[r.Target.ID] = now
+		asks = append(asks, checkRequest{target: r.Target, except: r.Region})
+	}
+	h.mu.Unlock()
+	for _, c := range asks {
+		h.publish(hubEvent{check: &c})
+	}
+}
+
+// checkRegionJSON is one region's answer to "check now".
+type checkRegionJSON struct {
+	Region string           `json:"region"`
+	State  string           `json:"state"`
+	Result regionHealthJSON `json:"result"`
+}
+
+type checkJSON struct {
+	Regions []checkRegionJSON `json:"regions"`
+	Missing []string          `json:"missing"`
+}
+
+// checkLinkNow is POST /links/{slug}/check: every live region checks the
+// link now, and the answer holds each region's result, or names the
+// regions that did not answer within the probe timeout. It waits on results
+// being ingested, not on a clock.
+func (a *API) checkLinkNow() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if _, _, gone := l.Target(a.now()); gone {
+			writeError(w, r, a.log, linkwatch.Errorf(linkwatch.EINVALID, "link %s has expired with no fallback: it is not checked", l.Slug))
+			return
+		}
+		regions, err := a.liveRegions(r.Context())
+		if err != nil {
+			writeError(w, r, a.log, err)
+			return
+		}
+		if len(regions) == 0 {
+			writeError(w, r, a.log, linkwatch.Errorf(linkwatch.EUNAVAILABLE, "no live prober in any region: nothing can check the link now"))
+			return
+		}
+		t := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
+		wt := a.hub.wait(t, a.now())
+		defer a.hub.unwait(wt)
+		a.hub.publish(hubEvent{check: &checkRequest{target: t}})
+
+		ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(a.cfg.CheckTimeout, 35*time.Second))
+		defer cancel()
+		answered := func() bool {
+			wt.mu.Lock()
+			defer wt.mu.Unlock()
+			for _, reg := range regions {
+				if _, ok := wt.got[reg]; !ok {
+					return false
+				}
+			}
+			return true
+		}
+		for !answered() {
+			select {
+			case <-ctx.Done():
+			case <-wt.wake:
+				continue
+			}
+			break
+		}
+		if r.Context().Err() != nil {
+			return
+		}
+		out := checkJSON{Regions: []checkRegionJSON{}, Missing: []string{}}
+		wt.mu.Lock()
+		defer wt.mu.Unlock()
+		for _, reg := range regions {
+			res, ok := wt.got[reg]
+			if !ok {
+				out.Missing = append(out.Missing, reg)
+				continue
+			}
+			lt := linkwatch.Latest{Result: res}
+			if !res.OK() {
+				lt.Failures = 1
+			}
+			rh := regionHealth(health.RegionOf(lt, l.CheckInterval, a.now()))
+			cur := !res.At.Before(l.UpdatedAt)
+			rh.Current = &cur
+			out.Regions = append(out.Regions, checkRegionJSON{Region: reg, State: rh.State, Result: rh})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// liveRegions lists the regions with at least one live prober, sorted.
+func (a *API) liveRegions(ctx context.Context) ([]string, error) {
+	all, err := a.probes.Probers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now()
+	var regions []string
+	for _, p := range all {
+		if a.cfg.Probers.State(p, now) == linkwatch.ProberLive && !slices.Contains(regions, p.Region) {
+			regions = append(regions, p.Region)
+		}
+	}
+	slices.Sort(regions)
+	return regions, nil
+}
