@@ -117,6 +117,13 @@ func (l *Link) Target(now time.Time) (target string, fallback, gone bool) {
 	return l.Destination, false, false
 }
 
+// FailoverActive reports whether visitors get the fallback at now because of
+// failover (ServesFallback), not because the link has expired: what the
+// redirector answers 302 with no-store for and the API shows as active.
+func (l *Link) FailoverActive(now time.Time) bool {
+	return l.ServesFallback() && !l.Expired(now)
+}
+
 // ApplyDefaults fills the zero values that have defaults.
 func (l *Link) ApplyDefaults() {
 	if l.RedirectCode == 0 {

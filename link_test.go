@@ -280,3 +280,26 @@ func TestServesFallback(t *testing.T) {
 		t.Errorf("an unknown mode: %v", err)
 	}
 }
+
+// TestFailoverActive: the fallback served because of failover, not expiry.
+func TestFailoverActive(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	base := Link{Destination: "https://shop.example.com/", FallbackURL: "https://backup.example.com/", Failover: FailoverAuto}
+	for _, tt := range []struct {
+		name   string
+		mut    func(*Link)
+		active bool
+	}{
+		{"auto, not failed over", func(*Link) {}, false},
+		{"auto, failed over", func(l *Link) { l.FailedOver = true }, true},
+		{"pinned to the fallback", func(l *Link) { l.Failover = FailoverFallback }, true},
+		{"expired: the fallback is served, but not by failover", func(l *Link) { l.FailedOver, l.ExpiresAt = true, now }, false},
+		{"expires later", func(l *Link) { l.FailedOver, l.ExpiresAt = true, now.Add(time.Second) }, true},
+	} {
+		l := base
+		tt.mut(&l)
+		if got := l.FailoverActive(now); got != tt.active {
+			t.Errorf("%s: FailoverActive = %v, want %v", tt.name, got, tt.active)
+		}
+	}
+}

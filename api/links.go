@@ -37,21 +37,29 @@ type linkJSON struct {
 	ExpiresAt     *time.Time `json:"expires_at"`
 	CheckInterval string     `json:"check_interval"`
 	expectJSON
-	Failover  bool      `json:"failover"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// Failover is the mode: auto or off, or a pin (fallback, primary).
+	Failover linkwatch.FailoverMode `json:"failover"`
+	// FailoverActive is whether visitors get the fallback because of
+	// failover (not expiry) right now.
+	FailoverActive bool      `json:"failover_active"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
 	j := linkJSON{
 		ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: l.ShortURL(a.cfg.PublicURL),
 		Destination: l.Destination, FallbackURL: l.FallbackURL, Tags: l.Tags,
-		RedirectCode: l.RedirectCode, CheckInterval: l.CheckInterval.String(), Failover: l.FailedOver,
+		RedirectCode: l.RedirectCode, CheckInterval: l.CheckInterval.String(),
+		Failover: l.Failover, FailoverActive: l.FailoverActive(a.now()),
 		expectJSON: newExpectJSON(l.Expect),
 		CreatedAt:  l.CreatedAt, UpdatedAt: l.UpdatedAt,
 	}
 	if j.Tags == nil {
 		j.Tags = []string{}
+	}
+	if j.Failover == "" {
+		j.Failover = linkwatch.FailoverAuto
 	}
 	if !l.ExpiresAt.IsZero() {
 		t := l.ExpiresAt
@@ -62,14 +70,15 @@ func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
 
 // createLinkRequest is the body of POST /api/v1/links.
 type createLinkRequest struct {
-	Slug          string     `json:"slug"`
-	Domain        string     `json:"domain"`
-	Destination   string     `json:"destination"`
-	FallbackURL   string     `json:"fallback_url"`
-	Tags          []string   `json:"tags"`
-	RedirectCode  int        `json:"redirect_code"`
-	ExpiresAt     *timestamp `json:"expires_at"`
-	CheckInterval duration   `json:"check_interval"`
+	Slug          string           `json:"slug"`
+	Domain        string           `json:"domain"`
+	Destination   string           `json:"destination"`
+	FallbackURL   string           `json:"fallback_url"`
+	Tags          []string         `json:"tags"`
+	RedirectCode  int              `json:"redirect_code"`
+	ExpiresAt     *timestamp       `json:"expires_at"`
+	CheckInterval duration         `json:"check_interval"`
+	Failover      *failoverSetting `json:"failover"`
 	expectRequest
 }
 
@@ -85,6 +94,12 @@ func (req *createLinkRequest) link(now time.Time, publicHost string) (*linkwatch
 			return nil, linkwatch.FieldErrorf("expires_at", "expires_at is in the past")
 		}
 		l.ExpiresAt = req.ExpiresAt.T
+	}
+	if req.Failover != nil {
+		if req.Failover.err != nil {
+			return nil, req.Failover.err
+		}
+		l.Failover = req.Failover.mode
 	}
 	l.ApplyDefaults()
 	if l.Domain == publicHost {
@@ -217,14 +232,15 @@ func decodeCursor(s string) (int64, bool) {
 // patchLinkRequest is the body of PATCH /api/v1/links/{slug}: fields present
 // are changed, null clears an optional field, absent fields stay.
 type patchLinkRequest struct {
-	Slug          optional[string]    `json:"slug"`
-	Domain        optional[string]    `json:"domain"`
-	Destination   optional[string]    `json:"destination"`
-	FallbackURL   optional[string]    `json:"fallback_url"`
-	Tags          optional[[]string]  `json:"tags"`
-	RedirectCode  optional[int]       `json:"redirect_code"`
-	ExpiresAt     optional[timestamp] `json:"expires_at"`
-	CheckInterval optional[duration]  `json:"check_interval"`
+	Slug          optional[string]          `json:"slug"`
+	Domain        optional[string]          `json:"domain"`
+	Destination   optional[string]          `json:"destination"`
+	FallbackURL   optional[string]          `json:"fallback_url"`
+	Tags          optional[[]string]        `json:"tags"`
+	RedirectCode  optional[int]             `json:"redirect_code"`
+	ExpiresAt     optional[timestamp]       `json:"expires_at"`
+	CheckInterval optional[duration]        `json:"check_interval"`
+	Failover      optional[failoverSetting] `json:"failover"`
 	expectPatch
 }
 
@@ -262,6 +278,19 @@ func (req *patchLinkRequest) apply(l *linkwatch.Link, now time.Time) error {
 		if req.CheckInterval.Null {
 			l.CheckInterval = linkwatch.DefaultInterval
 		}
+	}
+	if req.Failover.Set {
+		mode := req.Failover.V.mode
+		switch {
+		case req.Failover.Null:
+			mode = linkwatch.FailoverAuto
+		case req.Failover.V.err != nil:
+			return req.Failover.V.err
+		}
+		setFailoverMode(l, mode, now) // auto or off: a pin is cleared
+	}
+	if l.Failover == linkwatch.FailoverFallback && l.FallbackURL == "" {
+		return linkwatch.FieldErrorf("fallback_url", `the link is pinned to its fallback: unpin it first (POST /api/v1/links/{slug}/failover {"mode":"auto"}, or send "failover" in this PATCH)`)
 	}
 	req.expectPatch.apply(&l.Expect)
 	l.ApplyDefaults()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -23,14 +24,27 @@ type LinkStore interface {
 
 type key struct{ domain, slug string }
 
-// entry is a link prepared for redirecting: URLs encoded for Location and
-// parsed once, not per request.
+// entry is a link prepared for redirecting: what to send, decided once when
+// the link is loaded or changes, not per request. Only expiry depends on the
+// clock.
 type entry struct {
-	link             *linkwatch.Link
-	destLocation     string // the destination as it is sent (linkwatch.NormalizeURL)
-	dest             *url.URL
-	fallbackLocation string
-	fallback         *url.URL
+	link *linkwatch.Link
+	// live is the answer while the link has not expired: the destination, or
+	// the fallback while failed over (302, no-store).
+	live response
+	// expired is the answer once it has (the fallback with the link's own
+	// code), nil for a 410.
+	expired *response
+}
+
+// response is a prepared redirect. Its header values are shared by every
+// request and never modified.
+type response struct {
+	location     string // as it is sent (linkwatch.NormalizeURL)
+	u            *url.URL
+	code         int
+	cacheControl []string
+	fallback     bool
 }
 
 // Cache holds every link in memory. It is a complete replica kept fresh by the
@@ -219,18 +233,36 @@ func (c *Cache) remove(k key) {
 }
 
 func newEntry(l *linkwatch.Link) (*entry, error) {
-	e := &entry{link: l, destLocation: location(l.Destination)}
-	var err error
-	if e.dest, err = url.Parse(e.destLocation); err != nil {
+	dest, err := newResponse(l.Destination, l.RedirectCode, false)
+	if err != nil {
 		return nil, err
 	}
-	if l.FallbackURL != "" {
-		e.fallbackLocation = location(l.FallbackURL)
-		if e.fallback, err = url.Parse(e.fallbackLocation); err != nil {
-			return nil, errors.Join(errors.New("fallback_url"), err)
-		}
+	e := &entry{link: l, live: dest}
+	if l.FallbackURL == "" {
+		return e, nil
+	}
+	fb, err := newResponse(l.FallbackURL, l.RedirectCode, true)
+	if err != nil {
+		return nil, errors.Join(errors.New("fallback_url"), err)
+	}
+	e.expired = &fb
+	if l.ServesFallback() {
+		// A failover is temporary whatever the link's code: a cached 301 to
+		// the fallback would outlive the outage.
+		e.live = fb
+		e.live.code, e.live.cacheControl = http.StatusFound, []string{cacheNone}
 	}
 	return e, nil
+}
+
+func newResponse(stored string, code int, fallback bool) (response, error) {
+	r := response{location: location(stored), code: code, fallback: fallback, cacheControl: []string{cacheTemporary}}
+	if code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect {
+		r.cacheControl = []string{cachePermanent}
+	}
+	var err error
+	r.u, err = url.Parse(r.location)
+	return r, err
 }
 
 // location is a stored URL as a Location header carries it. Links are stored

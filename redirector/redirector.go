@@ -15,10 +15,12 @@ import (
 )
 
 // Cache lifetimes of redirects. Temporary redirects are cached briefly and
-// privately so an edit reaches visitors quickly; permanent ones for a day.
+// privately so an edit reaches visitors quickly; permanent ones for a day; a
+// failover not at all, so visitors return to the primary as soon as it does.
 const (
 	cacheTemporary = "private, max-age=30"
 	cachePermanent = "public, max-age=86400"
+	cacheNone      = "no-store"
 )
 
 // Config tunes the redirect handler.
@@ -146,25 +148,19 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 	if ua.prober {
 		rd.probes.Inc()
 	}
-	_, fallback, gone := e.link.Target(now)
-	if gone {
-		writePage(w, r, http.StatusGone, pageGone)
-		return http.StatusGone
+	resp := &e.live
+	if e.link.Expired(now) {
+		if resp = e.expired; resp == nil {
+			writePage(w, r, http.StatusGone, pageGone)
+			return http.StatusGone
+		}
 	}
-	target, u := e.destLocation, e.dest
-	if fallback {
-		target, u = e.fallbackLocation, e.fallback
-	}
-	location, source := mergeQuery(target, u, r.URL.RawQuery)
+	location, source := mergeQuery(resp.location, resp.u, r.URL.RawQuery)
 
-	code := e.link.RedirectCode
+	code := resp.code
 	h := w.Header()
 	h["Location"] = []string{location}
-	if code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect {
-		h["Cache-Control"] = []string{cachePermanent}
-	} else {
-		h["Cache-Control"] = []string{cacheTemporary}
-	}
+	h["Cache-Control"] = resp.cacheControl
 	w.WriteHeader(code)
 
 	if ua.prober {
@@ -178,7 +174,7 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 		Device:       ua.device,
 		Bot:          ua.bot,
 		Country:      rd.country(r),
-		Fallback:     fallback,
+		Fallback:     resp.fallback,
 	})
 	return code
 }

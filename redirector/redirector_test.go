@@ -54,6 +54,7 @@ func (f *fakeLinks) ListLinks(context.Context, linkwatch.LinkFilter) ([]*linkwat
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
+		f.fails++
 		return nil, f.err
 	}
 	var out []*linkwatch.Link
@@ -161,7 +162,7 @@ func TestRedirect(t *testing.T) {
 		{"expired", "GET", "localhost", "/old", 410, "", "no-store"},
 		{"expired with fallback", "GET", "localhost", "/oldfb", 302, "https://example.com/fb", cacheTemporary},
 		{"not yet expired", "GET", "localhost", "/future", 302, "https://example.com/f", cacheTemporary},
-		{"failed over", "GET", "localhost", "/down", 302, "https://backup.example.com/", cacheTemporary},
+		{"failed over", "GET", "localhost", "/down", 302, "https://backup.example.com/", cacheNone},
 		{"custom domain by host", "GET", "GO.BRAND.COM:443", "/spring", 307, "https://brand.com/spring", cacheTemporary},
 		{"custom domain hides default links", "GET", "go.brand.com", "/perm", 404, "", "no-store"},
 		{"reserved path goes to next", "GET", "localhost", "/healthz", 418, "", ""},

@@ -137,11 +137,13 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-const linksUsage = `usage: linkwatch links <create|list|get|delete> [flags]
-  create --destination URL [--slug S] [--tag T]... [--domain D] [--fallback URL] [--code 302] [--expires RFC3339] [--interval 60s]
-  list   [--tag T] [--domain D] [--limit N]
-  get    SLUG [--domain D]
-  delete SLUG [--domain D]
+const linksUsage = `usage: linkwatch links <create|list|get|delete|failover> [flags]
+  create   --destination URL [--slug S] [--tag T]... [--domain D] [--fallback URL] [--failover auto|off] [--code 302] [--expires RFC3339] [--interval 60s]
+  list     [--tag T] [--domain D] [--limit N]
+  get      SLUG [--domain D]
+  delete   SLUG [--domain D]
+  failover SLUG --mode auto|fallback|primary [--domain D]
+           (pin visitors to the fallback or the primary by hand; auto hands the link back to automatic failover)
 `
 
 func runLinks(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -157,6 +159,7 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 		dest := fs.String("destination", "", "destination URL (required)")
 		slug := fs.String("slug", "", "slug (default: generated)")
 		fallback := fs.String("fallback", "", "fallback URL")
+		failover := fs.String("failover", "", "failover to the fallback when the destination is down: auto (default) or off")
 		code := fs.Int("code", 0, "redirect code: 301, 302, 307 or 308 (default 302)")
 		expires := fs.String("expires", "", "expiry time, RFC 3339")
 		interval := fs.String("interval", "", "check interval, e.g. 60s")
@@ -166,7 +169,7 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		body := map[string]any{"destination": *dest}
-		for k, v := range map[string]string{"slug": *slug, "fallback_url": *fallback, "domain": *domain, "expires_at": *expires, "check_interval": *interval} {
+		for k, v := range map[string]string{"slug": *slug, "fallback_url": *fallback, "failover": *failover, "domain": *domain, "expires_at": *expires, "check_interval": *interval} {
 			if v != "" {
 				body[k] = v
 			}
@@ -210,6 +213,23 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		var out map[string]any
 		if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+			return err
+		}
+		return printJSON(stdout, out)
+	case "failover":
+		mode := fs.String("mode", "", "auto, fallback or primary (required)")
+		if err := fs.Parse(reorderFlags(args)); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 || *mode == "" {
+			return errors.New("links failover: give exactly one slug and --mode auto|fallback|primary")
+		}
+		path := "/api/v1/links/" + url.PathEscape(fs.Arg(0)) + "/failover"
+		if *domain != "" {
+			path += "?domain=" + url.QueryEscape(*domain)
+		}
+		var out map[string]any
+		if err := newClient(fs, getenv).do(ctx, http.MethodPost, path, map[string]string{"mode": *mode}, &out); err != nil {
 			return err
 		}
 		return printJSON(stdout, out)
@@ -319,4 +339,13 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprint(stderr, tokensUsage)
 	return fmt.Errorf("tokens: unknown subcommand %q", sub)
+}
+
+// reorderFlags moves a leading positional argument after the flags, so
+// `links failover SLUG --mode fallback` parses as the usage shows it.
+func reorderFlags(args []string) []string {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return append(append([]string{}, args[1:]...), args[0])
+	}
+	return args
 }
