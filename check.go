@@ -118,17 +118,27 @@ func (m *Monitor) Validate() error {
 	return m.Expect.Validate()
 }
 
-// Target names what a result is about: a link or a monitor.
+// Target names what a result is about: a link, a link's fallback URL or a
+// monitor.
 type Target struct {
-	Kind string // "link" or "monitor"
-	ID   int64
+	Kind string // "link", "fallback" or "monitor"
+	ID   int64  // the link's ID for a link and for its fallback
 }
 
-// Target kinds.
+// Target kinds. A link's results check its short link and its primary
+// destination; its fallback's results (KindFallback, same ID) check the
+// fallback URL alone, so the alert engine knows whether failing over would
+// help.
 const (
-	KindLink    = "link"
-	KindMonitor = "monitor"
+	KindLink     = "link"
+	KindFallback = "fallback"
+	KindMonitor  = "monitor"
 )
+
+// ValidKind reports whether kind is a target kind.
+func ValidKind(kind string) bool {
+	return kind == KindLink || kind == KindFallback || kind == KindMonitor
+}
 
 func (t Target) String() string { return fmt.Sprintf("%s/%d", t.Kind, t.ID) }
 

@@ -40,7 +40,7 @@ func (m *memStore) enqueue(receiver string, n Notification, at time.Time) {
 }
 
 func (m *memStore) Alerts(context.Context) ([]StoredAlert, error) { return nil, nil }
-func (m *memStore) SaveAlerts(context.Context, int64, []StoredAlert, []Outgoing) error {
+func (m *memStore) SaveAlerts(context.Context, int64, []StoredAlert, []Outgoing, []LinkFailover) error {
 	return errors.New("not used")
 }
 func (m *memStore) Lease(context.Context, string, string, time.Duration, time.Time) (int64, bool, error) {

@@ -232,11 +232,12 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 	for k, n := range c.counts {
 		e.states.WithLabelValues(k[0], k[1]).Set(float64(n))
 	}
-	if len(c.changed) > 0 {
-		if err := e.store.SaveAlerts(ctx, fence, c.changed, c.out); err != nil {
+	if len(c.changed) > 0 || len(c.failovers) > 0 {
+		if err := e.store.SaveAlerts(ctx, fence, c.changed, c.out, c.failovers); err != nil {
 			return err
 		}
 		e.logTransitions(ctx, c.transitions) // stored: logged once, by the evaluator that stored them
+		e.logFailovers(ctx, c.failovers)
 	}
 	e.evaluations.Observe(time.Since(start).Seconds())
 	return nil
@@ -251,11 +252,14 @@ type cycle struct {
 	windows  []Maintenance
 	links    []*linkwatch.Link
 	byLink   map[int64][]linkwatch.Latest
-	latest   []linkwatch.Latest
-	rules    []*Rule
+	// byFallback are the latest results of links' fallback URLs.
+	byFallback map[int64][]linkwatch.Latest
+	latest     []linkwatch.Latest
+	rules      []*Rule
 
 	changed     []StoredAlert
 	out         []Outgoing
+	failovers   []LinkFailover
 	transitions []stepLog
 	counts      map[[2]string]int
 	groups      map[string]*group
@@ -286,24 +290,33 @@ func (e *Engine) load(ctx context.Context, now time.Time) (*cycle, error) {
 		return nil, err
 	}
 	c.byLink = make(map[int64][]linkwatch.Latest, len(c.links))
+	c.byFallback = map[int64][]linkwatch.Latest{}
 	c.prev = make(map[string]StoredAlert, len(stored))
 	for _, a := range stored {
 		c.prev[a.Key] = a
 	}
 	for _, l := range c.latest {
-		if l.Target.Kind == linkwatch.KindLink {
+		switch l.Target.Kind {
+		case linkwatch.KindLink:
 			c.byLink[l.Target.ID] = append(c.byLink[l.Target.ID], l)
+		case linkwatch.KindFallback:
+			c.byFallback[l.Target.ID] = append(c.byFallback[l.Target.ID], l)
 		}
 	}
 	e.history.observe(c.latest, now)
 	return c, nil
 }
 
-// linkRules steps the default rules of one link.
+// linkRules steps the default rules of one link, then its failover.
 func (c *cycle) linkRules(l *linkwatch.Link) {
 	regions := c.byLink[l.ID]
 	fresh := health.Freshness(l.CheckInterval, c.now)
 	q := health.LinkDown.Evaluate(health.RegionStatuses(regions, l.CheckInterval, c.now))
+	var fb *health.Assessment // the fallback's health, for links with one
+	if l.FallbackURL != "" {
+		a := health.Assess(c.byFallback[l.ID], l.CheckInterval, c.now)
+		fb = &a
+	}
 	id := strconv.FormatInt(l.ID, 10)
 	for _, rl := range linkRules {
 		o := rl.outcome(q, regions, fresh)
@@ -312,8 +325,12 @@ func (c *cycle) linkRules(l *linkwatch.Link) {
 				it.labels = linkLabels(l, rl.name, rl.severity, nil)
 				it.group = linkGroup(l, it.labels["campaign"], c.now)
 				it.summary = firingText(rl.name, l, q, o, regions)
+				if rl.name == "link_down" {
+					it.summary += fallbackDownText(l, fb)
+				}
 				it.recovered = recoveredText(rl.name, l, q)
 				it.alert = c.e.linkAlert(l, q.Failing, regions, o)
 			}})
 	}
+	c.failover(l, q, regions, fb)
 }

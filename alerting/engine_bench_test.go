@@ -284,7 +284,7 @@ func (s *benchStore) Alerts(context.Context) ([]alerting.StoredAlert, error) {
 	return out, nil
 }
 
-func (s *benchStore) SaveAlerts(_ context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing) error {
+func (s *benchStore) SaveAlerts(_ context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing, _ []alerting.LinkFailover) error {
 	if fence != s.fence {
 		return linkwatch.Errorf(linkwatch.ECONFLICT, "stale fence")
 	}

@@ -28,6 +28,7 @@ type engineStore struct {
 	monitors []*linkwatch.Monitor
 	probers  []linkwatch.ProberInfo
 	scans    []linkwatch.Scan
+	switches []LinkFailover // every failover change saved
 }
 
 var _ EngineStore = (*engineStore)(nil)
@@ -74,9 +75,28 @@ func (s *engineStore) Lease(_ context.Context, _, holder string, _ time.Duration
 	s.holder = holder
 	return s.fence, true, nil
 }
-func (s *engineStore) SaveAlerts(_ context.Context, fence int64, alerts []StoredAlert, out []Outgoing) error {
+
+// SaveAlerts stores alerts and notifications and applies failover changes
+// to the links, all or nothing, as the stores do.
+func (s *engineStore) SaveAlerts(_ context.Context, fence int64, alerts []StoredAlert, out []Outgoing, failovers []LinkFailover) error {
 	if fence != s.fence {
 		return linkwatch.Errorf(linkwatch.ECONFLICT, "stale fence")
+	}
+	for _, f := range failovers {
+		i := slices.IndexFunc(s.links, func(l *linkwatch.Link) bool { return l.ID == f.LinkID })
+		if i < 0 || s.links[i].Failover != f.Mode || s.links[i].FailedOver != f.Was {
+			return linkwatch.Errorf(linkwatch.ECONFLICT, "link %d changed", f.LinkID)
+		}
+	}
+	for _, f := range failovers {
+		i := slices.IndexFunc(s.links, func(l *linkwatch.Link) bool { return l.ID == f.LinkID })
+		l := *s.links[i] // links are replaced, not changed, as a store returns new ones
+		l.FailedOver = f.FailedOver
+		if !f.Since.IsZero() {
+			l.FailoverSince, l.FailoverReason = f.Since, f.Reason
+		}
+		s.links[i] = &l
+		s.switches = append(s.switches, f)
 	}
 	for _, a := range alerts {
 		s.alerts[a.Key] = a

@@ -16,6 +16,8 @@ import (
 var defaultTexts = map[string]struct{ runbook, members string }{
 	"link_down": {"Open the destination in a browser and check its status page and last deploy; " +
 		"if it stays down, point the link at a fallback (PATCH fallback_url) so visitors land somewhere.", "down"},
+	"link_failover": {"Visitors go to the link's fallback while its primary destination is down, and back once link_down " +
+		"resolves: fix the primary; to keep visitors on one side, pin it (POST /api/v1/links/{slug}/failover).", "failed over to their fallbacks"},
 	"regional_degradation": {"Only some regions fail: check the destination's CDN or DNS in those regions " +
 		"and the regions' probers (GET /api/v1/probers) before suspecting the destination itself.", "failing in some regions"},
 	"redirect_mismatch": {"The short link redirects somewhere other than its target: check a custom domain's DNS " +

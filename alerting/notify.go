@@ -19,11 +19,13 @@ type item struct {
 	summary, runbook           string
 	// recovered says what recovered, for the resolution ("spring is up
 	// again in 3 of 3 regions"); "" says that the rule has recovered.
-	recovered string
-	labels    map[string]string
-	timing    Timing
-	outcome   Outcome
-	alert     Alert
+	// because, when set, follows the resolution's duration: why it
+	// resolved.
+	recovered, because string
+	labels             map[string]string
+	timing             Timing
+	outcome            Outcome
+	alert              Alert
 	// group, when set, is the scope of the group the alert joins while it
 	// fires (campaign/<tags> or host/<hostname>): the group notifies, not
 	// each member.
@@ -48,8 +50,9 @@ type stepLog struct {
 	held                           bool
 }
 
-// apply steps it, records the change and queues what it sends.
-func (c *cycle) apply(it item) {
+// apply steps it, records the change and queues what it sends, and returns
+// its new state.
+func (c *cycle) apply(it item) AlertState {
 	old := c.prev[it.key]
 	next, tr := Step(old.State, it.outcome, it.timing, c.now)
 	c.counts[[2]string{it.rule, string(next.Phase)}]++
@@ -62,24 +65,28 @@ func (c *cycle) apply(it item) {
 		}
 	}
 	if quiet(old.State, next) {
-		return
+		return next
 	}
 	a := StoredAlert{Key: it.key, Rule: it.rule, Severity: it.severity, Scope: it.scope,
 		Labels: it.labels, Summary: it.summary, State: next, UpdatedAt: c.now}
 	if next.Phase == PhaseResolved || next.Phase == PhaseOK {
 		a.Summary = resolvedSummary(it.recovered, it.rule, it.scope, next)
+		if it.because != "" {
+			a.Summary += ": " + it.because
+		}
 	}
 	if it.group != "" { // its group notifies
 		if tr == Resolve {
 			c.leave(it)
 		}
 		c.changed = append(c.changed, a)
-		return
+		return next
 	}
 	muted, _ := Muted(it.labels, c.now, c.silences, c.windows)
 	send := c.e.toSend(old.State, &a.State, tr, muted, c.now)
 	c.notify(&a, tr, send, muted, Notification{RunbookURL: it.runbook, Alerts: []Alert{it.alert}})
 	c.changed = append(c.changed, a)
+	return next
 }
 
 // toSend decides what a step notifies, given muting: a muted firing is

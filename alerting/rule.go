@@ -152,7 +152,7 @@ var ruleName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // DefaultRuleNames are the rules every link and the platform get without
 // configuration; a declared rule may not take their names.
-var DefaultRuleNames = []string{"link_down", "regional_degradation", "redirect_mismatch", "link_degraded",
+var DefaultRuleNames = []string{"link_down", RuleFailover, "regional_degradation", "redirect_mismatch", "link_degraded",
 	"certificate_expiring", "campaign_scans_drop", "db_pool_saturation", "scan_queue_drops", "prober_silent"}
 
 // Compile validates the spec. Errors are *linkwatch.Error values of code

@@ -3,6 +3,8 @@ package alerting
 import (
 	"context"
 	"time"
+
+	"github.com/linkwatch/linkwatch"
 )
 
 // StoredAlert is the persisted state of one alert: one rule over one scope
@@ -35,12 +37,17 @@ type Outgoing struct {
 type Store interface {
 	// Alerts returns every stored alert.
 	Alerts(ctx context.Context) ([]StoredAlert, error)
-	// SaveAlerts upserts alert states and enqueues notifications in ONE
-	// transaction (the outbox): a state change and its notifications are
-	// stored together or not at all. fence must be the evaluator's current
-	// lease fence; a stale fence (another evaluator took over) is refused
-	// with linkwatch.ECONFLICT and nothing is written.
-	SaveAlerts(ctx context.Context, fence int64, alerts []StoredAlert, out []Outgoing) error
+	// SaveAlerts upserts alert states, enqueues notifications and applies
+	// the links' automatic failover changes in ONE transaction (the
+	// outbox): a state change, its notifications and the traffic switch it
+	// decided are stored together or not at all, and every redirector hears
+	// of a switched link when it commits (as from UpdateLink). fence must be
+	// the evaluator's current lease fence; a stale fence (another evaluator
+	// took over) is refused with linkwatch.ECONFLICT and nothing is
+	// written — a deposed evaluator cannot switch traffic. So is a failover
+	// change whose link no longer has the mode and FailedOver it was decided
+	// on (a pin by hand won; the next cycle decides again), or is gone.
+	SaveAlerts(ctx context.Context, fence int64, alerts []StoredAlert, out []Outgoing, failovers []LinkFailover) error
 	// Due returns unsent, unabandoned notifications with NotBefore ≤ now,
 	// oldest first.
 	Due(ctx context.Context, now time.Time, limit int) ([]Outgoing, error)
@@ -63,6 +70,26 @@ type Store interface {
 	// every time the lease changes holder, so a paused former leader's
 	// writes can be refused.
 	Lease(ctx context.Context, name, holder string, ttl time.Duration, now time.Time) (fence int64, ok bool, err error)
+}
+
+// LinkFailover is the alert engine's automatic failover decision for one
+// link (linkwatch.Link.FailedOver), written by SaveAlerts with the
+// link_failover alert state that made it.
+type LinkFailover struct {
+	LinkID int64
+	// Domain and Slug name the link to the redirectors' change feed.
+	Domain, Slug string
+	// Mode and Was are the link's failover mode and FailedOver as the engine
+	// read them: the change applies only while the link still has both.
+	Mode linkwatch.FailoverMode
+	Was  bool
+	// FailedOver is the decision.
+	FailedOver bool
+	// Since and Reason, when Since is set, replace the link's
+	// FailoverSince and FailoverReason; a zero Since keeps them (a pinned
+	// link's are its pin's).
+	Since  time.Time
+	Reason string
 }
 
 // AlertEvent is one step of an alert's history: a change of phase (ok →

@@ -41,6 +41,8 @@ type defaultRuleJSON struct {
 
 var defaultRules = []defaultRuleJSON{
 	{"link_down", alerting.SeverityCritical, alerting.SourceDefault, "a quorum of fresh regions (a majority) each fail 2 checks in a row"},
+	{alerting.RuleFailover, alerting.SeverityWarning, alerting.SourceDefault, "link_down fires for a link with a fallback in failover mode auto, " +
+		"its failing regions fail at the destination (not redirect_mismatch or blocked) and the fallback is up: visitors go to the fallback until link_down resolves"},
 	{"regional_degradation", alerting.SeverityWarning, alerting.SourceDefault, "some fresh regions fail, fewer than the quorum"},
 	{"redirect_mismatch", alerting.SeverityCritical, alerting.SourceDefault, "the short link redirects somewhere else than its destination"},
 	{"link_degraded", alerting.SeverityWarning, alerting.SourceDefault, "checks pass but slower than the link's max_response_time, 2 in a row"},

@@ -111,7 +111,7 @@ func TestAlertHistoryAPI(t *testing.T) {
 		a := alerting.StoredAlert{Key: key, Rule: "link_down", Severity: "critical", Scope: "link/x",
 			Labels: map[string]string{"campaign": campaign}, Summary: "x is down", UpdatedAt: at,
 			State: alerting.AlertState{Phase: p, Since: at}}
-		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil); err != nil {
+		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

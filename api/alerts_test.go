@@ -22,7 +22,7 @@ func TestAlertsResolved(t *testing.T) {
 	save := func(key string, s alerting.AlertState) {
 		a := alerting.StoredAlert{Key: key, Rule: "link_down", Severity: "critical", Scope: "link/" + key,
 			Summary: key, UpdatedAt: testNow, State: s}
-		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil); err != nil {
+		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

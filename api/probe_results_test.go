@@ -97,7 +97,7 @@ func TestPushResultsRejections(t *testing.T) {
 		{"no prober id", func(w *prober.WireResult) { w.Prober = "" }, "prober", "required"},
 		{"unknown step", func(w *prober.WireResult) { w.Step = strings.Repeat("vibes", 1000) }, "step", "unknown step"},
 		{"unknown class", func(w *prober.WireResult) { w.Class = "gremlins" }, "error_class", "gremlins"},
-		{"unknown kind", func(w *prober.WireResult) { w.Kind = "planet" }, "kind", "link or monitor"},
+		{"unknown kind", func(w *prober.WireResult) { w.Kind = "planet" }, "kind", "link, fallback or monitor"},
 		{"short id", func(w *prober.WireResult) { w.ID = "x" }, "id", "8-64"},
 		{"NUL in error", func(w *prober.WireResult) { w.Class, w.Error = "dns", "a\x00b" }, "error", "NUL"},
 		{"negative latency", func(w *prober.WireResult) { w.TotalMS = -1 }, "total_ms", "0-"},
@@ -322,7 +322,7 @@ func FuzzResults(f *testing.F) {
 			switch {
 			case len(r.ID) < 8 || len(r.ID) > 64:
 				t.Fatalf("accepted id %q", r.ID)
-			case r.Target.Kind != linkwatch.KindLink && r.Target.Kind != linkwatch.KindMonitor || r.Target.ID <= 0:
+			case !linkwatch.ValidKind(r.Target.Kind) || r.Target.ID <= 0:
 				t.Fatalf("accepted target %+v", r.Target)
 			case !slices.Contains(tok.Regions, r.Region):
 				t.Fatalf("accepted foreign region %q", r.Region)

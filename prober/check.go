@@ -128,8 +128,11 @@ func (c *Checker) Close() { c.transport.CloseIdleConnections() }
 // CheckLink checks a link as a phone scanning its QR code would: the short
 // URL must redirect with the link's redirect code to the link's current
 // target (its fallback while failed over or expired, 410 when gone), then
-// that target must pass the link's expectation. The result's Step is
-// StepShortLink when the redirect itself failed.
+// the primary destination must pass the link's expectation — the primary
+// even while failed over, so the alert engine sees when it is back; an
+// expired link's fallback is its destination. The result's Step is
+// StepShortLink when the redirect itself failed, and FailedOver says that
+// the short link was expected to serve the fallback.
 //
 // A check whose ctx is canceled fails with ClassTimeout; callers shutting
 // down should drop such results.
@@ -139,9 +142,31 @@ func (c *Checker) CheckLink(ctx context.Context, a LinkAssignment) linkwatch.Res
 	defer r.cancel()
 	target, fallback, gone := l.Target(r.res.At)
 	r.res.FailedOver = fallback
-	if c.shortLink(r, a, target, gone) && !gone {
-		c.destination(r, target, l.Expect)
+	dest, code := l.Destination, l.RedirectCode
+	switch {
+	case gone:
+		code = http.StatusGone
+	case l.Expired(r.res.At):
+		dest = target
+	case fallback:
+		// A failover is answered with a temporary redirect, whatever the
+		// link's code: a cached 301 would outlive the outage.
+		code = http.StatusFound
 	}
+	if c.shortLink(r, a, target, code, gone) && !gone {
+		c.destination(r, dest, l.Expect)
+	}
+	return r.finish(l.Expect)
+}
+
+// CheckFallback checks a link's fallback URL against the link's
+// expectation, as the destination step does, for a result of its own
+// (linkwatch.KindFallback, the link's ID): failing over is only a choice
+// while the fallback works.
+func (c *Checker) CheckFallback(ctx context.Context, l *linkwatch.Link) linkwatch.Result {
+	r := c.begin(ctx, linkwatch.Target{Kind: linkwatch.KindFallback, ID: l.ID})
+	defer r.cancel()
+	c.destination(r, l.FallbackURL, l.Expect)
 	return r.finish(l.Expect)
 }
 
@@ -236,22 +261,19 @@ var (
 )
 
 // shortLink runs step 1 and reports whether it passed: the assigned short
-// URL (fetched through the PublicURL override, when set) must redirect to
-// target. Its host and port are reachable even when private: it is the
-// platform's own redirector.
-func (c *Checker) shortLink(r *run, a LinkAssignment, target string, gone bool) bool {
+// URL (fetched through the PublicURL override, when set) must answer
+// wantCode (0: the default redirect code) with a redirect to target, or
+// wantCode alone when the link is gone. Its host and port are reachable
+// even when private: it is the platform's own redirector.
+func (c *Checker) shortLink(r *run, a LinkAssignment, target string, wantCode int, gone bool) bool {
 	l := a.Link
 	u, fetch, host, err := fetchURL(a.ShortURL, c.cfg.PublicURL)
 	if err != nil {
 		r.fail(linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, fmt.Sprintf("link %d: %v", l.ID, err))
 		return false
 	}
-	wantCode := l.RedirectCode
 	if wantCode == 0 {
 		wantCode = linkwatch.DefaultRedirect
-	}
-	if gone {
-		wantCode = http.StatusGone
 	}
 	tr := new(tracer)
 	hopStart := time.Now()

@@ -211,8 +211,8 @@ func (w WireResult) Validate(now time.Time) error {
 	switch {
 	case len(w.ID) < 8 || len(w.ID) > 64 || strings.IndexByte(w.ID, 0) >= 0:
 		return linkwatch.FieldErrorf("id", "result id must be 8-64 characters")
-	case w.Kind != linkwatch.KindLink && w.Kind != linkwatch.KindMonitor:
-		return linkwatch.FieldErrorf("kind", "kind must be link or monitor")
+	case !linkwatch.ValidKind(w.Kind):
+		return linkwatch.FieldErrorf("kind", "kind must be link, fallback or monitor")
 	case w.TargetID <= 0:
 		return linkwatch.FieldErrorf("target_id", "target_id must be a positive %s id", w.Kind)
 	case w.Prober == "" || len(w.Prober) > MaxProberID || strings.IndexByte(w.Prober, 0) >= 0:

@@ -102,6 +102,37 @@ func StoredOutgoing(out []alerting.Outgoing, now time.Time) ([]alerting.Outgoing
 	return batch, nil
 }
 
+// StoredFailovers checks a batch of links' failover changes and returns a
+// copy of it as it will be stored: Since to the millisecond in UTC, an
+// empty Mode read as auto (as links store it).
+func StoredFailovers(fs []alerting.LinkFailover) ([]alerting.LinkFailover, error) {
+	out := make([]alerting.LinkFailover, len(fs))
+	for i, f := range fs {
+		if f.Mode == "" {
+			f.Mode = linkwatch.FailoverAuto
+		}
+		switch {
+		case f.LinkID <= 0:
+			return nil, linkwatch.FieldErrorf("failover", "failover change %d of the batch has no link", i)
+		case !linkwatch.ValidFailoverMode(f.Mode):
+			return nil, linkwatch.FieldErrorf("failover", "failover change %d: unknown mode %q", i, f.Mode)
+		case len(f.Reason) > 1024:
+			return nil, linkwatch.FieldErrorf("failover", "failover change %d: reason is longer than 1 KiB", i)
+		}
+		f.Since = millis(f.Since)
+		out[i] = f
+	}
+	return out, nil
+}
+
+// FailoverConflict is SaveAlerts' refusal of a failover change whose link
+// is gone or no longer has the mode and FailedOver the change was decided
+// on: someone pinned it meanwhile.
+func FailoverConflict(f alerting.LinkFailover) error {
+	return &linkwatch.Error{Code: linkwatch.ECONFLICT, Field: "failover",
+		Message: fmt.Sprintf("link %d (%s) changed since its failover was decided (mode %s, failed over %v): decide again", f.LinkID, f.Slug, f.Mode, f.Was)}
+}
+
 // EncodeLabels returns the stored form of labels: a JSON object.
 func EncodeLabels(labels map[string]string) []byte {
 	if len(labels) == 0 {

@@ -56,7 +56,7 @@ func DistinctResults(results []linkwatch.Result) ([]linkwatch.Result, error) {
 		if r.ID == "" {
 			return nil, linkwatch.FieldErrorf("id", "result %d of the batch has no ID", i)
 		}
-		if r.Target.Kind != linkwatch.KindLink && r.Target.Kind != linkwatch.KindMonitor {
+		if !linkwatch.ValidKind(r.Target.Kind) {
 			return nil, linkwatch.FieldErrorf("target", "result %q: unknown target kind %q", r.ID, r.Target.Kind)
 		}
 		if seen[r.ID] {

@@ -3,7 +3,8 @@
 // through the local Agent's DogStatsD socket or, where no Agent runs, posted
 // to the HTTP events API.
 //
-// Metrics, all tagged region:, link: (or monitor:), one tag: per campaign tag
+// Metrics, all tagged region:, link: (or monitor:, or fallback: for a link's
+// fallback URL, checked on its own), one tag: per campaign tag
 // and error_class: (none for a passing check), plus the Client's global tags:
 //
 //   - linkwatch.check.duration: distribution, the check's total time in
@@ -13,7 +14,8 @@
 //
 // Service checks, one per link (or monitor) and region, without the
 // error_class tag so each new status replaces the last:
-// linkwatch.link.up (linkwatch.monitor.up for monitors) is OK, WARNING when
+// linkwatch.link.up (linkwatch.monitor.up for monitors, linkwatch.fallback.up
+// for links' fallback URLs) is OK, WARNING when
 // the check passed but was degraded, CRITICAL when it failed.
 //
 // Every tag goes through SanitizeTag; see it for the rules.
@@ -42,6 +44,9 @@ const (
 	// ServiceCheckMonitorUp is the service check of monitors, which are not
 	// links.
 	ServiceCheckMonitorUp = "linkwatch.monitor.up"
+	// ServiceCheckFallbackUp is the service check of links' fallback URLs,
+	// so a fallback's status never replaces its link's.
+	ServiceCheckFallbackUp = "linkwatch.fallback.up"
 )
 
 // DefaultAPIURL is the events API of the US1 site.
@@ -219,8 +224,11 @@ func (c *Client) RecordResult(r linkwatch.Result, name string, tags []string) {
 	_ = c.statsd.Gauge(MetricCheckSuccess, success, metricTags, 1)
 
 	sc := &statsd.ServiceCheck{Name: ServiceCheckLinkUp, Timestamp: r.At, Tags: target}
-	if r.Target.Kind == linkwatch.KindMonitor {
+	switch r.Target.Kind {
+	case linkwatch.KindMonitor:
 		sc.Name = ServiceCheckMonitorUp
+	case linkwatch.KindFallback:
+		sc.Name = ServiceCheckFallbackUp
 	}
 	switch {
 	case !r.OK():
@@ -240,13 +248,13 @@ func (c *Client) RecordResult(r linkwatch.Result, name string, tags []string) {
 	_ = c.statsd.ServiceCheck(sc)
 }
 
-// resultTags are the tags naming a result's target: region, link or monitor,
-// and campaign tags.
+// resultTags are the tags naming a result's target: region, link, fallback
+// (the link's slug) or monitor, and campaign tags.
 func resultTags(r linkwatch.Result, name string, tags []string) []string {
 	out := make([]string, 0, 3+len(tags))
 	out = appendTag(out, "region", r.Region)
 	kind := r.Target.Kind
-	if kind != linkwatch.KindMonitor {
+	if kind != linkwatch.KindMonitor && kind != linkwatch.KindFallback {
 		kind = linkwatch.KindLink
 	}
 	out = appendTag(out, kind, name)

@@ -60,6 +60,14 @@ func TestRecordResult(t *testing.T) {
 			class: "error_class:dns",
 		},
 		{
+			name:   "failing fallback",
+			result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindFallback, ID: 3}, Region: "ap-south", At: checkedAt, Step: linkwatch.StepDestination, Class: linkwatch.ClassHTTPStatus, Status: 503},
+			target: "broken", tags: []string{"print"},
+			success: "0", check: ServiceCheckFallbackUp, status: 2, message: "http_status",
+			want:  []string{"region:ap-south", "fallback:broken", "tag:print"},
+			class: "error_class:http_status",
+		},
+		{
 			name:     "failing monitor",
 			result:   linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindMonitor, ID: 7}, Region: "eu-west", At: checkedAt, Class: linkwatch.ClassTimeout, Error: "timed out after 10s", Phases: linkwatch.Phases{Total: 10 * time.Second}},
 			target:   "Landing API",

@@ -328,7 +328,7 @@ func (p *e2ePausable) arm() {
 	p.armed, p.paused, p.release = true, make(chan []alerting.Outgoing, 1), make(chan struct{})
 }
 
-func (p *e2ePausable) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing) error {
+func (p *e2ePausable) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing, failovers []alerting.LinkFailover) error {
 	p.mu.Lock()
 	hold := p.armed && len(out) > 0
 	if hold {
@@ -340,7 +340,7 @@ func (p *e2ePausable) SaveAlerts(ctx context.Context, fence int64, alerts []aler
 		paused <- out
 		<-release
 	}
-	return p.store.SaveAlerts(ctx, fence, alerts, out)
+	return p.store.SaveAlerts(ctx, fence, alerts, out, failovers)
 }
 
 // TestTwoEvaluatorsNeverBothSend runs two complete alerting stacks — each

@@ -50,13 +50,19 @@ func (s *Store) Alerts(ctx context.Context) ([]alerting.StoredAlert, error) {
 // share-locked until the commit, so a takeover waits for a save in flight
 // rather than overlapping it. Every alert whose phase changes (or that is
 // new and not ok) adds an event to the alert history, in the same
-// transaction. On success, out's IDs and CreatedAt are set.
-func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing) error {
+// transaction, as does each link's failover change (with its NOTIFY, so
+// every redirector serves the new side when it commits). On success, out's
+// IDs and CreatedAt are set.
+func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing, failovers []alerting.LinkFailover) error {
 	batch, err := storage.DistinctAlerts(alerts)
 	if err != nil {
 		return err
 	}
 	queued, err := storage.StoredOutgoing(out, time.Now())
+	if err != nil {
+		return err
+	}
+	switches, err := storage.StoredFailovers(failovers)
 	if err != nil {
 		return err
 	}
@@ -77,14 +83,40 @@ func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.S
 		if err := upsertAlerts(ctx, tx, batch); err != nil {
 			return err
 		}
-		ids, err = enqueue(ctx, tx, queued)
-		return err
+		if ids, err = enqueue(ctx, tx, queued); err != nil {
+			return err
+		}
+		return switchLinks(ctx, tx, switches)
 	})
 	if err != nil {
 		return mapErr(err, "")
 	}
 	for i := range out {
 		out[i].ID, out[i].CreatedAt = ids[i], queued[i].CreatedAt
+	}
+	return nil
+}
+
+// switchLinks applies the engine's failover decisions, each only while its
+// link still has the mode and FailedOver it was decided on, and tells the
+// redirectors.
+func switchLinks(ctx context.Context, tx pgx.Tx, fs []alerting.LinkFailover) error {
+	for _, f := range fs {
+		var domain, slug string
+		err := tx.QueryRow(ctx, `UPDATE links SET failed_over = $1,
+				failover_since = CASE WHEN $2::timestamptz IS NULL THEN failover_since ELSE $2::timestamptz END,
+				failover_reason = CASE WHEN $2::timestamptz IS NULL THEN failover_reason ELSE $3 END
+			WHERE id = $4 AND failover_mode = $5 AND failed_over = $6 RETURNING domain, slug`,
+			f.FailedOver, nullTime(f.Since), f.Reason, f.LinkID, f.Mode, f.Was).Scan(&domain, &slug)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.FailoverConflict(f)
+		}
+		if err != nil {
+			return err
+		}
+		if err := notify(ctx, tx, domain, slug); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -197,7 +197,7 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 }
 
 // DeleteLink deletes the link with its scans, check results, rollups and
-// latest results, or returns an ENOTFOUND error.
+// latest results (its fallback's too), or returns an ENOTFOUND error.
 func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id int64
@@ -211,8 +211,10 @@ func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM scans WHERE link_id = $1", id); err != nil {
 			return err
 		}
-		if err := deleteResults(ctx, tx, linkwatch.Target{Kind: linkwatch.KindLink, ID: id}); err != nil {
-			return err
+		for _, kind := range []string{linkwatch.KindLink, linkwatch.KindFallback} {
+			if err := deleteResults(ctx, tx, linkwatch.Target{Kind: kind, ID: id}); err != nil {
+				return err
+			}
 		}
 		return notify(ctx, tx, domain, slug)
 	})

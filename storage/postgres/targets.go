@@ -9,10 +9,15 @@ import (
 )
 
 // ExistingTargets reports which of targets exist: one query per kind, however
-// many targets are asked about.
+// many targets are asked about. A link's fallback exists while the link has
+// a fallback URL.
 func (s *Store) ExistingTargets(ctx context.Context, targets []linkwatch.Target) (map[linkwatch.Target]bool, error) {
 	out := make(map[linkwatch.Target]bool, len(targets))
-	for _, kind := range []struct{ kind, table string }{{linkwatch.KindLink, "links"}, {linkwatch.KindMonitor, "monitors"}} {
+	for _, kind := range []struct{ kind, from string }{
+		{linkwatch.KindLink, "links WHERE"},
+		{linkwatch.KindFallback, "links WHERE fallback_url <> '' AND"},
+		{linkwatch.KindMonitor, "monitors WHERE"},
+	} {
 		var ids []int64
 		for _, t := range targets {
 			if t.Kind == kind.kind {
@@ -22,7 +27,7 @@ func (s *Store) ExistingTargets(ctx context.Context, targets []linkwatch.Target)
 		if len(ids) == 0 {
 			continue
 		}
-		rows, err := s.pool.Query(ctx, "SELECT id FROM "+kind.table+" WHERE id = ANY($1)", ids)
+		rows, err := s.pool.Query(ctx, "SELECT id FROM "+kind.from+" id = ANY($1)", ids)
 		if err != nil {
 			return nil, mapErr(err, "")
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/storage"
 )
@@ -47,13 +48,18 @@ func (s *Store) Alerts(ctx context.Context) ([]alerting.StoredAlert, error) {
 // the write lock from its start, so no takeover can come between the check
 // and the commit. Every alert whose phase changes (or that is new and not
 // ok) adds an event to the alert history, in the same transaction. On
-// success, out's IDs and CreatedAt are set.
-func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing) error {
+// success, out's IDs and CreatedAt are set. Each link's failover change is
+// written in the same transaction; watchers hear of it once it commits.
+func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.StoredAlert, out []alerting.Outgoing, failovers []alerting.LinkFailover) error {
 	batch, err := storage.DistinctAlerts(alerts)
 	if err != nil {
 		return err
 	}
 	queued, err := storage.StoredOutgoing(out, time.Now())
+	if err != nil {
+		return err
+	}
+	switches, err := storage.StoredFailovers(failovers)
 	if err != nil {
 		return err
 	}
@@ -82,13 +88,43 @@ func (s *Store) SaveAlerts(ctx context.Context, fence int64, alerts []alerting.S
 	if err != nil {
 		return mapErr(err, "")
 	}
+	switched, err := switchLinks(ctx, tx, switches)
+	if err != nil {
+		return mapErr(err, "")
+	}
 	if err := tx.Commit(); err != nil {
 		return mapErr(err, "")
+	}
+	for _, c := range switched {
+		s.hub.publish(c)
 	}
 	for i := range out {
 		out[i].ID, out[i].CreatedAt = ids[i], queued[i].CreatedAt
 	}
 	return nil
+}
+
+// switchLinks applies the engine's failover decisions, each only while its
+// link still has the mode and FailedOver it was decided on, and returns the
+// changes to tell watchers once committed.
+func switchLinks(ctx context.Context, tx *sql.Tx, fs []alerting.LinkFailover) ([]linkwatch.LinkChange, error) {
+	var changes []linkwatch.LinkChange
+	for _, f := range fs {
+		var c linkwatch.LinkChange
+		err := tx.QueryRowContext(ctx, `UPDATE links SET failed_over = ?1,
+				failover_since = CASE WHEN ?2 IS NULL THEN failover_since ELSE ?2 END,
+				failover_reason = CASE WHEN ?2 IS NULL THEN failover_reason ELSE ?3 END
+			WHERE id = ?4 AND failover_mode = ?5 AND failed_over = ?6 RETURNING domain, slug`,
+			f.FailedOver, nullMS(f.Since), f.Reason, f.LinkID, f.Mode, f.Was).Scan(&c.Domain, &c.Slug)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, storage.FailoverConflict(f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
 }
 
 // upsertAlerts stores a batch of alerts with distinct keys.

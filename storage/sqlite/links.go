@@ -192,7 +192,7 @@ func (s *Store) UpdateLink(ctx context.Context, domain, slug string, fn func(*li
 }
 
 // DeleteLink deletes the link with its scans, check results, rollups and
-// latest results, or returns an ENOTFOUND error.
+// latest results (its fallback's too), or returns an ENOTFOUND error.
 func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 	s.uses.Add(1)
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -211,8 +211,10 @@ func (s *Store) DeleteLink(ctx context.Context, domain, slug string) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM scans WHERE link_id = ?", id); err != nil {
 		return mapErr(err, "")
 	}
-	if err := deleteResults(ctx, tx, linkwatch.Target{Kind: linkwatch.KindLink, ID: id}); err != nil {
-		return mapErr(err, "")
+	for _, kind := range []string{linkwatch.KindLink, linkwatch.KindFallback} {
+		if err := deleteResults(ctx, tx, linkwatch.Target{Kind: kind, ID: id}); err != nil {
+			return mapErr(err, "")
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return mapErr(err, "")

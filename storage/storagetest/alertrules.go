@@ -193,7 +193,7 @@ func eventIDs(es []alerting.AlertEvent) []int64 {
 
 func save(t *testing.T, s Store, fence int64, as ...alerting.StoredAlert) {
 	t.Helper()
-	if err := s.SaveAlerts(t.Context(), fence, as, nil); err != nil {
+	if err := s.SaveAlerts(t.Context(), fence, as, nil, nil); err != nil {
 		t.Fatalf("SaveAlerts: %v", err)
 	}
 }
@@ -248,7 +248,7 @@ func testAlertHistoryPhases(t *testing.T, s Store) {
 	step("a key twice in a batch", event(d2, "", alerting.PhaseFiring))
 
 	// A refused batch records nothing.
-	err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{phased("e", alerting.PhaseFiring, t0), {Rule: "keyless"}}, nil)
+	err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{phased("e", alerting.PhaseFiring, t0), {Rule: "keyless"}}, nil, nil)
 	wantCode(t, "SaveAlerts of an alert without a key", err, linkwatch.EINVALID)
 	step("a refused batch")
 
@@ -263,7 +263,7 @@ func testAlertHistoryPhases(t *testing.T, s Store) {
 func testAlertHistoryFence(t *testing.T, s Store) {
 	t0 := created()
 	a := phased("a", alerting.PhasePending, t0)
-	wantCode(t, "SaveAlerts before anyone took the lease", s.SaveAlerts(t.Context(), 0, []alerting.StoredAlert{a}, nil),
+	wantCode(t, "SaveAlerts before anyone took the lease", s.SaveAlerts(t.Context(), 0, []alerting.StoredAlert{a}, nil, nil),
 		linkwatch.ECONFLICT)
 	equalEvents(t, "AlertHistory after a refused save", history(t, s, alerting.HistoryFilter{}))
 
@@ -275,7 +275,7 @@ func testAlertHistoryFence(t *testing.T, s Store) {
 		t.Fatalf("takeover: Lease = %d, %v, %v; want a new fence", fence, ok, err)
 	}
 	firing := phased("a", alerting.PhaseFiring, t0.Add(time.Minute))
-	err = s.SaveAlerts(t.Context(), old, []alerting.StoredAlert{firing, phased("b", alerting.PhaseFiring, t0)}, nil)
+	err = s.SaveAlerts(t.Context(), old, []alerting.StoredAlert{firing, phased("b", alerting.PhaseFiring, t0)}, nil, nil)
 	wantCode(t, "SaveAlerts with the former leader's fence", err, linkwatch.ECONFLICT)
 	equalEvents(t, "AlertHistory after a stale save", history(t, s, alerting.HistoryFilter{}), event(a, "", alerting.PhasePending))
 	equalAlerts(t, "Alerts after a stale save", alerts(t, s), a)

@@ -79,12 +79,12 @@ func testAlertsRoundTrip(t *testing.T, s Store) {
 		t.Errorf("Alerts without alerts = %#v, want an empty, non-nil list", got)
 	}
 	fence := evaluator(t, s, "control-1")
-	if err := s.SaveAlerts(t.Context(), fence, nil, nil); err != nil {
+	if err := s.SaveAlerts(t.Context(), fence, nil, nil, nil); err != nil {
 		t.Errorf("SaveAlerts of nothing: %v", err)
 	}
 	b, a := firing("b"), firing("a")
 	bare := alerting.StoredAlert{Key: "pool_saturation", Rule: "pool_saturation", Labels: map[string]string{}}
-	if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{b, a, bare}, nil); err != nil {
+	if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{b, a, bare}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	equalAlerts(t, "Alerts", alerts(t, s), a, b, bare)
@@ -101,14 +101,14 @@ func testAlertsRoundTrip(t *testing.T, s Store) {
 	resolved.UpdatedAt = a.UpdatedAt.Add(time.Hour)
 	stale := a
 	stale.Summary = "overwritten in the same batch"
-	if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{stale, resolved}, nil); err != nil {
+	if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{stale, resolved}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	equalAlerts(t, "Alerts after an upsert", alerts(t, s), resolved, b, bare)
 
-	err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{{Rule: "keyless"}}, nil)
+	err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{{Rule: "keyless"}}, nil, nil)
 	wantCode(t, "SaveAlerts of an alert without a key", err, linkwatch.EINVALID)
-	err = s.SaveAlerts(t.Context(), fence, nil, []alerting.Outgoing{{Notification: alerting.Notification{ID: "n"}}})
+	err = s.SaveAlerts(t.Context(), fence, nil, []alerting.Outgoing{{Notification: alerting.Notification{ID: "n"}}}, nil)
 	wantCode(t, "SaveAlerts of a notification without a receiver", err, linkwatch.EINVALID)
 	equalAlerts(t, "Alerts after refused saves", alerts(t, s), resolved, b, bare)
 }
@@ -118,7 +118,7 @@ func testAlertsRoundTrip(t *testing.T, s Store) {
 func testAlertsFence(t *testing.T, s Store) {
 	save := func(fence int64, slug string) error {
 		out := []alerting.Outgoing{outgoing("slack", slug, 1)}
-		return s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{firing(slug)}, out)
+		return s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{firing(slug)}, out, nil)
 	}
 	wantCode(t, "SaveAlerts before anyone took the lease", save(0, "none"), linkwatch.ECONFLICT)
 	wantCode(t, "SaveAlerts before anyone took the lease", save(1, "none"), linkwatch.ECONFLICT)

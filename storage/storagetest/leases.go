@@ -121,7 +121,7 @@ func testLeaseStaleLeader(t *testing.T, s Store, reopen func() Store) {
 		t.Fatalf("Lease(control-a) = %v, %v", ok, err)
 	}
 	fired := firing("spring")
-	if err := a.SaveAlerts(ctx, fenceA, []alerting.StoredAlert{fired}, []alerting.Outgoing{outgoing("slack", "spring", 1)}); err != nil {
+	if err := a.SaveAlerts(ctx, fenceA, []alerting.StoredAlert{fired}, []alerting.Outgoing{outgoing("slack", "spring", 1)}, nil); err != nil {
 		t.Fatalf("SaveAlerts by the leader: %v", err)
 	}
 
@@ -135,7 +135,7 @@ func testLeaseStaleLeader(t *testing.T, s Store, reopen func() Store) {
 	resolved.State.Phase = alerting.PhaseResolved
 	late := outgoing("slack", "spring", 2)
 	late.Notification.Kind = alerting.KindResolved
-	err = a.SaveAlerts(ctx, fenceA, []alerting.StoredAlert{resolved}, []alerting.Outgoing{late})
+	err = a.SaveAlerts(ctx, fenceA, []alerting.StoredAlert{resolved}, []alerting.Outgoing{late}, nil)
 	wantCode(t, "SaveAlerts by the former leader", err, linkwatch.ECONFLICT)
 	equalAlerts(t, "Alerts after the former leader's save", alerts(t, b), fired)
 	if got := dueIDs(t, b, end); len(got) != 1 {
@@ -144,7 +144,7 @@ func testLeaseStaleLeader(t *testing.T, s Store, reopen func() Store) {
 	if fence, ok, err := a.Lease(ctx, storage.EvaluatorLease, "control-a", ttl, noon().Add(ttl+time.Second)); err != nil || ok || fence != fenceB {
 		t.Errorf("renewal by the former leader = %d, %v, %v; want %d, false", fence, ok, err, fenceB)
 	}
-	if err := b.SaveAlerts(ctx, fenceB, []alerting.StoredAlert{resolved}, []alerting.Outgoing{late}); err != nil {
+	if err := b.SaveAlerts(ctx, fenceB, []alerting.StoredAlert{resolved}, []alerting.Outgoing{late}, nil); err != nil {
 		t.Errorf("SaveAlerts by the new leader: %v", err)
 	}
 	equalAlerts(t, "Alerts after the new leader's save", alerts(t, a), resolved)

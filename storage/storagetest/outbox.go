@@ -56,7 +56,7 @@ func dueIDs(t *testing.T, s Store, now time.Time) []string {
 
 func enqueue(t *testing.T, s Store, fence int64, out ...alerting.Outgoing) []alerting.Outgoing {
 	t.Helper()
-	if err := s.SaveAlerts(t.Context(), fence, nil, out); err != nil {
+	if err := s.SaveAlerts(t.Context(), fence, nil, out, nil); err != nil {
 		t.Fatalf("SaveAlerts: %v", err)
 	}
 	return out
@@ -234,7 +234,7 @@ func testOutboxExactlyOnce(t *testing.T, s Store, reopen func() Store) {
 			out = append(out, outgoing(receiver, fmt.Sprint("link", i/2), e*perEvaluation+i))
 		}
 		alert := firing(fmt.Sprint("link", e))
-		if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{alert}, out); err != nil {
+		if err := s.SaveAlerts(t.Context(), fence, []alerting.StoredAlert{alert}, out, nil); err != nil {
 			t.Fatalf("SaveAlerts: %v", err)
 		}
 		all = append(all, out...)
