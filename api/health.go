@@ -42,6 +42,9 @@ type regionHealthJSON struct {
 	Status              int        `json:"status"`
 	CertExpiry          *time.Time `json:"cert_expiry,omitempty"`
 	Hops                []hopJSON  `json:"hops"`
+	// Current says, for a link, whether this check began after the link's
+	// last change, so it saw the link as it is now; monitors omit it.
+	Current *bool `json:"current,omitempty"`
 }
 
 type hopJSON struct {
@@ -68,17 +71,7 @@ func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Dura
 	as := health.Assess(latest, interval, now)
 	h := &healthJSON{State: string(as.State), Reason: as.Reason, Regions: []regionHealthJSON{}, Uptime: map[string]*float64{}}
 	for _, r := range as.Regions {
-		rh := regionHealthJSON{Region: r.Region, State: string(r.State), ConsecutiveFailures: r.Failures, CheckedAt: r.At,
-			DurationMS: r.Phases.Total.Milliseconds(), Step: r.Step, ErrorClass: r.Class, Error: r.Error, Status: r.Status,
-			Hops: []hopJSON{}}
-		if !r.CertExpiry.IsZero() {
-			exp := r.CertExpiry
-			rh.CertExpiry = &exp
-		}
-		for _, hop := range r.Hops {
-			rh.Hops = append(rh.Hops, hopJSON{hop.URL, hop.Status, hop.Duration.Milliseconds()})
-		}
-		h.Regions = append(h.Regions, rh)
+		h.Regions = append(h.Regions, regionHealth(r))
 	}
 	longest := uptimeWindows[len(uptimeWindows)-1].span
 	from := now.Add(-longest).Truncate(time.Hour)
@@ -97,6 +90,33 @@ func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Dura
 	return h, nil
 }
 
+// regionHealth is one region's health as the API shows it.
+func regionHealth(r health.Region) regionHealthJSON {
+	rh := regionHealthJSON{Region: r.Region, State: string(r.State), ConsecutiveFailures: r.Failures, CheckedAt: r.At,
+		DurationMS: r.Phases.Total.Milliseconds(), Step: r.Step, ErrorClass: r.Class, Error: r.Error, Status: r.Status,
+		Hops: []hopJSON{}}
+	if !r.CertExpiry.IsZero() {
+		exp := r.CertExpiry
+		rh.CertExpiry = &exp
+	}
+	for _, hop := range r.Hops {
+		rh.Hops = append(rh.Hops, hopJSON{hop.URL, hop.Status, hop.Duration.Milliseconds()})
+	}
+	return rh
+}
+
+// currentFor marks each region's check current when it began at or after
+// the link's last change (UpdatedAt). Comparing times, not the checked URL
+// with the target, is the robust rule: it covers every field that shapes a
+// check (destination, fallback, expectations, the redirect code, a
+// failover switch), and a redirect chain's URLs need no interpretation.
+func currentFor(h *healthJSON, l *linkwatch.Link) {
+	for i := range h.Regions {
+		cur := !h.Regions[i].CheckedAt.Before(l.UpdatedAt)
+		h.Regions[i].Current = &cur
+	}
+}
+
 func (a *API) linkHealth() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
@@ -110,6 +130,7 @@ func (a *API) linkHealth() http.Handler {
 			return
 		}
 		h.Failover = newFailoverJSON(l, a.now())
+		currentFor(h, l)
 		writeJSON(w, http.StatusOK, h)
 	})
 }

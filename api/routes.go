@@ -20,6 +20,7 @@ func (a *API) routes() []Route {
 		{http.MethodGet, "/links/{slug}/qr.svg", read, a.qrImage("svg")},
 		{http.MethodGet, "/links/{slug}/health", read, a.linkHealth()},
 		{http.MethodDelete, "/links/{slug}/health", admin, a.clearLinkHealth()},
+		{http.MethodPost, "/links/{slug}/check", admin, a.checkLinkNow()},
 		{http.MethodPost, "/links/{slug}/failover", admin, a.setFailover()},
 
 		{http.MethodPost, "/monitors", admin, a.createMonitor()},
@@ -32,6 +33,7 @@ func (a *API) routes() []Route {
 
 		{http.MethodPost, "/probe/heartbeat", probe, a.heartbeat()},
 		{http.MethodGet, "/probe/assignments", probe, a.assignments()},
+		{http.MethodGet, "/probe/stream", probe, a.stream()},
 		{http.MethodPost, "/probe/results", probe, a.pushResults()},
 		{http.MethodPost, "/probe/deregister", probe, a.deregister()},
 		{http.MethodGet, "/probers", read, a.listProbers()},
