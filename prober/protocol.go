@@ -123,8 +123,12 @@ func LinkToWire(a LinkAssignment) WireLink {
 	l := a.Link
 	w := WireLink{ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: a.ShortURL, QRText: a.QRText,
 		Destination: l.Destination, FallbackURL: l.FallbackURL,
-		RedirectCode: l.RedirectCode, IntervalMS: l.CheckInterval.Milliseconds(), FailedOver: l.FailedOver,
-		UpdatedAt: l.UpdatedAt, WireExpect: expectToWire(l.Expect)}
+		RedirectCode: l.RedirectCode, IntervalMS: l.CheckInterval.Milliseconds(),
+		// The wire carries whether the short link serves the fallback (the
+		// mode and the engine's decision as Link.ServesFallback combines
+		// them), so a pin reaches remote probers as it reaches redirectors.
+		FailedOver: l.ServesFallback(),
+		UpdatedAt:  l.UpdatedAt, WireExpect: expectToWire(l.Expect)}
 	if !l.ExpiresAt.IsZero() {
 		t := l.ExpiresAt
 		w.ExpiresAt = &t
