@@ -76,6 +76,8 @@ func Run(t *testing.T, open Open) {
 		{"Pool", testPool},
 		{"Alerts/RoundTrip", testAlertsRoundTrip},
 		{"Alerts/Fence", testAlertsFence},
+		{"Alerts/FailoverSwitch", testFailoverSwitch},
+		{"Results/Fallback", testFallbackResults},
 		{"Outbox/RoundTrip", testOutboxRoundTrip},
 		{"Outbox/Lifecycle", testOutboxLifecycle},
 		{"Outbox/DelayReceiver", testOutboxDelayReceiver},
