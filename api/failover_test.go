@@ -140,3 +140,40 @@ func TestMonitorHealthHasNoFailover(t *testing.T) {
 		t.Fatalf("link health: %s", b)
 	}
 }
+
+// FuzzFailover: the failover route's body and a link's `failover` field
+// give a mode or a clear error with its field, never a panic or a pin
+// through create/PATCH.
+func FuzzFailover(f *testing.F) {
+	for _, s := range []string{`{"mode":"fallback"}`, `{"mode":"off"}`, `{"mode":true}`, `{}`, `{"mode":null}`,
+		`{"failover":true}`, `{"failover":"off"}`, `{"failover":"fallback"}`, `{"failover":null}`, `{"failover":{"a":1}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req failoverRequest
+		if err := decodeBytes(data, &req); err == nil {
+			m, err := req.mode()
+			if err != nil && (linkwatch.ErrorCode(err) != linkwatch.EINVALID || linkwatch.ErrorField(err) != "mode") {
+				t.Fatalf("mode error %v", err)
+			}
+			if err == nil && m != linkwatch.FailoverAuto && m != linkwatch.FailoverFallback && m != linkwatch.FailoverPrimary {
+				t.Fatalf("accepted mode %q", m)
+			}
+		}
+		var patch patchLinkRequest
+		if decodeBytes(data, &patch) != nil {
+			return
+		}
+		l := &linkwatch.Link{Slug: "s", Destination: "https://a.example.com/", RedirectCode: 302, CheckInterval: linkwatch.DefaultInterval,
+			Failover: linkwatch.FailoverPrimary}
+		if err := patch.apply(l, testNow); err != nil {
+			if linkwatch.ErrorCode(err) != linkwatch.EINVALID || linkwatch.ErrorField(err) == "" {
+				t.Fatalf("patch error without field: %v", err)
+			}
+			return
+		}
+		if patch.Failover.Set && l.Failover != linkwatch.FailoverAuto && l.Failover != linkwatch.FailoverOff {
+			t.Fatalf("a PATCH set failover %q", l.Failover)
+		}
+	})
+}
