@@ -156,9 +156,12 @@ func (r *Runner) apply(c Change) {
 			case ok && was.Link.UpdatedAt.After(a.Link.UpdatedAt):
 				a = was // a list read before a change already pushed
 			case r.known != nil && (!ok || !was.Link.UpdatedAt.Equal(a.Link.UpdatedAt)):
-				now = append(now, linkKey(a.Link.ID))
+				now = append(now, linkKey(a.Link.ID), fallbackKey(a.Link.ID))
 			}
 			jobs = append(jobs, r.linkJob(a))
+			if a.Link.FallbackURL != "" {
+				jobs = append(jobs, r.fallbackJob(a.Link))
+			}
 			seen[a.Link.ID] = a
 		}
 		for _, m := range c.Monitors {
@@ -177,11 +180,17 @@ func (r *Runner) apply(c Change) {
 		}
 		for _, a := range c.Links {
 			r.sched.Put(r.linkJob(a))
+			if a.Link.FallbackURL != "" {
+				r.sched.Put(r.fallbackJob(a.Link))
+			} else {
+				r.sched.Remove(fallbackKey(a.Link.ID))
+			}
 			r.known[a.Link.ID] = a
-			now = append(now, linkKey(a.Link.ID))
+			now = append(now, linkKey(a.Link.ID), fallbackKey(a.Link.ID))
 		}
 		for _, id := range c.RemovedLinks {
 			r.sched.Remove(linkKey(id))
+			r.sched.Remove(fallbackKey(id))
 			delete(r.known, id)
 			delete(r.qrSeen, id)
 		}
@@ -209,11 +218,25 @@ func (r *Runner) apply(c Change) {
 func linkKey(id int64) string    { return "link/" + strconv.FormatInt(id, 10) }
 func monitorKey(id int64) string { return "monitor/" + strconv.FormatInt(id, 10) }
 
+// fallbackKey is the job of a link's fallback check: a job of its own, so
+// the fallback's host gets the scheduler's per-host limit.
+func fallbackKey(id int64) string { return "fallback/" + strconv.FormatInt(id, 10) }
+
 func (r *Runner) linkJob(a LinkAssignment) schedule.Job {
 	l := a.Link
 	return schedule.Job{
 		Key: linkKey(l.ID), Interval: l.CheckInterval, Host: hostOf(l.Destination),
 		Run: func(ctx context.Context) bool { return r.checkLink(ctx, a) },
+	}
+}
+
+// fallbackJob checks link l's fallback URL on the link's interval, so the
+// alert engine knows whether failing over would help (and when a fallback
+// in use fails).
+func (r *Runner) fallbackJob(l *linkwatch.Link) schedule.Job {
+	return schedule.Job{
+		Key: fallbackKey(l.ID), Interval: l.CheckInterval, Host: hostOf(l.FallbackURL),
+		Run: func(ctx context.Context) bool { return r.record(ctx, r.checker.CheckFallback(ctx, l), l.Slug, l.Tags) },
 	}
 }
 
