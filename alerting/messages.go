@@ -103,10 +103,15 @@ func linkGroup(l *linkwatch.Link, campaign string, now time.Time) string {
 	return ""
 }
 
-// destinationHost is the lower-cased host name of the URL link l sends
-// visitors to at now.
+// destinationHost is the lower-cased host name of the destination link l's
+// checks judge at now: the primary — also while failed over, so a failover
+// does not move the link's alerts to another host's group — or, once
+// expired, the fallback it sends visitors to.
 func destinationHost(l *linkwatch.Link, now time.Time) string {
-	target, _, _ := l.Target(now)
+	target := l.Destination
+	if l.Expired(now) {
+		target, _, _ = l.Target(now)
+	}
 	u, err := url.Parse(target)
 	if err != nil {
 		return ""
