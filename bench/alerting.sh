@@ -62,16 +62,19 @@ DB=""
 pids=() names=()
 cleanup() {
   local status=$? i
+  # A linkwatch process that ended before the benchmark did is the failure:
+  # show the end of its log.
+  for i in "${!names[@]}"; do
+    [ "${names[$i]}" != benchtool ] && ! running "${pids[$i]}" || continue
+    echo "linkwatch ${names[$i]} exited early; its log ($TMP/${names[$i]}.err), the last lines:" >&2
+    tail -n 10 "$TMP/${names[$i]}.err" | cut -c1-300 >&2
+  done
   # Stop every child, the last started first (the probers deregister while
   # the control plane still answers), and the database is left with no
   # connections when it is dropped.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[$i]}"; done
-  if [ "$status" != 0 ]; then
-    for i in "${!names[@]}"; do
-      [ -s "$TMP/${names[$i]}.err" ] || continue
-      echo "${names[$i]}'s log ($TMP/${names[$i]}.err), the last lines:" >&2
-      tail -n 10 "$TMP/${names[$i]}.err" | cut -c1-300 >&2
-    done
+  if [ "$status" != 0 ] && [ "${KEEP:-0}" != 1 ]; then
+    echo "(KEEP=1 keeps every process's log)" >&2
   fi
   if [ -n "$DB" ]; then
     psql "$PG_SERVER/postgres" -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 ||
@@ -84,11 +87,14 @@ cleanup() {
   fi
   exit "$status"
 }
+# running PID: the child has not exited (a zombie has).
+running() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$st" ] && [[ $st != Z* ]]; }
+
 # stop PID: SIGTERM, and SIGKILL if it has not exited 15 s later.
 stop() {
   kill -TERM "$1" 2>/dev/null || return 0
   for _ in $(seq 1 150); do
-    [[ $(ps -o stat= -p "$1" 2>/dev/null) == Z* || -z $(ps -o stat= -p "$1" 2>/dev/null) ]] && break
+    running "$1" || break
     sleep 0.1
   done
   kill -KILL "$1" 2>/dev/null || true
@@ -120,7 +126,7 @@ ready() {
   local pid=${pids[-1]}
   for _ in $(seq 1 300); do
     curl -fsS -o /dev/null "$2/readyz" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "linkwatch $1 exited" >&2; return 1; }
+    running "$pid" || { echo "linkwatch $1 exited" >&2; return 1; }
     sleep 0.1
   done
   echo "linkwatch $1 is not ready at $2 after 30s" >&2
@@ -159,15 +165,15 @@ else
     tok=$("$TMP/linkwatch" tokens create --server "$CONTROL" --token "$TOKEN" --name "bench $r prober" \
       --scope prober --region "$r" | jq -r .token)
     [ -n "$tok" ] && [ "$tok" != null ] || { echo "no prober token for $r" >&2; exit 1; }
-    start "prober-$r" LINKWATCH_PROBE_ALLOW_PRIVATE=true -- \
-      prober --region "$r" --control "$CONTROL" --token "$tok" --addr 127.0.0.1:0 --spool "$TMP/spool-$r"
+    start "prober-$r" LINKWATCH_PROBE_ALLOW_PRIVATE=true LINKWATCH_PROBER_TOKEN="$tok" -- \
+      prober --region "$r" --control "$CONTROL" --addr 127.0.0.1:0 --spool "$TMP/spool-$r"
   done
   # Each prober registers before it listens; a refused start exits at once.
   for i in "${!names[@]}"; do
     [[ ${names[$i]} == prober-* ]] || continue
     for _ in $(seq 1 100); do
       grep -q "health and metrics on" "$TMP/${names[$i]}.out" 2>/dev/null && break
-      kill -0 "${pids[$i]}" 2>/dev/null || { echo "linkwatch ${names[$i]} exited" >&2; exit 1; }
+      running "${pids[$i]}" || { echo "linkwatch ${names[$i]} exited" >&2; exit 1; }
       sleep 0.1
     done
   done

@@ -182,8 +182,8 @@ func runAlertLatency(c alertConfig, out io.Writer) (bool, error) {
 		if err := b.api.waitUp(slugs[i], c.regions, deadline); err != nil {
 			return false, err
 		}
-		b.out.printf("check interval %s: link %s is up in %d region(s) %.1fs after its creation; %d trials, target %s at p95\n",
-			iv, slugs[i], c.regions, time.Since(created).Seconds(), c.trials[i], secs(alertTarget(iv)))
+		b.out.printf("check interval %s: link %s is up in %s %.1fs after its creation; trials: %d, target %s at p95\n",
+			iv, slugs[i], regionCount(c.regions), time.Since(created).Seconds(), c.trials[i], secs(alertTarget(iv)))
 	}
 	b.out.printf("\n")
 
@@ -237,12 +237,12 @@ func (b *bench) trials(iv time.Duration, n int, slug, campaign string) ([]trial,
 		tr.failedCheck, tr.failRegions = fails, regions
 		fixed := time.Now()
 		b.tgt.set(slug, false)
-		line := fmt.Sprintf("%4s trial %2d: no link_down FIRING within %s (%d failing checks in %d regions)",
-			iv, k+1, limit, tr.failedCheck, tr.failRegions)
+		line := fmt.Sprintf("%4s trial %2d: no link_down FIRING within %s (%d failing checks in %s)",
+			iv, k+1, limit, tr.failedCheck, regionCount(tr.failRegions))
 		if ok {
 			tr.detect = m.at.Sub(broke)
-			line = fmt.Sprintf("%4s trial %2d: FIRING after %6.2fs (first failing check at +%.2fs; %d failing checks in %d regions before it)",
-				iv, k+1, tr.detect.Seconds(), tr.firstFail.Seconds(), tr.failedCheck, tr.failRegions)
+			line = fmt.Sprintf("%4s trial %2d: FIRING after %6.2fs (first failing check at +%.2fs; %d failing checks in %s before it)",
+				iv, k+1, tr.detect.Seconds(), tr.firstFail.Seconds(), tr.failedCheck, regionCount(tr.failRegions))
 			if r, ok := b.slack.await(fixed, fixed.Add(limit), func(m slackMessage) bool {
 				return m.state == "RESOLVED" && m.rule == "link_down" && m.about(slug, campaign)
 			}); ok {
@@ -356,6 +356,13 @@ func orElse(s, empty string) string {
 		return empty
 	}
 	return s
+}
+
+func regionCount(n int) string {
+	if n == 1 {
+		return "1 region"
+	}
+	return strconv.Itoa(n) + " regions"
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
