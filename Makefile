@@ -51,7 +51,7 @@ bench-prober:
 
 ## bench-alerting: the alert engine's cycle over 10k and 1k links (Go benchmark), then detection latency end to
 ## end: destination broken -> link_down in a fake Slack, via control + redirector on PostgreSQL and three remote
-## probers, check intervals 10s and 60s side by side, p95 against interval + 10s (~12-17 min; TRIALS_10S, TRIALS_60S)
+## probers, check intervals 10s and 60s side by side, p95 against interval + 10s (~5-15 min; TRIALS_10S, TRIALS_60S)
 bench-alerting:
 	$(GO) test -run '^$$' -bench Evaluate -benchmem ./alerting
 	./bench/alerting.sh

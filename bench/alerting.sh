@@ -18,9 +18,11 @@
 # (nearest rank: with fewer than 20 trials p95 is the slowest trial), with
 # PASS/FAIL; exits 1 if an interval fails.
 #
-# Run time: about 25 s per 10s-interval trial and 2–3 min per 60s-interval
-# trial, plus up to ~2 min until every region has checked the new links: the
-# defaults take 12–17 min (the 60s interval sets the pace).
+# Run time: a trial waits up to one interval before it breaks the link, then
+# for the page, the resolution and every region seeing the link up again:
+# about 30 s per 10s-interval trial and 1–3 min per 60s-interval trial. The
+# intervals run side by side, so the defaults take about 5–15 min (the 60s
+# trials set the pace; more when detection or resolution is slow).
 #
 #   TRIALS_10S (10), TRIALS_60S (5)   trials per interval (0 skips it)
 #   MODE=serve                        the earlier setup instead: one `linkwatch
