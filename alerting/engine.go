@@ -72,6 +72,10 @@ type EngineConfig struct {
 //
 //   - link_down (critical): a quorum of fresh regions (default a majority)
 //     each failing for 2 consecutive checks;
+//   - link_failover (warning): link_down fires for a link with a fallback in
+//     failover mode auto, because of its destination, and the fallback is
+//     up — visitors go to the fallback until link_down resolves (see
+//     decideFailover);
 //   - regional_degradation (warning): some fresh regions failing, fewer than
 //     the quorum — a lone failing region never pages and never disappears;
 //   - redirect_mismatch (critical): a fresh region finds the short link

@@ -11,8 +11,8 @@ import (
 )
 
 // pushResults stores a push of results. Each result is checked on its own
-// (checkResult, then that its link or monitor exists, all looked up in one
-// call): the valid ones are stored, the others are rejected with a reason.
+// (checkResult, then that its link or monitor exists — for a fallback
+// result, that its link has a fallback_url — all looked up in one call): the valid ones are stored, the others are rejected with a reason.
 // 202 when every result was accepted, 207 with the rejections otherwise; a
 // push that is not a batch at all (bad JSON, too large, too many results, a
 // token that names no regions) is refused whole.
@@ -61,7 +61,11 @@ func (a *API) pushResults() http.Handler {
 		for _, i := range valid {
 			wr := &batch.Results[i]
 			if !exist[linkwatch.Target{Kind: wr.Kind, ID: wr.TargetID}] {
-				reject(i, linkwatch.FieldErrorf("target_id", "no %s with id %d", wr.Kind, wr.TargetID))
+				if wr.Kind == linkwatch.KindFallback {
+					reject(i, linkwatch.FieldErrorf("target_id", "no link with id %d and a fallback_url", wr.TargetID))
+				} else {
+					reject(i, linkwatch.FieldErrorf("target_id", "no %s with id %d", wr.Kind, wr.TargetID))
+				}
 				continue
 			}
 			results = append(results, wr.Result())

@@ -76,6 +76,7 @@ func TestPushResultsRejections(t *testing.T) {
 		{"invented region", func(w *prober.WireResult) { w.Region = "mars/1" }, "region", "letters, digits"},
 		{"unknown link", func(w *prober.WireResult) { w.TargetID = l.ID + 1000 }, "target_id", "no link"},
 		{"unknown monitor", func(w *prober.WireResult) { w.Kind, w.TargetID = "monitor", m.ID+1000 }, "target_id", "no monitor"},
+		{"the fallback of a link without one", func(w *prober.WireResult) { w.Kind = linkwatch.KindFallback }, "target_id", "no link with id"},
 		{"no target", func(w *prober.WireResult) { w.TargetID = 0 }, "target_id", "positive"},
 		{"dated 2099", func(w *prober.WireResult) { w.At = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }, "at", "future"},
 		{"two minutes ahead", func(w *prober.WireResult) { w.At = testNow.Add(2 * time.Minute) }, "at", "future"},
@@ -348,4 +349,18 @@ func FuzzResults(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPushFallbackResults: a result of a link's fallback (kind fallback,
+// the link's ID) is accepted and stored while the link has a fallback_url.
+func TestPushFallbackResults(t *testing.T) {
+	e := newEnv(t)
+	var l linkJSON
+	e.mustDo("POST", "/api/v1/links", adminSecret,
+		`{"slug":"spring","destination":"https://a.com/","fallback_url":"https://b.com/"}`, 201, &l)
+	fb := linkwatch.Target{Kind: linkwatch.KindFallback, ID: l.ID}
+	out := e.push(e.probe, 202, wireResult("fallback-result-1", fb))
+	if out.Accepted != 1 || !slices.Contains(e.stored(fb), "fallback-result-1") {
+		t.Fatalf("response %+v, stored %v: want the fallback's result stored", out, e.stored(fb))
+	}
 }
