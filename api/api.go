@@ -141,4 +141,8 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (the probe
+// stream flushes each event).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func slugParam(r *http.Request) string { return chi.URLParam(r, "slug") }

@@ -56,6 +56,9 @@ type outcomeKey struct {
 // hub is the API's in-memory fan-out of changes to probers, and of ingested
 // results to the requests waiting for them.
 type hub struct {
+	closing   chan struct{} // closed by CloseStreams
+	closeOnce sync.Once
+
 	mu        sync.Mutex
 	subs      map[*hubSub]struct{}
 	waiters   map[*resultWaiter]struct{}
@@ -66,7 +69,7 @@ type hub struct {
 }
 
 func newHub() *hub {
-	return &hub{subs: map[*hubSub]struct{}{}, waiters: map[*resultWaiter]struct{}{}, beats: map[string]time.Time{},
+	return &hub{closing: make(chan struct{}), subs: map[*hubSub]struct{}{}, waiters: map[*resultWaiter]struct{}{}, beats: map[string]time.Time{},
 		passed: map[outcomeKey]bool{}, opinions: map[int64]time.Time{}, intervals: map[int64]time.Duration{}}
 }
 
@@ -355,6 +358,13 @@ func (a *API) stream() http.Handler {
 		}
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
+		go func() {
+			select {
+			case <-a.hub.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		var mu sync.Mutex // the keepalives and the events share the writer
 		write := func(b []byte) error {
 			mu.Lock()
@@ -393,4 +403,11 @@ func (a *API) stream() http.Handler {
 			a.log.Warn("probe stream ended", "prober", me, "region", region, "err", err)
 		}
 	})
+}
+
+// CloseStreams ends every probe stream, so that an HTTP server shutting down
+// is not held up by them (the probers reconnect, to another replica or to
+// this one restarted). cmd registers it with http.Server.RegisterOnShutdown.
+func (a *API) CloseStreams() {
+	a.hub.closeOnce.Do(func() { close(a.hub.closing) })
 }

@@ -217,6 +217,9 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if control != nil {
+		srv.RegisterOnShutdown(control.CloseStreams) // probers' streams would hold the shutdown up
+	}
 	printBanner(stdout, rl, listenURL(ln.Addr()), cfg, adminSecret)
 	log.Info("linkwatch started", "addr", ln.Addr().String(), "db", describeDB(cfg.DB), "public_url", cfg.PublicURL.String())
 
