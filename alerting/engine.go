@@ -79,7 +79,9 @@ type EngineConfig struct {
 //   - regional_degradation (warning): some fresh regions failing, fewer than
 //     the quorum — a lone failing region never pages and never disappears;
 //   - redirect_mismatch (critical): a fresh region finds the short link
-//     redirecting somewhere else than the link's current target;
+//     redirecting somewhere else than the link's current target on two
+//     checks in a row (a first mismatch may be a redirector that has not
+//     heard of a change yet, as probers hear of it by push);
 //   - link_degraded (warning): a fresh region's checks pass but are slower
 //     than the link's max_response_time;
 //   - certificate_expiring (warning): the destination's certificate, as a
@@ -184,7 +186,9 @@ var linkRules = []rule{
 		}},
 	{"redirect_mismatch", SeverityCritical, Timing{RecoverChecks: 1},
 		func(q health.QuorumOutcome, regions []linkwatch.Latest, fresh func(linkwatch.Latest) bool) Outcome {
-			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool { return r.Class == linkwatch.ClassRedirectMismatch },
+			return anyFresh(q, regions, fresh, func(r linkwatch.Latest) bool {
+				return r.Class == linkwatch.ClassRedirectMismatch && r.Failures >= health.LinkDown.Consecutive
+			},
 				func(r linkwatch.Latest) string { return r.Error })
 		}},
 	{"link_degraded", SeverityWarning, Timing{ForChecks: 2, RecoverChecks: 2},

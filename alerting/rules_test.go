@@ -473,3 +473,29 @@ func TestCampaignScansDropDefault(t *testing.T) {
 		t.Fatalf("sent %v", got)
 	}
 }
+
+// TestRedirectMismatchNeedsTwoChecks: a region's first mismatch can be a
+// redirector that has not heard of a change the prober heard of by push;
+// redirect_mismatch pages once the region sees it twice in a row.
+func TestRedirectMismatchNeedsTwoChecks(t *testing.T) {
+	l := &linkwatch.Link{ID: 1, Slug: "spring", Destination: "https://shop.example.com/", RedirectCode: 302,
+		CheckInterval: time.Minute, Tags: []string{}}
+	w := newRuleWorld(t, EngineConfig{}, l)
+	mismatch := func(failures int) {
+		w.results(nil, 0, 10*time.Millisecond)
+		r := &w.st.latest[1] // eu-west
+		r.Step, r.Class, r.Error, r.Failures = linkwatch.StepShortLink, linkwatch.ClassRedirectMismatch, "answered 404, want 302", failures
+	}
+	mismatch(1)
+	for range 5 {
+		w.eval(2 * time.Second)
+	}
+	if got := w.sent(); len(got) != 0 {
+		t.Fatalf("after one mismatching check: sent %v", got)
+	}
+	mismatch(2)
+	w.eval(2 * time.Second)
+	if got := w.sent(); !slices.Contains(got, "firing redirect_mismatch redirect_mismatch|host/shop.example.com") {
+		t.Fatalf("after two mismatching checks in a row: sent %v, want the redirect_mismatch page", got)
+	}
+}
