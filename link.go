@@ -106,15 +106,29 @@ func (l *Link) Expired(now time.Time) bool {
 // Target returns the URL visitors are sent to at now, whether it is the
 // fallback, and whether the link is gone (expired with no fallback).
 func (l *Link) Target(now time.Time) (target string, fallback, gone bool) {
+	target, code, fallback := l.Redirect(l.Expired(now))
+	return target, fallback, code == StatusGone
+}
+
+// StatusGone is what an expired link without a fallback answers.
+const StatusGone = 410
+
+// Redirect is what the short link answers, before or after it expires: the
+// destination with the link's code; while it serves its fallback (failover,
+// ServesFallback) the fallback with a 302 whatever the link's code, since a
+// cached 301 to a fallback would outlive the outage; once expired, the
+// fallback with the link's code, or StatusGone without one. The redirector
+// answers it and the probers expect it.
+func (l *Link) Redirect(expired bool) (location string, code int, fallback bool) {
 	switch {
-	case l.Expired(now) && l.FallbackURL != "":
-		return l.FallbackURL, true, false
-	case l.Expired(now):
-		return "", false, true
+	case expired && l.FallbackURL != "":
+		return l.FallbackURL, l.RedirectCode, true
+	case expired:
+		return "", StatusGone, false
 	case l.ServesFallback():
-		return l.FallbackURL, true, false
+		return l.FallbackURL, 302, true
 	}
-	return l.Destination, false, false
+	return l.Destination, l.RedirectCode, false
 }
 
 // FailoverActive reports whether visitors get the fallback at now because of

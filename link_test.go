@@ -303,3 +303,27 @@ func TestFailoverActive(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirect: what the short link answers, before and after expiry.
+func TestRedirect(t *testing.T) {
+	const dest, fb = "https://shop.example.com/", "https://backup.example.com/"
+	for _, tt := range []struct {
+		name       string
+		l          Link
+		expired    bool
+		location   string
+		code       int
+		isFallback bool
+	}{
+		{"primary with its own code", Link{Destination: dest, FallbackURL: fb, RedirectCode: 301}, false, dest, 301, false},
+		{"failed over: 302 whatever the code", Link{Destination: dest, FallbackURL: fb, RedirectCode: 301, FailedOver: true}, false, fb, 302, true},
+		{"pinned to the fallback", Link{Destination: dest, FallbackURL: fb, RedirectCode: 308, Failover: FailoverFallback}, false, fb, 302, true},
+		{"expired: the fallback with the link's code", Link{Destination: dest, FallbackURL: fb, RedirectCode: 301, FailedOver: true}, true, fb, 301, true},
+		{"expired without a fallback", Link{Destination: dest, RedirectCode: 301}, true, "", StatusGone, false},
+	} {
+		location, code, isFallback := tt.l.Redirect(tt.expired)
+		if location != tt.location || code != tt.code || isFallback != tt.isFallback {
+			t.Errorf("%s: Redirect = %q %d %v, want %q %d %v", tt.name, location, code, isFallback, tt.location, tt.code, tt.isFallback)
+		}
+	}
+}

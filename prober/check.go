@@ -140,18 +140,13 @@ func (c *Checker) CheckLink(ctx context.Context, a LinkAssignment) linkwatch.Res
 	l := a.Link
 	r := c.begin(ctx, linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID})
 	defer r.cancel()
-	target, fallback, gone := l.Target(r.res.At)
+	expired := l.Expired(r.res.At)
+	target, code, fallback := l.Redirect(expired)
+	gone := code == linkwatch.StatusGone
 	r.res.FailedOver = fallback
-	dest, code := l.Destination, l.RedirectCode
-	switch {
-	case gone:
-		code = http.StatusGone
-	case l.Expired(r.res.At):
+	dest := l.Destination
+	if expired {
 		dest = target
-	case fallback:
-		// A failover is answered with a temporary redirect, whatever the
-		// link's code: a cached 301 would outlive the outage.
-		code = http.StatusFound
 	}
 	if c.shortLink(r, a, target, code, gone) && !gone {
 		c.destination(r, dest, l.Expect)

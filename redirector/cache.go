@@ -233,24 +233,22 @@ func (c *Cache) remove(k key) {
 }
 
 func newEntry(l *linkwatch.Link) (*entry, error) {
-	dest, err := newResponse(l.Destination, l.RedirectCode, false)
+	location, code, fallback := l.Redirect(false)
+	live, err := newResponse(location, code, fallback)
 	if err != nil {
 		return nil, err
 	}
-	e := &entry{link: l, live: dest}
-	if l.FallbackURL == "" {
-		return e, nil
+	if fallback {
+		// A failover is temporary: no cache may keep it past the outage.
+		live.cacheControl = []string{cacheNone}
 	}
-	fb, err := newResponse(l.FallbackURL, l.RedirectCode, true)
-	if err != nil {
-		return nil, errors.Join(errors.New("fallback_url"), err)
-	}
-	e.expired = &fb
-	if l.ServesFallback() {
-		// A failover is temporary whatever the link's code: a cached 301 to
-		// the fallback would outlive the outage.
-		e.live = fb
-		e.live.code, e.live.cacheControl = http.StatusFound, []string{cacheNone}
+	e := &entry{link: l, live: live}
+	if location, code, fallback := l.Redirect(true); code != linkwatch.StatusGone {
+		exp, err := newResponse(location, code, fallback)
+		if err != nil {
+			return nil, errors.Join(errors.New("fallback_url"), err)
+		}
+		e.expired = &exp
 	}
 	return e, nil
 }
