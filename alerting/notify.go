@@ -59,6 +59,11 @@ func (c *cycle) apply(it item) AlertState {
 	if next.Phase == PhaseFiring || !quiet(old.State, next) {
 		it.fill()
 	}
+	if next.Phase == PhaseFiring && it.outcome.State != Breach && old.Summary != "" {
+		// Still firing without a breach this cycle (no region reports, or
+		// a band): what was last seen stands, not "down in 0 of 0 regions".
+		it.summary = old.Summary
+	}
 	if next.Phase == PhaseFiring && it.group != "" {
 		if muted, _ := Muted(it.labels, c.now, c.silences, c.windows); !muted {
 			c.join(it)

@@ -499,3 +499,28 @@ func TestRedirectMismatchNeedsTwoChecks(t *testing.T) {
 		t.Fatalf("after two mismatching checks in a row: sent %v, want the redirect_mismatch page", got)
 	}
 }
+
+// TestFiringSummaryWithoutData: a firing link_down whose regions fall
+// silent keeps saying what was last seen, not "down in 0 of 0 regions".
+func TestFiringSummaryWithoutData(t *testing.T) {
+	l := &linkwatch.Link{ID: 1, Slug: "spring", Destination: "https://shop.example.com/", RedirectCode: 302,
+		CheckInterval: time.Minute, Tags: []string{}}
+	w := newRuleWorld(t, EngineConfig{}, l)
+	w.results(map[string][]string{"spring": {"ap-south", "eu-west", "us-east"}}, 2, 10*time.Millisecond)
+	w.eval(2 * time.Second)
+	w.now = w.now.Add(10 * time.Minute) // every region falls silent
+	w.eval(2 * time.Second)
+	alerts, err := w.st.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.Key == "link_down|link/1" {
+			if a.State.Phase != PhaseFiring || !strings.Contains(a.Summary, "down in 3 of 3 regions") {
+				t.Fatalf("link_down without data: %s %q, want still firing with what was last seen", a.State.Phase, a.Summary)
+			}
+			return
+		}
+	}
+	t.Fatal("no link_down alert")
+}
