@@ -184,7 +184,13 @@ func TestServeQuickStart(t *testing.T) {
 	if code := s.status("/healthz"); code != 200 {
 		t.Fatalf("healthz: %d", code)
 	}
-	_, metrics := s.get("/metrics")
+	// A scan being taken from the queue into the batch in hand is briefly
+	// in neither: wait for the depth to settle.
+	var metrics string
+	waitUntil(t, 10*time.Second, func() bool {
+		_, metrics = s.get("/metrics")
+		return strings.Contains(metrics, "linkwatch_scan_queue_depth 10\n")
+	})
 	for _, m := range []string{
 		"linkwatch_scan_queue_depth 10", `linkwatch_redirects_total{code="302"} 10`, "linkwatch_link_cache_hits_total 10",
 		"linkwatch_db_pool_max_connections", "linkwatch_http_request_duration_seconds_bucket{code=\"302\",route=\"/{slug}\"",
