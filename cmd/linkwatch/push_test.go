@@ -2,55 +2,16 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // The push tests give every link a one-hour interval and every prober a
 // one-hour refresh: a check within seconds can only come from a push.
-
-// regionalDestination is a landing page that fails for the regions in
-// failing, and counts each region's checks of each path.
-type regionalDestination struct {
-	*httptest.Server
-	mu      sync.Mutex
-	failing map[string]bool
-	hits    map[string]int
-}
-
-func newRegionalDestination(t *testing.T) *regionalDestination {
-	d := &regionalDestination{failing: map[string]bool{}, hits: map[string]int{}}
-	d.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		region := "?"
-		if _, after, ok := strings.Cut(r.UserAgent(), "region="); ok {
-			region = strings.TrimSuffix(after, ")")
-		}
-		d.mu.Lock()
-		d.hits[r.URL.Path+" "+region]++
-		fail := d.failing[region]
-		d.mu.Unlock()
-		if fail {
-			http.Error(w, "regional outage", http.StatusBadGateway)
-			return
-		}
-		io.WriteString(w, "<html>spring sale</html>")
-	}))
-	t.Cleanup(d.Close)
-	return d
-}
-
-func (d *regionalDestination) count(path, region string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.hits[path+" "+region]
-}
 
 func startPushProber(t *testing.T, control, token, region, spool string) func() error {
 	return runInBackground(t, []string{"prober", "--region", region, "--control", control, "--token", token,
@@ -109,7 +70,7 @@ func (s *server) currentRegions(t *testing.T, slug string) []string {
 // live region whose prober does not answer is listed missing; after a
 // control plane restart the probers' streams come back with the whole list.
 func TestRemoteProbersHearChangesByPush(t *testing.T) {
-	dest := newRegionalDestination(t)
+	dest := newRegionalSite(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	env := map[string]string{"LINKWATCH_DB": filepath.Join(dir, "c.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
@@ -156,9 +117,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 
 	// Second opinion: us-east alone fails a new link; the other regions
 	// re-check it at once, long before their slot (1h).
-	dest.mu.Lock()
-	dest.failing["us-east"] = true
-	dest.mu.Unlock()
+	dest.set("us-east", true)
 	link("blip")
 	waitUntil(t, 5*time.Second, func() bool {
 		return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 && dest.count("/blip", "local") >= 2
@@ -166,9 +125,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 	if n := dest.count("/blip", "us-east"); n != 1 {
 		t.Errorf("us-east checked the failing link %d times, want 1 (second opinions go to the other regions)", n)
 	}
-	dest.mu.Lock()
-	dest.failing["us-east"] = false
-	dest.mu.Unlock()
+	dest.set("us-east", false)
 
 	// A live region whose prober holds no stream is listed missing.
 	req, _ := http.NewRequest("POST", control.url+"/api/v1/probe/heartbeat", strings.NewReader(`{"prober":"dead/p","region":"dead","version":"x"}`))
@@ -201,7 +158,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 // TestServeHearsChangesInProcess: serve's own prober checks a new link, and
 // an edit, within 2 s, and answers "check now".
 func TestServeHearsChangesInProcess(t *testing.T) {
-	dest := newRegionalDestination(t)
+	dest := newRegionalSite(t)
 	addr := freeAddr(t)
 	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "1h",

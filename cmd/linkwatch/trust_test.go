@@ -21,21 +21,24 @@ import (
 
 // regionalSite is a landing page whose answer depends on the checking
 // region (read from the probers' User-Agent) and the page: each region can
-// be made to see every page fail, or one page.
+// be made to see every page fail, or one page. It counts each region's
+// requests of each page.
 type regionalSite struct {
 	*httptest.Server
 	mu   sync.Mutex
 	fail map[string]bool // "<region>" (every page) or "<region> <path>"
+	hits map[string]int  // "<path> <region>"
 }
 
 func newRegionalSite(t *testing.T) *regionalSite {
-	s := &regionalSite{fail: map[string]bool{}}
+	s := &regionalSite{fail: map[string]bool{}, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		region := ""
+		region := "?"
 		if _, after, ok := strings.Cut(r.UserAgent(), "region="); ok {
 			region = strings.TrimSuffix(after, ")")
 		}
 		s.mu.Lock()
+		s.hits[r.URL.Path+" "+region]++
 		failing := s.fail[region] || s.fail[region+" "+r.URL.Path]
 		s.mu.Unlock()
 		if failing {
@@ -48,10 +51,18 @@ func newRegionalSite(t *testing.T) *regionalSite {
 	return s
 }
 
+// set makes key ("<region>" or "<region> <path>") fail or pass.
 func (s *regionalSite) set(key string, failing bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail[key] = failing
+}
+
+// count is how many requests region made of path.
+func (s *regionalSite) count(path, region string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path+" "+region]
 }
 
 // startRemoteProber runs `linkwatch prober` exactly as the README starts
