@@ -19,6 +19,10 @@ type Engine interface {
 	UpdateLink(ctx context.Context, domain, slug string, fn func(*linkwatch.Link) error) (*linkwatch.Link, error)
 	DeleteLink(ctx context.Context, domain, slug string) error
 	WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) error
+	// Signal sends a probe signal to every replica's WatchSignals (this
+	// one's included); WatchSignals hears them, SignalReset first.
+	Signal(ctx context.Context, s linkwatch.ProbeSignal) error
+	WatchSignals(ctx context.Context, fn func(linkwatch.ProbeSignal, error)) error
 
 	InsertScans(ctx context.Context, scans []linkwatch.Scan) error
 	ScanStats(ctx context.Context, q linkwatch.ScanQuery) (*linkwatch.ScanStats, error)

@@ -35,11 +35,26 @@ type change struct {
 // the caller calls it again, and gets a fresh Reset. fn is called from one
 // goroutine at a time.
 func (s *Store) WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) error {
+	return s.listen(ctx, channelExpr, func() { fn(linkwatch.LinkChange{Reset: true}) }, func(payload string) {
+		var c change
+		if err := json.Unmarshal([]byte(payload), &c); err != nil {
+			// Not ours, or from a newer version: reload rather than guess.
+			fn(linkwatch.LinkChange{Reset: true})
+			return
+		}
+		fn(linkwatch.LinkChange{Domain: c.Domain, Slug: c.Slug})
+	})
+}
+
+// listen calls ready once it listens on the channel expr names, then
+// payload with each notification's, until ctx ends or the store closes
+// (ctx's error, or an error) or the connection is lost (EUNAVAILABLE).
+func (s *Store) listen(ctx context.Context, expr string, ready func(), payload func(string)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.closed, cancel)
 	defer stop()
-	err := s.watch(ctx, fn)
+	err := s.watch(ctx, expr, ready, payload)
 	switch {
 	case s.closed.Err() != nil:
 		return errors.New("postgres: store closed")
@@ -49,7 +64,7 @@ func (s *Store) WatchLinks(ctx context.Context, fn func(linkwatch.LinkChange)) e
 	return mapErr(err, "")
 }
 
-func (s *Store) watch(ctx context.Context, fn func(linkwatch.LinkChange)) error {
+func (s *Store) watch(ctx context.Context, expr string, ready func(), payload func(string)) error {
 	// Not from the pool: the connection is held for as long as the watch
 	// lasts and must not be handed to anyone else while it listens.
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
@@ -62,13 +77,13 @@ func (s *Store) watch(ctx context.Context, fn func(linkwatch.LinkChange)) error 
 		conn.Close(cctx)
 	}()
 	var channel string
-	if err := conn.QueryRow(ctx, "SELECT "+channelExpr).Scan(&channel); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT "+expr).Scan(&channel); err != nil {
 		return err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
-	fn(linkwatch.LinkChange{Reset: true})
+	ready()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, s.heartbeat)
 		n, err := conn.WaitForNotification(wctx)
@@ -88,12 +103,6 @@ func (s *Store) watch(ctx context.Context, fn func(linkwatch.LinkChange)) error 
 		case err != nil:
 			return err
 		}
-		var c change
-		if err := json.Unmarshal([]byte(n.Payload), &c); err != nil {
-			// Not ours, or from a newer version: reload rather than guess.
-			fn(linkwatch.LinkChange{Reset: true})
-			continue
-		}
-		fn(linkwatch.LinkChange{Domain: c.Domain, Slug: c.Slug})
+		payload(n.Payload)
 	}
 }

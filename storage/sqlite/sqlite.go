@@ -34,11 +34,12 @@ var migrations embed.FS
 // SQLITE_BUSY; reads use a separate pool and run in parallel with the writer
 // (WAL mode).
 type Store struct {
-	write *sql.DB
-	read  *sql.DB
-	uses  atomic.Int64 // database operations, reported as acquisitions
-	hub   hub
-	once  sync.Once
+	write   *sql.DB
+	read    *sql.DB
+	uses    atomic.Int64 // database operations, reported as acquisitions
+	hub     hub[linkwatch.LinkChange]
+	signals hub[linkwatch.ProbeSignal]
+	once    sync.Once
 }
 
 // Open opens (creating it if needed) the SQLite database file at path. Call
@@ -76,6 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &Store{write: write, read: read}
 	s.hub.init()
+	s.signals.init()
 	return s, nil
 }
 
@@ -115,6 +117,7 @@ func (s *Store) PoolStats() storage.PoolStats {
 func (s *Store) Close() {
 	s.once.Do(func() {
 		s.hub.close()
+		s.signals.close()
 		s.read.Close()
 		s.write.Close()
 	})

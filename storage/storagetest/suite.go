@@ -39,6 +39,8 @@ func Run(t *testing.T, open Open) {
 		{"WatchLinks/Changes", testWatchChanges},
 		{"WatchLinks/Subscribers", testWatchSubscribers},
 		{"WatchLinks/Cancel", testWatchCancel},
+		{"Signals/RoundTrip", testSignals},
+		{"Signals/Cancel", testSignalsCancel},
 		{"InsertScans/AllOrNothing", testInsertAllOrNothing},
 		{"ScanStats/KnownData", testScanStats},
 		{"ScanStats/Buckets", testScanBuckets},
