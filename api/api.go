@@ -58,6 +58,7 @@ type Stores struct {
 	Rules    AlertRules
 	Channels Channels // nil: no channels
 	Status   StatusPage
+	Signals  Signals // nil: signals reach this replica's probers only
 }
 
 // API serves /api/v1.
@@ -79,6 +80,7 @@ type API struct {
 	bootstrap   *linkwatch.Token
 	durations   *prometheus.HistogramVec
 	hub         *hub // pushes changes and check requests to probers
+	signals     Signals
 }
 
 // New returns the API. durations is the server-wide request histogram
@@ -86,7 +88,7 @@ type API struct {
 func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
 		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences,
-		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations, hub: newHub()}
+		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations, hub: newHub(), signals: st.Signals}
 	if a.now == nil {
 		a.now = time.Now
 	}

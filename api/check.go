@@ -43,8 +43,9 @@ func (h *hub) unwait(w *resultWaiter) {
 // is confirmed in seconds and a regional blip is seen as regional. At most
 // one second opinion is asked per link per check interval, so a flapping
 // link cannot storm the probers. The prober protocol's push calls it; so
-// does serve's in-process prober.
-func (a *API) Ingested(results []linkwatch.Result) {
+// does serve's in-process prober. This replica decides and signals through
+// the store, so every replica's probers hear the second opinion asked.
+func (a *API) Ingested(ctx context.Context, results []linkwatch.Result) {
 	h := a.hub
 	now := a.now()
 	var asks []checkRequest
@@ -84,7 +85,7 @@ func (a *API) Ingested(results []linkwatch.Result) {
 	}
 	h.mu.Unlock()
 	for _, c := range asks {
-		h.publish(hubEvent{check: &c})
+		a.signal(ctx, linkwatch.CheckSignal(c.target, c.except))
 	}
 }
 
@@ -102,8 +103,10 @@ type checkJSON struct {
 
 // checkLinkNow is POST /links/{slug}/check: every live region checks the
 // link now, and the answer holds each region's result, or names the
-// regions that did not answer within the probe timeout. It waits on results
-// being ingested, not on a clock.
+// regions that did not answer within the probe timeout. The request reaches
+// the probers of every replica (a signal through the store); the answers
+// are heard as this replica ingests them, and read from the store every
+// checkPoll, for those pushed to another replica.
 func (a *API) checkLinkNow() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l, err := a.links.LinkBySlug(r.Context(), domainParam(r), slugParam(r))
@@ -127,10 +130,12 @@ func (a *API) checkLinkNow() http.Handler {
 		t := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
 		wt := a.hub.wait(t, a.now())
 		defer a.hub.unwait(wt)
-		a.hub.publish(hubEvent{check: &checkRequest{target: t}})
+		a.signal(r.Context(), linkwatch.CheckSignal(t, ""))
 
 		ctx, cancel := context.WithTimeout(r.Context(), cmp.Or(a.cfg.CheckTimeout, 35*time.Second))
 		defer cancel()
+		poll := time.NewTicker(checkPoll)
+		defer poll.Stop()
 		answered := func() bool {
 			wt.mu.Lock()
 			defer wt.mu.Unlock()
@@ -145,6 +150,9 @@ func (a *API) checkLinkNow() http.Handler {
 			select {
 			case <-ctx.Done():
 			case <-wt.wake:
+				continue
+			case <-poll.C:
+				a.readAnswers(ctx, wt)
 				continue
 			}
 			break
@@ -172,6 +180,29 @@ func (a *API) checkLinkNow() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// checkPoll is how often "check now" reads the target's latest results from
+// the store, for answers pushed to other replicas.
+const checkPoll = 150 * time.Millisecond
+
+// readAnswers adds to w the target's latest results in the store that began
+// at or after w.since, from the regions it has no answer from yet.
+func (a *API) readAnswers(ctx context.Context, w *resultWaiter) {
+	latest, err := a.healthStore.LatestResults(ctx, w.target)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("check now: reading the latest results", "target", w.target.String(), "err", err)
+		}
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, lt := range latest {
+		if _, ok := w.got[lt.Region]; !ok && lt.Target == w.target && !lt.At.Before(w.since) {
+			w.got[lt.Region] = lt.Result
+		}
+	}
 }
 
 // liveRegions lists the regions with at least one live prober, sorted.

@@ -87,7 +87,7 @@ func (a *API) createMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor created", "id", m.ID, "name", m.Name, "by", tokenName(r))
-		a.hub.publish(hubEvent{monitor: m})
+		a.signal(r.Context(), linkwatch.MonitorSignal(m.ID))
 		w.Header().Set("Location", "/api/v1/monitors/"+strconv.FormatInt(m.ID, 10))
 		writeJSON(w, http.StatusCreated, newMonitorJSON(m))
 	})
@@ -173,7 +173,7 @@ func (a *API) updateMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor updated", "id", m.ID, "by", tokenName(r))
-		a.hub.publish(hubEvent{monitor: m})
+		a.signal(r.Context(), linkwatch.MonitorSignal(m.ID))
 		writeJSON(w, http.StatusOK, newMonitorJSON(m))
 	})
 }
@@ -189,7 +189,7 @@ func (a *API) deleteMonitor() http.Handler {
 			return
 		}
 		a.log.Info("monitor deleted", "id", id, "by", tokenName(r))
-		a.hub.publish(hubEvent{gone: id})
+		a.signal(r.Context(), linkwatch.MonitorDeletedSignal(id))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -74,7 +74,7 @@ func (a *API) pushResults() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		a.Ingested(results)
+		a.Ingested(r.Context(), results)
 		out.Accepted = len(results)
 		if len(out.Rejected) == 0 {
 			writeJSON(w, http.StatusAccepted, out)

@@ -15,8 +15,10 @@ import (
 
 // The control plane pushes changes to probers: every link change any replica
 // makes (heard through the store's WatchLinks: PostgreSQL LISTEN/NOTIFY, or
-// in-process on SQLite), monitor changes made through this replica, "check
-// now" requests and second opinions. A hub fans them out to the streams
+// in-process on SQLite), and the probe signals any replica sends through the
+// store (WatchSignals): monitor changes, "check now" requests and second
+// opinions. A replica sends its own signals only through the store, so each
+// reaches every replica's streams once. A hub fans them out to the streams
 // held open by probers (GET /api/v1/probe/stream) and to serve's in-process
 // prober; each stream turns them into its prober's share.
 
@@ -155,6 +157,77 @@ func (a *API) FeedLinks(ctx context.Context, w interface {
 			return nil
 		}
 		a.log.Warn("link change feed lost; probers hear of changes at their next refresh until it is back", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Signals is what the API needs to reach the probers streaming from every
+// replica: Signal sends a probe signal through the store, WatchSignals hears
+// those of every replica (this one's included).
+type Signals interface {
+	Signal(ctx context.Context, s linkwatch.ProbeSignal) error
+	WatchSignals(ctx context.Context, fn func(linkwatch.ProbeSignal, error)) error
+}
+
+// signal sends sig to the probers of every replica. Without Signals, or
+// when the store fails to send it, this replica's streams hear it directly.
+func (a *API) signal(ctx context.Context, sig linkwatch.ProbeSignal) {
+	if a.signals != nil {
+		err := a.signals.Signal(ctx, sig)
+		if err == nil {
+			return
+		}
+		a.log.Warn("probe signal not sent through the store: only this replica's probers hear it", "signal", sig.String(), "err", err)
+	}
+	a.publishSignal(ctx, sig)
+}
+
+// publishSignal passes sig on to this replica's streams.
+func (a *API) publishSignal(ctx context.Context, sig linkwatch.ProbeSignal) {
+	switch sig.Kind {
+	case linkwatch.SignalReset:
+		a.hub.publish(hubEvent{reset: true})
+	case linkwatch.SignalMonitor:
+		m, err := a.monitors.MonitorByID(ctx, sig.ID)
+		switch {
+		case linkwatch.ErrorCode(err) == linkwatch.ENOTFOUND:
+			a.hub.publish(hubEvent{gone: sig.ID}) // deleted since
+		case err != nil:
+			a.hub.publish(hubEvent{reset: true}) // cannot tell what it is now
+		default:
+			a.hub.publish(hubEvent{monitor: m})
+		}
+	case linkwatch.SignalMonitorDeleted:
+		a.hub.publish(hubEvent{gone: sig.ID})
+	case linkwatch.SignalCheck:
+		a.hub.publish(hubEvent{check: &checkRequest{target: sig.CheckTarget(), except: sig.Except}})
+	}
+}
+
+// FeedSignals passes every probe signal any replica sends on to this
+// replica's streams until ctx ends, watching again after a lost connection;
+// a malformed signal is logged and dropped. Without Signals it returns at
+// once. cmd runs it beside the API.
+func (a *API) FeedSignals(ctx context.Context) error {
+	if a.signals == nil {
+		return nil
+	}
+	for {
+		err := a.signals.WatchSignals(ctx, func(sig linkwatch.ProbeSignal, err error) {
+			if err != nil {
+				a.log.Warn("probe signal dropped", "err", err)
+				return
+			}
+			a.publishSignal(ctx, sig)
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		a.log.Warn("probe signal feed lost; other replicas' monitor changes reach probers at their next refresh, and their check requests are missed, until it is back", "err", err)
 		select {
 		case <-ctx.Done():
 			return nil

@@ -155,9 +155,10 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes,
 			Probers: cfg.ProberLifecycle(), CheckTimeout: cfg.ProbeTimeout + 5*time.Second}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
-				Rules: st, Channels: chans, Status: page}, durations)
+				Rules: st, Channels: chans, Status: page, Signals: st}, durations)
 		mux.Mount("/api/v1", a.Handler())
 		g.Go(func() error { return a.FeedLinks(gctx, st) }) // pushes link changes to probers
+		g.Go(func() error { return a.FeedSignals(gctx) })   // and every replica's monitor changes and check requests
 		control = a
 		if !rl.redirects() {
 			ready = st.Ping // the API is useless without its database
@@ -310,5 +311,9 @@ type ingestSink struct {
 
 func (s ingestSink) Submit(r linkwatch.Result) {
 	s.w.Submit(r)
-	s.control.Ingested([]linkwatch.Result{r})
+	// A second opinion is rare (once per link per interval) and a quick
+	// NOTIFY; bounded so a slow database cannot hold the prober up long.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.control.Ingested(ctx, []linkwatch.Result{r})
 }
