@@ -45,6 +45,14 @@ type Engine interface {
 	// ClearLatest forgets a target's latest result from one region.
 	ClearLatest(ctx context.Context, t linkwatch.Target, region string) error
 	LatestAll(ctx context.Context) ([]linkwatch.Latest, error)
+	// Batch reads for pages that show many links at once: SearchLinks
+	// returns a page of links and how many match; LatestFor, RollupsFor and
+	// ScanSeries read a whole page's figures in one go (ScanSeries leaves
+	// bots out).
+	SearchLinks(ctx context.Context, q linkwatch.LinkSearch) ([]*linkwatch.Link, int, error)
+	LatestFor(ctx context.Context, targets []linkwatch.Target) ([]linkwatch.Latest, error)
+	RollupsFor(ctx context.Context, targets []linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)
+	ScanSeries(ctx context.Context, linkIDs []int64, from, to time.Time, bucket time.Duration) (map[int64][]linkwatch.SourceScans, error)
 	Results(ctx context.Context, t linkwatch.Target, from, to time.Time, limit int) ([]linkwatch.Result, error)
 	Rollups(ctx context.Context, t linkwatch.Target, resolution time.Duration, from, to time.Time) ([]linkwatch.Rollup, error)
 	PruneResults(ctx context.Context, before time.Time) (int64, error)

@@ -105,7 +105,7 @@ func Run(t *testing.T, open Open) {
 		{"StatusSubscribers", testStatusSubscribers},
 		{"StatusMonths", testStatusMonths},
 	}
-	for _, tt := range tests {
+	for _, tt := range append(tests, batchTests()...) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s, _ := open(t)
