@@ -130,6 +130,10 @@ func (a *API) createLink() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
+		if r.URL.Query().Get("dry_run") == "true" {
+			a.checkCreate(w, r, l)
+			return
+		}
 		err = a.links.CreateLink(r.Context(), l)
 		// A generated slug may collide with an existing one; draw again.
 		for tries := 0; req.Slug == "" && linkwatch.ErrorCode(err) == linkwatch.ECONFLICT && tries < 5; tries++ {
@@ -144,6 +148,22 @@ func (a *API) createLink() http.Handler {
 		w.Header().Set("Location", "/api/v1/links/"+l.Slug)
 		writeJSON(w, http.StatusCreated, a.linkJSON(l))
 	})
+}
+
+// checkCreate answers a dry run of a create (?dry_run=true): 200 with the
+// link as it would be created when it would be, else the error the create
+// would meet, a taken slug included; nothing is stored. A CSV import checks
+// every row this way before it creates any.
+func (a *API) checkCreate(w http.ResponseWriter, r *http.Request, l *linkwatch.Link) {
+	_, err := a.links.LinkBySlug(r.Context(), l.Domain, l.Slug)
+	switch linkwatch.ErrorCode(err) {
+	case linkwatch.ENOTFOUND:
+		writeJSON(w, http.StatusOK, a.linkJSON(l))
+	case "":
+		writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.ECONFLICT, Field: "slug", Message: "slug is already taken"})
+	default:
+		writeError(w, r, a.log, err)
+	}
 }
 
 // domainParam is the ?domain= that addresses links on custom domains.
