@@ -11,16 +11,39 @@ import (
 
 type tokenKey struct{}
 
-// authenticate returns the token a request presents: the bootstrap admin
-// token from the configuration, or a stored token. Secrets are compared in
-// constant time, as hashes.
+// inProcessKey carries the token of an in-process caller (the dashboard),
+// set by WithToken.
+type inProcessKey struct{}
+
+// WithToken returns ctx carrying tok as the identity of an in-process call of
+// the API's handler: the dashboard calls the API as its session's token, so
+// that every validation and scope check is the API's own. A request from
+// outside cannot carry it: context values are not part of HTTP, and the
+// server builds every outside request's context itself.
+func WithToken(ctx context.Context, tok *linkwatch.Token) context.Context {
+	return context.WithValue(ctx, inProcessKey{}, tok)
+}
+
+// authenticate returns the token a request presents: an in-process caller's
+// (WithToken), the bootstrap admin token from the configuration, or a stored
+// token. Secrets are compared in constant time, as hashes.
 func (a *API) authenticate(r *http.Request) (*linkwatch.Token, error) {
+	if t, ok := r.Context().Value(inProcessKey{}).(*linkwatch.Token); ok && t != nil {
+		return t, nil
+	}
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	secret = strings.TrimSpace(secret)
 	if !ok || secret == "" {
 		return nil, linkwatch.Errorf(linkwatch.EUNAUTHORIZED, "missing bearer token: send Authorization: Bearer <token>")
 	}
+	return a.Authenticate(r.Context(), secret)
+}
+
+// Authenticate returns the token whose secret this is: the bootstrap admin
+// token or a stored one; anything else is an EUNAUTHORIZED "invalid token".
+// The dashboard's sign-in exchanges a pasted token through it.
+func (a *API) Authenticate(ctx context.Context, secret string) (*linkwatch.Token, error) {
 	if a.bootstrap != nil && subtle.ConstantTimeCompare(linkwatch.HashSecret(secret), a.bootstrap.Hash) == 1 {
 		return a.bootstrap, nil
 	}
@@ -28,7 +51,7 @@ func (a *API) authenticate(r *http.Request) (*linkwatch.Token, error) {
 	if id == "" {
 		return nil, linkwatch.Errorf(linkwatch.EUNAUTHORIZED, "invalid token")
 	}
-	t, err := a.tokens.TokenByID(r.Context(), id)
+	t, err := a.tokens.TokenByID(ctx, id)
 	if linkwatch.ErrorCode(err) == linkwatch.ENOTFOUND || err == nil && !t.Matches(secret) {
 		return nil, linkwatch.Errorf(linkwatch.EUNAUTHORIZED, "invalid token")
 	}
@@ -36,6 +59,17 @@ func (a *API) authenticate(r *http.Request) (*linkwatch.Token, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// TokenByID returns the token with this ID as authentication knows it: the
+// bootstrap admin token (ID "bootstrap") while it is configured, or a stored
+// token (ENOTFOUND once deleted). A dashboard session checks its token
+// through it on every request, so deleting a token ends its sessions.
+func (a *API) TokenByID(ctx context.Context, id string) (*linkwatch.Token, error) {
+	if a.bootstrap != nil && id == a.bootstrap.ID {
+		return a.bootstrap, nil
+	}
+	return a.tokens.TokenByID(ctx, id)
 }
 
 // require wraps h so it runs only for requests whose token grants scope.

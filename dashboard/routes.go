@@ -1,0 +1,51 @@
+package dashboard
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Paths used across pages.
+const (
+	homePath    = "/dashboard"
+	signInPath  = "/dashboard/sign-in"
+	signOutPath = "/dashboard/sign-out"
+)
+
+// routes lists every route the dashboard serves. Pages behind a session are
+// in the group that requires one; checkCSRF there also refuses every
+// state-changing request of a read-only session (sign-out excepted).
+func (d *Dashboard) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(securityHeaders)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		d.renderError(w, r, http.StatusNotFound, "There is no such page.")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		d.renderError(w, r, http.StatusMethodNotAllowed, "This page does not accept that method.")
+	})
+
+	r.Get("/", d.root())
+	r.Get("/dashboard/", redirectTo(homePath))
+	r.Handle("/dashboard/assets/*", assets())
+	r.Get(signInPath, d.signInPage())
+	r.Post(signInPath, d.signIn())
+
+	r.Group(func(r chi.Router) {
+		r.Use(d.requireSession, d.checkCSRF)
+		r.Post(signOutPath, d.signOut())
+		r.Get(homePath, d.home()) // the links page replaces this placeholder
+
+		// Links and the one-link page.
+
+		// Campaigns, share links, alerts, new link, import/export.
+	})
+	return r
+}
+
+func redirectTo(path string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, path, http.StatusSeeOther)
+	}
+}
