@@ -73,3 +73,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./qrcode
 	$(GO) test -run '^$$' -fuzz '^FuzzFetchURL$$' -fuzztime $(FUZZTIME) ./prober
 	$(GO) test -run '^$$' -fuzz '^FuzzRuleSpec$$' -fuzztime $(FUZZTIME) ./alerting
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime $(FUZZTIME) ./dashboard
