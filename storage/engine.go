@@ -32,6 +32,12 @@ type Engine interface {
 	ListTokens(ctx context.Context) ([]*linkwatch.Token, error)
 	DeleteToken(ctx context.Context, id string) error
 
+	// Dashboard sessions, by the SHA-256 of their ID.
+	CreateSession(ctx context.Context, s *linkwatch.Session) error
+	SessionByHash(ctx context.Context, hash []byte) (*linkwatch.Session, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+	PruneSessions(ctx context.Context, before time.Time) (int64, error)
+
 	CreateMonitor(ctx context.Context, m *linkwatch.Monitor) error
 	MonitorByID(ctx context.Context, id int64) (*linkwatch.Monitor, error)
 	ListMonitors(ctx context.Context) ([]*linkwatch.Monitor, error)
