@@ -37,6 +37,9 @@ type Engine interface {
 	SessionByHash(ctx context.Context, hash []byte) (*linkwatch.Session, error)
 	DeleteSession(ctx context.Context, hash []byte) error
 	PruneSessions(ctx context.Context, before time.Time) (int64, error)
+	// DashboardKey returns the dashboard's signing key stored under name,
+	// storing fresh first when there is none: every replica gets the first.
+	DashboardKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
 
 	CreateMonitor(ctx context.Context, m *linkwatch.Monitor) error
 	MonitorByID(ctx context.Context, id int64) (*linkwatch.Monitor, error)

@@ -124,6 +124,7 @@ func Run(t *testing.T, open Open) {
 		{"Outbox/ExactlyOnce", testOutboxExactlyOnce},
 		{"Leases/Race", testLeaseRace},
 		{"Leases/StaleLeader", testLeaseStaleLeader},
+		{"DashboardKeys", testDashboardKeys},
 	}
 	for _, tt := range shared {
 		t.Run(tt.name, func(t *testing.T) {
