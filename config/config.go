@@ -71,6 +71,9 @@ type Config struct {
 	AlertDeliveryInterval   time.Duration
 	StatusRebuildInterval   time.Duration
 
+	// DashboardSessionTTL is how long a dashboard sign-in lasts.
+	DashboardSessionTTL time.Duration
+
 	StatusTitle      string
 	StatusTimeZone   string
 	StatusComponents []statuspage.Component // the file's status_components
@@ -208,6 +211,7 @@ func settings() []setting {
 		{"alert_evaluation_interval", "LINKWATCH_ALERT_EVALUATION_INTERVAL", "2s", "how often the alert rules are evaluated (at most 10s: the evaluator lease lasts 15s)", durationIn(func(c *Config) *time.Duration { return &c.AlertEvaluationInterval }, 100*time.Millisecond, 10*time.Second)},
 		{"alert_delivery_interval", "LINKWATCH_ALERT_DELIVERY_INTERVAL", "1s", "how often queued notifications are looked for and sent", durationIn(func(c *Config) *time.Duration { return &c.AlertDeliveryInterval }, 100*time.Millisecond, 30*time.Second)},
 		{"status_rebuild_interval", "LINKWATCH_STATUS_REBUILD_INTERVAL", "5s", "how often the status page is rebuilt from check results (incident edits show at once)", durationIn(func(c *Config) *time.Duration { return &c.StatusRebuildInterval }, 100*time.Millisecond, 30*time.Second)},
+		{"dashboard_session_ttl", "LINKWATCH_DASHBOARD_SESSION_TTL", "12h", "how long a dashboard sign-in lasts (5m-720h)", durationIn(func(c *Config) *time.Duration { return &c.DashboardSessionTTL }, 5*time.Minute, 720*time.Hour)},
 		{"status_title", "LINKWATCH_STATUS_TITLE", "Linkwatch status", "the public status page's title", func(c *Config, v string) error {
 			if v == "" || len(v) > 200 {
 				return errors.New("must be 1-200 characters")

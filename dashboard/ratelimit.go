@@ -12,7 +12,7 @@ const maxLimiterEntries = 10_000
 // limiter is a token bucket per client address: burst attempts at once, then
 // perMinute a minute. Its memory is bounded: when it is full, addresses
 // whose bucket has refilled (they are as good as new) are forgotten first,
-// then the longest unseen.
+// then the one with the most attempts left.
 type limiter struct {
 	mu      sync.Mutex
 	rate    float64 // tokens a second
@@ -54,20 +54,25 @@ func (l *limiter) allow(addr string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// evict makes room for one more address.
+// evict makes room for one more address: it forgets every address whose
+// bucket has refilled (as good as new), or else the one closest to refilled,
+// so an address that used up its attempts is forgotten last — flooding the
+// limiter with new addresses does not give one back its attempts.
 func (l *limiter) evict(now time.Time) {
-	var oldest string
+	var fullest string
+	most := -1.0
 	for addr, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+		tokens := b.tokens + now.Sub(b.last).Seconds()*l.rate
+		if tokens >= l.burst {
 			delete(l.buckets, addr)
 			continue
 		}
-		if oldest == "" || b.last.Before(l.buckets[oldest].last) {
-			oldest = addr
+		if tokens > most {
+			fullest, most = addr, tokens
 		}
 	}
-	if len(l.buckets) >= l.max && oldest != "" {
-		delete(l.buckets, oldest)
+	if len(l.buckets) >= l.max && fullest != "" {
+		delete(l.buckets, fullest)
 	}
 }
 

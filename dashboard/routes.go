@@ -19,9 +19,11 @@ const (
 func (d *Dashboard) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+	// Without a session even a page that does not exist is sent to sign in:
+	// the dashboard's paths are not for strangers to probe.
+	r.NotFound(d.requireSession(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusNotFound, "There is no such page.")
-	})
+	})).ServeHTTP)
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		d.renderError(w, r, http.StatusMethodNotAllowed, "This page does not accept that method.")
 	})

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -142,11 +143,20 @@ func orHome(next string) string {
 }
 
 // clientAddr is the address sign-in attempts are counted by: the connection's
-// peer (RemoteAddr), never a header a client can set.
+// peer (RemoteAddr), never a header a client can set. An IPv6 address counts
+// as its /64, which one client usually holds whole.
 func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if ip = ip.Unmap(); ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }

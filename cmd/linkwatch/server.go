@@ -19,6 +19,7 @@ import (
 	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/config"
+	"github.com/linkwatch/linkwatch/dashboard"
 	"github.com/linkwatch/linkwatch/prober"
 	"github.com/linkwatch/linkwatch/redirector"
 	"github.com/linkwatch/linkwatch/storage"
@@ -156,7 +157,16 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 			Probers: cfg.ProberLifecycle(), CheckTimeout: cfg.ProbeTimeout + 5*time.Second}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
 				Rules: st, Channels: chans, Status: page, Signals: st}, durations)
-		mux.Mount("/api/v1", a.Handler())
+		apiHandler := a.Handler()
+		mux.Mount("/api/v1", apiHandler)
+		// The dashboard calls the API's handler in-process as its sessions'
+		// tokens; GET / sends a signed-in browser to it, anyone else to
+		// the status page.
+		dash := dashboard.New(dashboard.Config{PublicURL: cfg.PublicURL, SessionTTL: cfg.DashboardSessionTTL, Log: log},
+			dashboard.Deps{API: apiHandler, Tokens: a, Sessions: st}).Handler()
+		mux.Get("/", dash.ServeHTTP)
+		mux.Handle("/dashboard", dash)
+		mux.Handle("/dashboard/*", dash)
 		g.Go(func() error { return a.FeedLinks(gctx, st) }) // pushes link changes to probers
 		g.Go(func() error { return a.FeedSignals(gctx) })   // and every replica's monitor changes and check requests
 		control = a
