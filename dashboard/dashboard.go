@@ -67,6 +67,8 @@ type Deps struct {
 	API      http.Handler
 	Tokens   Tokens
 	Sessions Sessions
+	// Links reads the links table and the one-link page.
+	Links LinkStore
 }
 
 // Dashboard serves /dashboard and GET /.

@@ -78,7 +78,7 @@ func newFrameEnv(t *testing.T, setup func(e *frameEnv, cfg *Config, deps *Deps))
 	t.Cleanup(e.apiSrv.Close)
 
 	cfg := Config{PublicURL: public, Now: e.clock.now, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
-	deps := Deps{API: apiHandler, Tokens: e.api, Sessions: st}
+	deps := Deps{API: apiHandler, Tokens: e.api, Sessions: st, Links: st}
 	if setup != nil {
 		setup(e, &cfg, &deps)
 	}

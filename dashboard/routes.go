@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/linkwatch/linkwatch/qrcode"
 )
 
 // Paths used across pages.
@@ -37,9 +39,15 @@ func (d *Dashboard) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(d.requireSession, d.checkCSRF)
 		r.Post(signOutPath, d.signOut())
-		r.Get(homePath, d.home()) // the links page replaces this placeholder
-
 		// Links and the one-link page.
+		r.Get(homePath, d.links())
+		r.Get(homePath+"/links", d.links())
+		r.Get(homePath+"/links/{slug}", d.linkPageHandler())
+		r.Get(homePath+"/links/{slug}/qr.png", d.qrDownload(qrcode.FormatPNG))
+		r.Get(homePath+"/links/{slug}/qr.svg", d.qrDownload(qrcode.FormatSVG))
+		r.Post(homePath+"/links/{slug}/edit", d.editLink())
+		r.Post(homePath+"/links/{slug}/failover", d.setLinkFailover())
+		r.Post(homePath+"/links/{slug}/check", d.checkLink())
 
 		// Campaigns, share links, alerts, new link, import/export.
 	})
