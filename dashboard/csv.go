@@ -197,7 +197,7 @@ func csvLink(cols, rec []string) (linkRequest, *rowError) {
 		case "fallback_url":
 			req.FallbackURL = v
 		case "tags":
-			req.Tags = splitTags(v)
+			req.Tags = csvTags(v)
 		case "redirect_code":
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -217,9 +217,9 @@ func csvLink(cols, rec []string) (linkRequest, *rowError) {
 	return req, nil
 }
 
-// splitTags reads a tags cell: tags separated by spaces, commas or
+// csvTags reads a tags cell: tags separated by spaces, commas or
 // semicolons (none of which a tag may contain).
-func splitTags(s string) []string {
+func csvTags(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == '\t' })
 }
 

@@ -69,6 +69,10 @@ type Deps struct {
 	Sessions Sessions
 	// Links reads the links table and the one-link page.
 	Links LinkStore
+	// Campaigns reads the campaign pages, their share links and the CSV
+	// export; Keys holds the share links' signing key.
+	Campaigns Campaigns
+	Keys      Keys
 }
 
 // Dashboard serves /dashboard and GET /.

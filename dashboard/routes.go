@@ -35,6 +35,8 @@ func (d *Dashboard) routes() http.Handler {
 	r.Handle("/dashboard/assets/*", assets())
 	r.Get(signInPath, d.signInPage())
 	r.Post(signInPath, d.signIn())
+	// A campaign's share link needs no session: its signature is the proof.
+	r.Get(homePath+"/share/{tag}", d.sharePage())
 
 	r.Group(func(r chi.Router) {
 		r.Use(d.requireSession, d.checkCSRF)
@@ -50,6 +52,17 @@ func (d *Dashboard) routes() http.Handler {
 		r.Post(homePath+"/links/{slug}/check", d.checkLink())
 
 		// Campaigns, share links, alerts, new link, import/export.
+		r.Get(homePath+"/campaigns", d.campaignsPage())
+		r.Get(homePath+"/campaigns/{tag}", d.campaignPage())
+		r.Post(homePath+"/campaigns/{tag}/share", d.createShare())
+		r.Get(homePath+"/alerts", d.alertsPage())
+		r.Post(homePath+"/alerts/silence", d.silenceAlert())
+		r.Post(homePath+"/alerts/silences/{id}/end", d.endSilence())
+		r.Get(homePath+"/links/new", d.newLinkPage())
+		r.Post(homePath+"/links/new", d.createLink())
+		r.Get(homePath+"/import-export", d.importExportPage())
+		r.Get(homePath+"/export.csv", d.exportCSV())
+		r.Post(homePath+"/import", d.importCSV())
 	})
 	return r
 }

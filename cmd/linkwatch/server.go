@@ -163,7 +163,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		// tokens; GET / sends a signed-in browser to it, anyone else to
 		// the status page.
 		dash := dashboard.New(dashboard.Config{PublicURL: cfg.PublicURL, SessionTTL: cfg.DashboardSessionTTL, Log: log},
-			dashboard.Deps{API: apiHandler, Tokens: a, Sessions: st, Links: st}).Handler()
+			dashboard.Deps{API: apiHandler, Tokens: a, Sessions: st, Links: st, Campaigns: st, Keys: st}).Handler()
 		mux.Get("/", dash.ServeHTTP)
 		mux.Handle("/dashboard", dash)
 		mux.Handle("/dashboard/*", dash)

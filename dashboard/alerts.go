@@ -1,0 +1,256 @@
+package dashboard
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
+)
+
+// apiAlert is an alert as GET /api/v1/alerts lists it: pending, firing, or
+// resolved in the last 24 hours (the API decides which, once).
+type apiAlert struct {
+	Key        string            `json:"key"`
+	Rule       string            `json:"rule"`
+	Severity   string            `json:"severity"`
+	Summary    string            `json:"summary"`
+	Labels     map[string]string `json:"labels"`
+	State      string            `json:"state"`
+	Since      time.Time         `json:"since"`
+	FiredAt    *time.Time        `json:"fired_at"`
+	ResolvedAt *time.Time        `json:"resolved_at"`
+}
+
+// apiSilence is a silence as GET /api/v1/silences lists it.
+type apiSilence struct {
+	ID       string    `json:"id"`
+	Matchers []string  `json:"matchers"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Author   string    `json:"author"`
+	Comment  string    `json:"comment"`
+	Active   bool      `json:"active"`
+}
+
+// Silence lengths the alerts page offers. "Until resolved" is a silence of
+// untilResolved whose comment says it is meant to last until its alert
+// resolves: the engine has no silence bound to an alert, so the page shows
+// such a silence as outlasting its alert once the alert has resolved, with
+// the control that ends it.
+const (
+	untilResolved       = 7 * 24 * time.Hour
+	untilResolvedPrefix = "until resolved: "
+)
+
+var silenceChoices = []struct{ Value, Label string }{
+	{"1h", "1 h"},
+	{"4h", "4 h"},
+	{"resolved", "until resolved"},
+}
+
+// alertRow is one alert of the page with the silences that hold it.
+type alertRow struct {
+	apiAlert
+	Matchers  []string // name="value" of every label, sorted: what a silence of it matches
+	Campaigns []campaignRef
+	Link      string // the link page's path, for alerts on a link
+	LinkName  string // domain/slug
+	Silenced  []apiSilence
+}
+
+type campaignRef struct{ Tag, URL string }
+
+// silenceRow is one active silence of the page.
+type silenceRow struct {
+	apiSilence
+	UntilResolved bool
+	Outlived      bool // meant until its alert resolved, which it has
+}
+
+// alertsPage lists firing and pending alerts, then those resolved in the
+// last 24 hours, then the active silences; an admin session gets the
+// silence controls.
+func (d *Dashboard) alertsPage() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, err := d.alertsData(r)
+		if err != nil {
+			d.failAPI(w, r, err)
+			return
+		}
+		data.Done = alertNotice(r.URL.Query())
+		d.render(w, r, http.StatusOK, "alerts", data)
+	}
+}
+
+type alertsData struct {
+	Firing, Resolved []alertRow
+	Silences         []silenceRow
+	Choices          []struct{ Value, Label string }
+	Done             string // what the last action did
+	Error            string
+}
+
+func (d *Dashboard) alertsData(r *http.Request) (*alertsData, error) {
+	var alerts struct {
+		Alerts []apiAlert `json:"alerts"`
+	}
+	if _, err := d.callAPI(r, http.MethodGet, "/alerts", nil, &alerts); err != nil {
+		return nil, err
+	}
+	var silences struct {
+		Silences []apiSilence `json:"silences"`
+	}
+	if _, err := d.callAPI(r, http.MethodGet, "/silences", nil, &silences); err != nil {
+		return nil, err
+	}
+	data := &alertsData{Choices: silenceChoices}
+	var active []apiSilence
+	for _, s := range silences.Silences {
+		if s.Active {
+			active = append(active, s)
+		}
+	}
+	stillFiring := map[string]bool{}
+	for _, a := range alerts.Alerts {
+		row := alertRow{apiAlert: a, Link: alertLinkPath(a.Labels), LinkName: linkName(a.Labels["domain"], a.Labels["link"])}
+		for k, v := range a.Labels {
+			row.Matchers = append(row.Matchers, alerting.Matcher{Name: k, Op: alerting.MatchEqual, Value: v}.String())
+		}
+		sort.Strings(row.Matchers)
+		if c := a.Labels["campaign"]; c != "" {
+			for _, tag := range strings.Split(c, ",") {
+				row.Campaigns = append(row.Campaigns, campaignRef{tag, campaignPath(tag)})
+			}
+		}
+		for _, s := range active {
+			if silenceMatches(s, a.Labels) {
+				row.Silenced = append(row.Silenced, s)
+			}
+		}
+		if a.State == string(alerting.PhaseResolved) {
+			data.Resolved = append(data.Resolved, row)
+			continue
+		}
+		stillFiring[a.Key] = true
+		data.Firing = append(data.Firing, row)
+	}
+	for _, s := range active {
+		key, until := strings.CutPrefix(s.Comment, untilResolvedPrefix)
+		data.Silences = append(data.Silences, silenceRow{apiSilence: s, UntilResolved: until, Outlived: until && !stillFiring[key]})
+	}
+	return data, nil
+}
+
+// silenceMatches reports whether the silence's matchers (as the API lists
+// them) select an alert with these labels, by the alert engine's own
+// matching.
+func silenceMatches(s apiSilence, labels map[string]string) bool {
+	ms, err := alerting.ParseMatchers("{" + strings.Join(s.Matchers, ", ") + "}")
+	if err != nil {
+		return false
+	}
+	return alerting.Silence{Matchers: ms}.Matches(labels)
+}
+
+// alertLinkPath is the link page of an alert about a link, or "".
+func alertLinkPath(labels map[string]string) string {
+	if labels["link"] == "" {
+		return ""
+	}
+	return linkHref(&linkwatch.Link{Slug: labels["link"], Domain: labels["domain"]})
+}
+
+// silenceAlert creates, through the API, a silence of every label of the
+// alert named by the form's key, for 1 h, 4 h or until it resolves. The
+// alert is read again from the API: the form names it, it does not carry
+// its labels.
+func (d *Dashboard) silenceAlert() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key, length := r.PostForm.Get("key"), r.PostForm.Get("for")
+		data, err := d.alertsData(r)
+		if err != nil {
+			d.failAPI(w, r, err)
+			return
+		}
+		var alert *alertRow
+		for i := range data.Firing {
+			if data.Firing[i].Key == key {
+				alert = &data.Firing[i]
+			}
+		}
+		end, comment := d.now(), "silenced from the dashboard"
+		switch length {
+		case "1h":
+			end = end.Add(time.Hour)
+		case "4h":
+			end = end.Add(4 * time.Hour)
+		case "resolved":
+			end, comment = end.Add(untilResolved), untilResolvedPrefix+key
+		default:
+			alert = nil
+		}
+		if alert == nil || len(alert.Matchers) == 0 {
+			data.Error = "That alert is no longer firing, or the silence length is not one offered. Nothing was silenced."
+			d.render(w, r, http.StatusUnprocessableEntity, "alerts", data)
+			return
+		}
+		body := map[string]any{
+			"matchers": "{" + strings.Join(alert.Matchers, ", ") + "}",
+			"end":      end.UTC().Format(time.RFC3339),
+			"comment":  comment,
+		}
+		if _, err := d.callAPI(r, http.MethodPost, "/silences", body, nil); err != nil {
+			data.Error = "The silence was not created: " + linkwatch.ErrorMessage(err)
+			d.render(w, r, http.StatusUnprocessableEntity, "alerts", data)
+			return
+		}
+		http.Redirect(w, r, "/dashboard/alerts?silenced="+url.QueryEscape(key), http.StatusSeeOther)
+	}
+}
+
+// endSilence ends a silence now, through the API.
+func (d *Dashboard) endSilence() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "id")
+		if _, err := d.callAPI(r, http.MethodDelete, "/silences/"+url.PathEscape(id), nil, nil); err != nil {
+			d.failAPI(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/dashboard/alerts?ended=1", http.StatusSeeOther)
+	}
+}
+
+// failAPI answers an API call that failed: its message for errors people
+// can act on (not found, forbidden, invalid), a generic one otherwise.
+func (d *Dashboard) failAPI(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusServiceUnavailable
+	switch linkwatch.ErrorCode(err) {
+	case linkwatch.ENOTFOUND:
+		status = http.StatusNotFound
+	case linkwatch.EFORBIDDEN:
+		status = http.StatusForbidden
+	case linkwatch.EINVALID, linkwatch.EBADREQUEST, linkwatch.ECONFLICT:
+		status = http.StatusUnprocessableEntity
+	default:
+		d.log.Error("dashboard: an API call failed", "path", r.URL.Path, "err", err)
+		d.renderError(w, r, status, "The dashboard cannot reach its data right now. Try again in a moment.")
+		return
+	}
+	d.renderError(w, r, status, linkwatch.ErrorMessage(err))
+}
+
+// alertNotice is the message of the alerts page after an action.
+func alertNotice(q url.Values) string {
+	switch {
+	case q.Get("silenced") != "":
+		return "Silenced " + q.Get("silenced") + "."
+	case q.Get("ended") != "":
+		return "The silence has ended."
+	}
+	return ""
+}
