@@ -203,7 +203,7 @@ func TestLinkPage(t *testing.T) {
 			`<span class="badge">302</span> <span class="mono">http://lw.example.com/spring</span>`, // the chain, hop by hop
 			`<span class="badge">502</span> <span class="mono">https://shop.example.com/spring</span>`,
 			"http_status 502", `class="chart chart-latency"`, `class="chart chart-scans"`, `class="bar-qr"`, `class="bar-link"`,
-			"QR scans (lower, solid): 2", "link clicks (upper, hatched): 1", "news.example", "mobile",
+			"QR scans (lower, solid): 2", "link clicks (upper, lighter): 1", "news.example", "mobile",
 			`action="/dashboard/links/spring/qr.png"`, `formaction="/dashboard/links/spring/qr.svg"`,
 		} {
 			if !strings.Contains(page, w) {
