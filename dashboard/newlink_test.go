@@ -16,7 +16,7 @@ func TestNewLink(t *testing.T) {
 	e.addTagged("taken", "https://example.com/")
 	b := e.browser()
 	csrf := b.mustSignIn(e.admin)
-	if code, _, page := b.get("/dashboard/links/new"); code != http.StatusOK || !strings.Contains(page, `<label for="destination">`) {
+	if code, _, page := b.get("/dashboard/new"); code != http.StatusOK || !strings.Contains(page, `<label for="destination">`) {
 		t.Fatalf("new link form: %d", code)
 	}
 	form := func(kv ...string) url.Values {
@@ -42,7 +42,7 @@ func TestNewLink(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, page := b.post("/dashboard/links/new", tt.form)
+			resp, page := b.post("/dashboard/new", tt.form)
 			if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, tt.msg) {
 				t.Fatalf("%d, want 422 with %q:\n%s", resp.StatusCode, tt.msg, page)
 			}
@@ -58,7 +58,7 @@ func TestNewLink(t *testing.T) {
 		t.Fatalf("a refused form created the link: %v", err)
 	}
 
-	resp, _ := b.post("/dashboard/links/new", form("tags", "spring, print", "redirect_code", "301", "expires_at", "2030-01-02T03:04",
+	resp, _ := b.post("/dashboard/new", form("tags", "spring, print", "redirect_code", "301", "expires_at", "2030-01-02T03:04",
 		"check_interval", "90", "fallback_url", "https://example.com/backup", "failover", "off"))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/dashboard/links/spring?created=1" {
 		t.Fatalf("create: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -75,13 +75,13 @@ func TestNewLink(t *testing.T) {
 	// A read session has no form and may not post it.
 	r := e.browser()
 	rcsrf := r.mustSignIn(e.read)
-	if code, _, _ := r.get("/dashboard/links/new"); code != http.StatusForbidden {
+	if code, _, _ := r.get("/dashboard/new"); code != http.StatusForbidden {
 		t.Errorf("read session's form: %d, want 403", code)
 	}
-	if resp, _ := r.post("/dashboard/links/new", url.Values{"csrf": {rcsrf}, "slug": {"x"}, "destination": {"https://example.com/"}}); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := r.post("/dashboard/new", url.Values{"csrf": {rcsrf}, "slug": {"x"}, "destination": {"https://example.com/"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("read session's create: %d, want 403", resp.StatusCode)
 	}
-	if resp, _ := b.post("/dashboard/links/new", url.Values{"slug": {"x"}, "destination": {"https://example.com/"}}); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := b.post("/dashboard/new", url.Values{"slug": {"x"}, "destination": {"https://example.com/"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("create without CSRF: %d, want 403", resp.StatusCode)
 	}
 }

@@ -135,10 +135,10 @@ func (d *Dashboard) funcs() template.FuncMap {
 }
 
 // current reports whether the page at path belongs to the nav's section:
-// /dashboard is the links list and one link's pages (not the new-link form).
+// /dashboard is the links list and one link's pages.
 func current(path, section string) bool {
 	if section == homePath {
-		return path == homePath || strings.HasPrefix(path, homePath+"/links/") && path != homePath+"/links/new"
+		return path == homePath || strings.HasPrefix(path, homePath+"/links/")
 	}
 	return path == section || strings.HasPrefix(path, section+"/")
 }

@@ -272,10 +272,10 @@ func TestReadSessionSeesNoControls(t *testing.T) {
 	admin.mustSignIn(e.admin)
 	_, _, readPage := reader.get(homePath)
 	_, _, adminPage := admin.get(homePath)
-	if strings.Contains(readPage, `href="/dashboard/links/new"`) || !strings.Contains(readPage, "Read-only") {
+	if strings.Contains(readPage, `href="/dashboard/new"`) || !strings.Contains(readPage, "Read-only") {
 		t.Errorf("a read session's page shows controls or no read-only badge:\n%s", readPage)
 	}
-	if !strings.Contains(adminPage, `href="/dashboard/links/new"`) || strings.Contains(adminPage, "Read-only") {
+	if !strings.Contains(adminPage, `href="/dashboard/new"`) || strings.Contains(adminPage, "Read-only") {
 		t.Errorf("an admin session's page lacks controls:\n%s", adminPage)
 	}
 	// Both may sign out; the token's name is escaped.

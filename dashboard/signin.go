@@ -128,13 +128,6 @@ func (d *Dashboard) root() http.HandlerFunc {
 	}
 }
 
-// home is /dashboard until the links page takes it over.
-func (d *Dashboard) home() http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		d.render(w, r, http.StatusOK, "home", nil)
-	}
-}
-
 func orHome(next string) string {
 	if next == "" {
 		return homePath
