@@ -58,6 +58,84 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
+// startBrowser starts headless Chromium at 1280×900 with one tab, whose
+// context it returns; the browser ends with the test or after timeout.
+func startBrowser(t *testing.T, chromium string, timeout time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1280, 900),
+	)
+	if os.Geteuid() == 0 { // Chromium refuses to run its sandbox as root
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser and its tab
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return bctx
+}
+
+// watchConsole collects every console error, uncaught exception and failed
+// load (browser log error) the tab of ctx reports from now on. The function
+// it returns stops watching and returns them; call it once the last page
+// has loaded. The test's end stops it too.
+func watchConsole(t *testing.T, ctx context.Context) (stop func() []string) {
+	var (
+		mu       sync.Mutex
+		problems []string
+		once     sync.Once
+	)
+	consoleCtx, stopConsole := context.WithCancel(ctx)
+	messages := chromedp.Console(consoleCtx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == chromedp.ConsoleError {
+				mu.Lock()
+				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				mu.Unlock()
+			}
+		}
+	}()
+	stop = func() []string {
+		once.Do(func() {
+			stopConsole()
+			<-done
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), problems...)
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// saveScreenshot writes a full-page PNG of the tab of ctx to dir/name.
+func saveScreenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
 // pageFacts is what the test reads from the status page's DOM.
 type pageFacts struct {
 	Title      string              `json:"title"`
@@ -197,54 +275,8 @@ status_components:
 		t.Fatalf("summary during the incident: %+v", sum)
 	}
 
-	// One headless browser for the whole test, bounded in time.
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.WindowSize(1280, 900),
-	)
-	if os.Geteuid() == 0 { // Chromium refuses to run its sandbox as root
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser and its tab
-		t.Fatalf("starting %s: %v", chromium, err)
-	}
-
-	// Every console error, uncaught exception and failed load (browser log
-	// error) the tab reports, from here on.
-	var (
-		mu       sync.Mutex
-		problems []string
-	)
-	consoleCtx, stopConsole := context.WithCancel(bctx)
-	defer stopConsole()
-	messages := chromedp.Console(consoleCtx)
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError {
-				mu.Lock()
-				problems = append(problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-				mu.Unlock()
-			}
-		}
-	}()
-	consoleProblems := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), problems...)
-	}
+	bctx := startBrowser(t, chromium, 40*time.Second)
+	consoleProblems := watchConsole(t, bctx)
 
 	statusURL := s.url + "/status"
 	load := func(what string) pageFacts {
@@ -296,18 +328,7 @@ status_components:
 		}
 	}
 	dir := artifactDir(t)
-	screenshot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s (%d bytes)", path, len(png))
-	}
+	screenshot := func(name string) { saveScreenshot(t, bctx, dir, name) }
 
 	// 1. Desktop, JavaScript on.
 	desktop := load("desktop")
@@ -363,8 +384,6 @@ status_components:
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
 		t.Fatal(err)
 	}
-	stopConsole()
-	<-consoleDone
 	if p := consoleProblems(); len(p) > 0 {
 		t.Errorf("the browser reported JavaScript or loading errors:\n  %s", strings.Join(p, "\n  "))
 	}
