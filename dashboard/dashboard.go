@@ -85,6 +85,7 @@ type Dashboard struct {
 	secure  bool // cookies are Secure
 	pages   map[string]*template.Template
 	limiter *limiter
+	uptimes *uptimeCache // the links table's settled uptime hours
 }
 
 // New returns the dashboard. Its templates are embedded; a template that does
@@ -109,6 +110,7 @@ func New(cfg Config, deps Deps) *Dashboard {
 		burst = 10
 	}
 	d.limiter = newLimiter(perMinute, burst, maxLimiterEntries)
+	d.uptimes = newUptimeCache(uptimeCacheLinks)
 	d.pages = d.parseTemplates()
 	return d
 }

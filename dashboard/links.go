@@ -148,7 +148,7 @@ func linkHref(l *linkwatch.Link) string {
 
 // linksTable reads one page of the table: the links, then each figure for
 // the whole page at once.
-func linksTable(ctx context.Context, st LinkStore, q linksQuery, now time.Time) (*linksPage, error) {
+func linksTable(ctx context.Context, st LinkStore, uptimes *uptimeCache, q linksQuery, now time.Time) (*linksPage, error) {
 	links, total, err := st.SearchLinks(ctx, linkwatch.LinkSearch{Query: q.Q, Tag: q.Tag,
 		Offset: (q.Page - 1) * linksPerPage, Limit: linksPerPage})
 	if err != nil {
@@ -181,16 +181,11 @@ func linksTable(ctx context.Context, st LinkStore, q linksQuery, now time.Time) 
 		byLink[l.Target.ID] = append(byLink[l.Target.ID], l)
 	}
 
-	// Uptime as the health API computes it: health.Hours and Window over
-	// the hourly rollups of the window.
-	from := now.Add(-uptimeWindow).Truncate(time.Hour)
-	rollups, err := st.RollupsFor(ctx, targets, linkwatch.Hourly, from, now.Add(time.Nanosecond))
+	// Uptime as the health API computes it (health.Hours and Window over
+	// the hourly rollups of the window), its settled hours cached.
+	figures, err := uptimes.figures(ctx, st, links, now)
 	if err != nil {
 		return nil, err
-	}
-	rollupsOf := map[int64][]linkwatch.Rollup{}
-	for _, r := range rollups {
-		rollupsOf[r.Target.ID] = append(rollupsOf[r.Target.ID], r)
 	}
 
 	today := now.UTC().Truncate(24 * time.Hour)
@@ -200,7 +195,7 @@ func linksTable(ctx context.Context, st LinkStore, q linksQuery, now time.Time) 
 		return nil, err
 	}
 
-	for i, l := range links {
+	for _, l := range links {
 		row := linkRow{Link: l, Href: linkHref(l), Failover: failoverOf(l, now)}
 		a := health.Assess(byLink[l.ID], l.CheckInterval, now)
 		row.State, row.Reason = a.State, a.Reason
@@ -211,13 +206,8 @@ func linksTable(ctx context.Context, st LinkStore, q linksQuery, now time.Time) 
 			}
 			row.Regions = append(row.Regions, c)
 		}
-		rs := rollupsOf[l.ID]
-		hours := health.Hours(map[linkwatch.Target][]linkwatch.Rollup{targets[i]: rs}, nil, from, now)
-		row.Uptime = nan()
-		if u, ok := health.Window(hours, now.Add(-uptimeWindow), now); ok {
-			row.Uptime = u
-		}
-		row.P95, row.HasP95 = p95Since(rs, now.Add(-latencyWindow))
+		f := figures[l.ID]
+		row.Uptime, row.P95, row.HasP95 = f.Uptime, f.P95, f.HasP95
 		row.Week = make([]int64, sparkDays)
 		for _, b := range scans[l.ID] {
 			if d := int(b.T.Sub(weekFrom) / (24 * time.Hour)); d >= 0 && d < sparkDays {
@@ -271,7 +261,7 @@ func failureWords(l linkwatch.Latest) string {
 func (d *Dashboard) links() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := parseLinksQuery(r.URL.Query())
-		p, err := linksTable(r.Context(), d.deps.Links, q, d.now())
+		p, err := linksTable(r.Context(), d.deps.Links, d.uptimes, q, d.now())
 		if err != nil {
 			d.log.Error("dashboard: reading the links table failed", "err", err)
 			d.renderError(w, r, http.StatusServiceUnavailable, "The links could not be read right now. Try again in a moment.")
