@@ -89,6 +89,18 @@ const waitRowUp = `(async () => {
   }
 })()`
 
+// waitAlert waits, fetching the alerts page every 200 ms inside the page,
+// until an alert on the link %q is firing.
+const waitAlert = `(async () => {
+  for (;;) {
+    const html = await (await fetch("/dashboard/alerts", {credentials: "same-origin"})).text();
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const firing = doc.querySelector('ul[aria-labelledby="firing"]');
+    if (firing && firing.textContent.includes(%q)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+})()`
+
 // downloadQR submits the link page's QR form (PNG) with fetch, so with the
 // session's cookie, and returns the status, type and base64 body.
 const downloadQR = `(async () => {
@@ -119,6 +131,10 @@ func TestBrowserDashboard(t *testing.T) {
 	chromium := chromiumPath(t)
 	axe := axeScript(t)
 	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/broken") {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		io.WriteString(w, "<html>spring sale</html>")
 	}))
 	defer dest.Close()
@@ -132,10 +148,13 @@ func TestBrowserDashboard(t *testing.T) {
 	dir := artifactDir(t)
 
 	const (
-		slug = "spring-sale"
-		tag  = "spring"
+		slug   = "spring-sale"
+		tag    = "spring"
+		broken = "spring-broken" // down, so pages show a down state and a firing alert
 	)
 	destination := dest.URL + "/landing"
+	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":%q,"destination":%q,"tags":[%q],"check_interval":"1s"}`,
+		broken, dest.URL+"/broken", tag), nil)
 
 	// step runs actions, failing the test with what it was doing.
 	step := func(ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
@@ -240,9 +259,16 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("after signing in the browser is at %s, want /dashboard", got)
 	}
 
-	// 2. Create a link with the new-link form.
+	// 2. Create a link with the new-link form: first with a destination
+	// the API refuses, shown next to its field, then as it should be.
 	open(bctx, "/dashboard/new")
 	checkA11y(bctx, "new link")
+	step(bctx, "filling the new-link form wrongly", chromedp.SetValue(chromedp.CSS("#destination"), "not a url"))
+	submit(bctx, "creating a link without a URL", `form[action="/dashboard/new"] button[type="submit"]`)
+	if msg := text(bctx, "#destination-error"); msg == "" {
+		t.Errorf("a refused destination shows no error next to its field; the form reads %q", text(bctx, "form"))
+	}
+	checkA11y(bctx, "new link with an error")
 	step(bctx, "filling the new-link form",
 		chromedp.SetValue(chromedp.CSS("#slug"), slug),
 		chromedp.SetValue(chromedp.CSS("#destination"), destination),
@@ -339,7 +365,14 @@ func TestBrowserDashboard(t *testing.T) {
 	// no session.
 	open(bctx, "/dashboard/campaigns")
 	checkA11y(bctx, "campaigns")
+	step(bctx, "waiting for the broken link's alert", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(waitAlert, broken), chromedp.EvalAwaitPromise)(ctx, tg)
+		return err
+	}))
 	open(bctx, "/dashboard/alerts")
+	if firing := text(bctx, `ul[aria-labelledby="firing"]`); !strings.Contains(firing, broken) {
+		t.Errorf("the alerts page's firing list reads %q, want the alert on %s", firing, broken)
+	}
 	checkA11y(bctx, "alerts")
 	open(bctx, "/dashboard/campaigns/"+tag)
 	checkA11y(bctx, "campaign")
@@ -378,10 +411,13 @@ func TestBrowserDashboard(t *testing.T) {
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
 		t.Fatal(err)
 	}
-	// The refused import answers 422 on purpose; the browser logs that.
+	// The refused new link and import answer 422 on purpose; the browser
+	// logs that.
 	var problems []string
 	for _, p := range consoleProblems() {
-		if !strings.Contains(p, "status of 422") || !strings.Contains(p, "/dashboard/import:") {
+		expected := strings.Contains(p, "status of 422") &&
+			(strings.Contains(p, "/dashboard/new:") || strings.Contains(p, "/dashboard/import:"))
+		if !expected {
 			problems = append(problems, p)
 		}
 	}
