@@ -77,3 +77,24 @@ func waitLeaseCycles(t *testing.T, path, name string, n int) {
 		return seen >= n
 	})
 }
+
+// pushDeadline bounds a wait for something only a push can explain: the
+// tests that use it run with hour-long check intervals and refreshes, so an
+// arrival within it proves the push; how fast it came is logged against the
+// product's target (seconds), which benchmarks and these logs measure — a
+// loaded machine must not fail a test by being slow.
+const pushDeadline = 30 * time.Second
+
+// waitPushed waits for cond, up to pushDeadline, and logs how long it took
+// against target.
+func waitPushed(t *testing.T, what string, target time.Duration, cond func() bool) {
+	t.Helper()
+	start := time.Now()
+	waitUntil(t, pushDeadline, cond)
+	took := time.Since(start)
+	verdict := "within"
+	if took > target {
+		verdict = "OVER"
+	}
+	t.Logf("%s: %s (%s the %s target)", what, took.Round(10*time.Millisecond), verdict, target)
+}

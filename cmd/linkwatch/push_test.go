@@ -107,11 +107,11 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 
 	// A new link is checked by every region within 5 s.
 	link("fresh")
-	waitUntil(t, 5*time.Second, func() bool { return slices.Equal(control.currentRegions(t, "fresh"), regions) })
+	waitPushed(t, "a new link checked by every region", 5*time.Second, func() bool { return slices.Equal(control.currentRegions(t, "fresh"), regions) })
 
 	// An edit is current in every region within 5 s.
 	control.apiJSON(t, "PATCH", "/api/v1/links/fresh", fmt.Sprintf(`{"destination":%q}`, dest.URL+"/fresh-v2"), nil)
-	waitUntil(t, 5*time.Second, func() bool {
+	waitPushed(t, "an edit current in every region", 5*time.Second, func() bool {
 		return slices.Equal(control.currentRegions(t, "fresh"), regions) && dest.count("/fresh-v2", "us-east") > 0
 	})
 
@@ -119,7 +119,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 	// re-check it at once, long before their slot (1h).
 	dest.set("us-east", true)
 	link("blip")
-	waitUntil(t, 5*time.Second, func() bool {
+	waitPushed(t, "second opinions from the other regions", 5*time.Second, func() bool {
 		return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 && dest.count("/blip", "local") >= 2
 	})
 	if n := dest.count("/blip", "us-east"); n != 1 {
@@ -152,7 +152,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 	control = startAt(t, env, addr, "serve")
 	waitUntil(t, 30*time.Second, func() bool { return allAnswer("warmup") })
 	link("after-restart")
-	waitUntil(t, 5*time.Second, func() bool { return slices.Equal(control.currentRegions(t, "after-restart"), regions) })
+	waitPushed(t, "a link created after the restart checked by every region", 5*time.Second, func() bool { return slices.Equal(control.currentRegions(t, "after-restart"), regions) })
 }
 
 // TestServeHearsChangesInProcess: serve's own prober checks a new link, and
@@ -171,9 +171,9 @@ func TestServeHearsChangesInProcess(t *testing.T) {
 		return len(ps.Probers) == 1 && ps.Probers[0].State == "live"
 	})
 	s.apiJSON(t, "POST", "/api/v1/links", fmt.Sprintf(`{"slug":"spring","destination":%q,"check_interval":"1h"}`, dest.URL+"/a"), nil)
-	waitUntil(t, 2*time.Second, func() bool { return slices.Equal(s.currentRegions(t, "spring"), []string{"local"}) })
+	waitPushed(t, "serve checks a new link", 2*time.Second, func() bool { return slices.Equal(s.currentRegions(t, "spring"), []string{"local"}) })
 	s.apiJSON(t, "PATCH", "/api/v1/links/spring", fmt.Sprintf(`{"destination":%q}`, dest.URL+"/b"), nil)
-	waitUntil(t, 2*time.Second, func() bool { return slices.Equal(s.currentRegions(t, "spring"), []string{"local"}) })
+	waitPushed(t, "serve checks an edited link", 2*time.Second, func() bool { return slices.Equal(s.currentRegions(t, "spring"), []string{"local"}) })
 	if dest.count("/b", "local") == 0 {
 		t.Error("the edited destination was not checked")
 	}

@@ -81,10 +81,10 @@ func TestSignalsReachEveryReplica(t *testing.T) {
 	// A monitor created through A is checked by the probers streaming from B.
 	var m struct{ ID int64 }
 	a.apiJSON(t, "POST", "/api/v1/monitors", fmt.Sprintf(`{"name":"api","url":%q,"check_interval":"1h"}`, dest.URL+"/mon"), &m)
-	waitUntil(t, 5*time.Second, func() bool { return dest.count("/mon", "eu-west") > 0 || dest.count("/mon", "ap-south") > 0 })
+	waitPushed(t, "a monitor created through A checked by B's probers", 5*time.Second, func() bool { return dest.count("/mon", "eu-west") > 0 || dest.count("/mon", "ap-south") > 0 })
 	// An edit through B reaches every region's prober, A's included.
 	b.apiJSON(t, "PATCH", fmt.Sprintf("/api/v1/monitors/%d", m.ID), fmt.Sprintf(`{"url":%q}`, dest.URL+"/mon-v2"), nil)
-	waitUntil(t, 5*time.Second, func() bool {
+	waitPushed(t, "a monitor edit through B checked in every region", 5*time.Second, func() bool {
 		return dest.count("/mon-v2", "us-east") > 0 && dest.count("/mon-v2", "eu-west") > 0 && dest.count("/mon-v2", "ap-south") > 0
 	})
 
@@ -92,7 +92,7 @@ func TestSignalsReachEveryReplica(t *testing.T) {
 	// re-check it at once, long before their slot (1h).
 	dest.set("us-east", true)
 	link("blip")
-	waitUntil(t, 5*time.Second, func() bool { return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 })
+	waitPushed(t, "second opinions from B's probers", 5*time.Second, func() bool { return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 })
 	if n := dest.count("/blip", "us-east"); n != 1 {
 		t.Errorf("us-east checked the failing link %d times, want 1 (second opinions go to the other regions)", n)
 	}
