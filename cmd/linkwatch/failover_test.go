@@ -80,7 +80,7 @@ func TestServeFailoverPin(t *testing.T) {
 			return resp.StatusCode == code && resp.Header.Get("Location") == location && resp.Header.Get("Cache-Control") == cache
 		}
 	}
-	waitUntil(t, 5*time.Second, serves(301, primary.URL+"/", "public, max-age=86400"))
+	waitUntil(t, 20*time.Second, serves(301, primary.URL+"/", "public, max-age=86400"))
 
 	out = s.cli(t, s.token, "links", "failover", "spring", "--mode", "fallback")
 	var f struct {
@@ -92,8 +92,8 @@ func TestServeFailoverPin(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &f); err != nil || !f.Active || f.Mode != "fallback" || f.Since == nil {
 		t.Fatalf("pinned: %s", out)
 	}
-	waitUntil(t, 5*time.Second, serves(302, backup.URL+"/", "no-store"))
+	waitUntil(t, 20*time.Second, serves(302, backup.URL+"/", "no-store"))
 
 	s.cli(t, s.token, "links", "failover", "spring", "--mode", "auto")
-	waitUntil(t, 5*time.Second, serves(301, primary.URL+"/", "public, max-age=86400"))
+	waitUntil(t, 20*time.Second, serves(301, primary.URL+"/", "public, max-age=86400"))
 }

@@ -170,7 +170,7 @@ func TestServeQuickStart(t *testing.T) {
 		t.Fatalf("links get printed %s", out)
 	}
 
-	waitUntil(t, 5*time.Second, func() bool { return s.location("/launch") == "https://example.com/landing?c=1" })
+	waitUntil(t, 20*time.Second, func() bool { return s.location("/launch") == "https://example.com/landing?c=1" })
 	for i := range 9 {
 		want := 302
 		resp, _ := s.get("/launch?lw=qr&i="+string(rune('0'+i)), "User-Agent", "Mozilla/5.0 (iPhone) Mobile")

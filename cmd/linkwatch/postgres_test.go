@@ -50,7 +50,7 @@ func TestCacheInvalidationAcrossReplicas(t *testing.T) {
 	propagation := func(what string, cond func() bool) {
 		t.Helper()
 		start := time.Now()
-		waitUntil(t, 5*time.Second, cond)
+		waitUntil(t, 20*time.Second, cond)
 		t.Logf("%s reached the other replica in %s", what, time.Since(start).Round(time.Millisecond))
 	}
 	if code := a.api(t, "POST", "/api/v1/links", `{"slug":"shared","destination":"https://one.example.com/"}`); code != 201 {
@@ -149,7 +149,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if code := s.api(t, "POST", "/api/v1/links", `{"slug":"sale","destination":"https://shop.example.com/"}`); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
-	waitUntil(t, 5*time.Second, func() bool { return s.status("/sale") == 302 })
+	waitUntil(t, 20*time.Second, func() bool { return s.status("/sale") == 302 })
 
 	p.cut(true)
 	const during = 300

@@ -27,7 +27,7 @@ func TestSIGTERMFlushesQueuedScans(t *testing.T) {
 	}
 	db := filepath.Join(dir, "lw.db")
 	env := append(os.Environ(), "LINKWATCH_DB="+db, "LINKWATCH_ADMIN_TOKEN="+testAdminToken,
-		"LINKWATCH_SCAN_FLUSH_INTERVAL=1h", "LINKWATCH_DRAIN_DELAY=3s", "LINKWATCH_ADDR=127.0.0.1:0")
+		"LINKWATCH_SCAN_FLUSH_INTERVAL=1h", "LINKWATCH_DRAIN_DELAY=10s", "LINKWATCH_ADDR=127.0.0.1:0")
 
 	start := func() (*exec.Cmd, string) {
 		cmd := exec.Command(bin, "serve")
@@ -56,14 +56,14 @@ func TestSIGTERMFlushesQueuedScans(t *testing.T) {
 	if code := s.api(t, "POST", "/api/v1/links", `{"slug":"bye","destination":"https://example.com/"}`); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
-	waitUntil(t, 5*time.Second, func() bool { return s.status("/bye") == 302 })
+	waitUntil(t, 20*time.Second, func() bool { return s.status("/bye") == 302 })
 	for range 49 {
 		if code := s.status("/bye"); code != 302 {
 			t.Fatalf("redirect: %d", code)
 		}
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
-	waitUntil(t, 2500*time.Millisecond, func() bool { return s.status("/readyz") == 503 })
+	waitUntil(t, 9*time.Second, func() bool { return s.status("/readyz") == 503 }) // well inside the 10 s drain
 	if code := s.status("/bye"); code != 302 {
 		t.Fatalf("redirects must keep working while draining: %d", code)
 	}
