@@ -270,3 +270,27 @@ func (d *Dashboard) links() http.HandlerFunc {
 		d.render(w, r, http.StatusOK, "links", p)
 	}
 }
+
+// Warm fills the links table's uptime cache for the pages most likely to be
+// shown — the unfiltered table's first pages, up to the cache's size — so
+// that the first visitor after a start does not pay for reading a week of
+// hourly rollups. It returns when done, when ctx ends, or at the first error
+// (logged: a cold cache is only slower). cmd runs it once beside the server.
+func (d *Dashboard) Warm(ctx context.Context) error {
+	if d.deps.Links == nil {
+		return nil
+	}
+	for page := 1; (page-1)*linksPerPage < uptimeCacheLinks; page++ {
+		p, err := linksTable(ctx, d.deps.Links, d.uptimes, linksQuery{Page: page}, d.now())
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Warn("warming the links table's uptime cache failed", "err", err)
+			}
+			return nil
+		}
+		if page*linksPerPage >= p.Total {
+			return nil
+		}
+	}
+	return nil
+}

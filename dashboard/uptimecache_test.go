@@ -259,3 +259,27 @@ func TestUptimeCacheBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestWarm: warming at start fills the cache for the unfiltered table's
+// links, page after page, bounded by the cache's size.
+func TestWarm(t *testing.T) {
+	e := newFrameEnv(t, nil)
+	const n = linksPerPage + 7 // two pages
+	for i := range n {
+		l := &linkwatch.Link{Slug: fmt.Sprintf("warm-%d", i), Destination: "https://example.com/", RedirectCode: 302,
+			CheckInterval: time.Minute, CreatedAt: e.clock.now(), UpdatedAt: e.clock.now()}
+		l.ApplyDefaults()
+		if err := e.store.CreateLink(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.dash.Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.dash.uptimes.mu.Lock()
+	cached := len(e.dash.uptimes.byID)
+	e.dash.uptimes.mu.Unlock()
+	if cached != n {
+		t.Errorf("%d links cached after warming, want all %d", cached, n)
+	}
+}

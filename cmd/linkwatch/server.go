@@ -162,8 +162,10 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		// The dashboard calls the API's handler in-process as its sessions'
 		// tokens; GET / sends a signed-in browser to it, anyone else to
 		// the status page.
-		dash := dashboard.New(dashboard.Config{PublicURL: cfg.PublicURL, SessionTTL: cfg.DashboardSessionTTL, Log: log},
-			dashboard.Deps{API: apiHandler, Tokens: a, Sessions: st, Links: st, Campaigns: st, Keys: st}).Handler()
+		board := dashboard.New(dashboard.Config{PublicURL: cfg.PublicURL, SessionTTL: cfg.DashboardSessionTTL, Log: log},
+			dashboard.Deps{API: apiHandler, Tokens: a, Sessions: st, Links: st, Campaigns: st, Keys: st})
+		g.Go(func() error { return board.Warm(gctx) }) // the links table's first pages, before the first visitor
+		dash := board.Handler()
 		mux.Get("/", dash.ServeHTTP)
 		mux.Handle("/dashboard", dash)
 		mux.Handle("/dashboard/*", dash)
