@@ -28,6 +28,7 @@ type EngineStore interface {
 	Probers(ctx context.Context) ([]linkwatch.ProberInfo, error)
 	ListSilences(ctx context.Context) ([]Silence, error)
 	ListMaintenances(ctx context.Context) ([]Maintenance, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
 }
 
 // EngineConfig tunes the engine.
@@ -247,6 +248,9 @@ func (e *Engine) Evaluate(ctx context.Context) error {
 		e.logTransitions(ctx, c.transitions) // stored: logged once, by the evaluator that stored them
 		e.logFailovers(ctx, c.failovers)
 	}
+	if err := c.endResolvedSilences(ctx); err != nil {
+		return err
+	}
 	e.evaluations.Observe(time.Since(start).Seconds())
 	return nil
 }
@@ -341,4 +345,35 @@ func (c *cycle) linkRules(l *linkwatch.Link) {
 			}})
 	}
 	c.failover(l, q, regions, fb)
+}
+
+// endResolvedSilences expires, at now, each silence held until an alert
+// resolves whose alert is, as this cycle stored it, no longer pending or
+// firing (resolved, ok, or gone). It runs after the cycle's alerts are
+// stored, so the resolution was decided — and sent, unless its firing was
+// held — under the silence, and the alert's next firing is not muted by it.
+func (c *cycle) endResolvedSilences(ctx context.Context) error {
+	var phase map[string]Phase
+	for _, s := range c.silences {
+		if s.UntilResolved == "" || !c.now.Before(s.End) {
+			continue
+		}
+		if phase == nil {
+			phase = make(map[string]Phase, len(c.prev))
+			for k, a := range c.prev {
+				phase[k] = a.State.Phase
+			}
+			for _, a := range c.changed {
+				phase[a.Key] = a.State.Phase
+			}
+		}
+		if p := phase[s.UntilResolved]; p == PhasePending || p == PhaseFiring {
+			continue
+		}
+		if err := c.e.store.ExpireSilence(ctx, s.ID, c.now); err != nil {
+			return fmt.Errorf("ending silence %s: %w", s.ID, err)
+		}
+		c.e.log.Info("silence ended: its alert resolved", "id", s.ID, "alert", s.UntilResolved)
+	}
+	return nil
 }

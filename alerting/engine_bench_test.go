@@ -275,6 +275,7 @@ func (s *benchStore) ListSilences(context.Context) ([]alerting.Silence, error) {
 func (s *benchStore) ListMaintenances(context.Context) ([]alerting.Maintenance, error) {
 	return s.windows, nil
 }
+func (s *benchStore) ExpireSilence(context.Context, string, time.Time) error { return nil }
 
 func (s *benchStore) Alerts(context.Context) ([]alerting.StoredAlert, error) {
 	out := make([]alerting.StoredAlert, 0, len(s.alerts))

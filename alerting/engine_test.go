@@ -34,8 +34,22 @@ type engineStore struct {
 var _ EngineStore = (*engineStore)(nil)
 
 func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error)   { return s.latest, nil }
-func (s *engineStore) ListSilences(context.Context) ([]Silence, error)         { return s.silences, nil }
+func (s *engineStore) ListSilences(context.Context) ([]Silence, error) { return slices.Clone(s.silences), nil }
 func (s *engineStore) ListMaintenances(context.Context) ([]Maintenance, error) { return s.windows, nil }
+
+// ExpireSilence ends the silence at at if it would end later, as the
+// stores do.
+func (s *engineStore) ExpireSilence(_ context.Context, id string, at time.Time) error {
+	for i := range s.silences {
+		if s.silences[i].ID == id {
+			if at.Before(s.silences[i].End) {
+				s.silences[i].End = at
+			}
+			return nil
+		}
+	}
+	return linkwatch.Errorf(linkwatch.ENOTFOUND, "silence %q not found", id)
+}
 func (s *engineStore) ListLinks(context.Context, linkwatch.LinkFilter) ([]*linkwatch.Link, error) {
 	return s.links, nil
 }
@@ -296,4 +310,115 @@ func TestEnginePoolSaturation(t *testing.T) {
 		t.Fatalf("fired at t0+%v, after the pool was exhausted at t0+3m", firedAt.Sub(t0))
 	}
 	t.Logf("db_pool_saturation sent at t0+%v, before the pool was exhausted at t0+3m", firedAt.Sub(t0))
+}
+
+// TestEngineSilenceUntilResolved: a silence tied to an alert mutes it while
+// it fires; the cycle that stores the alert resolved expires the silence
+// at that instant, so the alert's next firing is sent. A silence tied to
+// an alert that still fires, and a plain silence, keep their ends.
+func TestEngineSilenceUntilResolved(t *testing.T) {
+	const key = "link_down|link/1"
+	tests := []struct {
+		name string
+		// firedFirst: the firing was sent before the silence was created;
+		// otherwise the silence came while the alert was pending and its
+		// firing was held, so its resolution is not sent either.
+		firedFirst bool
+		want       []string // notifications by the end, sorted
+	}{
+		// Each link's host group fired; a silenced member leaves its group,
+		// which resolves (as with any silence); promo's next firing is sent.
+		{"silenced after the firing was sent", true,
+			[]string{"firing link_down", "firing link_down", "firing link_down", "resolved link_down", "resolved link_down"}},
+		{"silenced before it fired", false,
+			[]string{"firing link_down"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			link := &linkwatch.Link{ID: 1, Slug: "promo", Destination: "https://a.example/", RedirectCode: 302, CheckInterval: time.Minute}
+			other := &linkwatch.Link{ID: 2, Slug: "other", Destination: "https://b.example/", RedirectCode: 302, CheckInterval: time.Minute}
+			st := &engineStore{memStore: newMemStore(), links: []*linkwatch.Link{link, other}, alerts: map[string]StoredAlert{}, fence: 1}
+			down := map[int64]bool{1: true, 2: true}
+			e := NewEngine(EngineConfig{Holder: "a", Receivers: []string{"slack"}, Now: func() time.Time { return now }},
+				st, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+			evaluated := now
+			eval := func() {
+				t.Helper()
+				st.latest = nil
+				for _, id := range []int64{1, 2} {
+					l := linkwatch.Latest{Result: linkwatch.Result{Target: linkwatch.Target{Kind: linkwatch.KindLink, ID: id}, Region: "local",
+						At: now, Step: linkwatch.StepDestination}}
+					if down[id] {
+						l.Class, l.Failures = linkwatch.ClassHTTPStatus, 5
+					}
+					st.latest = append(st.latest, l)
+				}
+				if err := e.Evaluate(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				evaluated, now = now, now.Add(4*time.Second)
+			}
+			silence := func(id, alert string, labels map[string]string) Silence {
+				var ms []Matcher
+				for k, v := range labels {
+					ms = append(ms, Matcher{Name: k, Op: MatchEqual, Value: v})
+				}
+				return Silence{ID: id, Matchers: ms, Start: now, End: now.Add(UntilResolvedBound), Author: "ops", UntilResolved: alert}
+			}
+			mine := func() Silence {
+				t.Helper()
+				i := slices.IndexFunc(st.silences, func(s Silence) bool { return s.ID == "mine" })
+				return st.silences[i]
+			}
+			onlyOther := func(l *linkwatch.Link) map[string]string { return map[string]string{"link": l.Slug} }
+			plain := Silence{ID: "plain", Matchers: []Matcher{{Name: "link", Op: MatchEqual, Value: "nothing"}},
+				Start: now, End: now.Add(time.Hour), Author: "ops"}
+			st.silences = []Silence{plain}
+
+			if tt.firedFirst {
+				eval()
+				if got := st.notifications(); len(got) == 0 {
+					t.Fatalf("link down: nothing sent")
+				}
+			}
+			// Both links are silenced until their own alert resolves.
+			st.silences = append(st.silences, silence("mine", key, onlyOther(link)),
+				silence("theirs", "link_down|link/2", onlyOther(other)))
+			for range 3 {
+				eval()
+			}
+			if a := st.alerts[key]; a.State.Phase != PhaseFiring {
+				t.Fatalf("link down: %s is %s, want firing", key, a.State.Phase)
+			}
+			if !mine().Active(now) {
+				t.Fatalf("the silence ended while its alert fires: %+v", mine())
+			}
+			if got := st.notifications(); !tt.firedFirst && len(got) != 0 {
+				t.Fatalf("a muted firing was sent: %v", got)
+			}
+
+			down[1] = false // the link recovers: its alert resolves
+			eval()
+			if a := st.alerts[key]; a.State.Phase != PhaseResolved {
+				t.Fatalf("link up: %s is %s, want resolved", key, a.State.Phase)
+			}
+			if got := mine().End; !got.Equal(evaluated) {
+				t.Fatalf("silence ends at %s, want the resolving evaluation's %s", got, evaluated)
+			}
+			for _, s := range st.silences {
+				if s.ID != "mine" && !s.Active(now) {
+					t.Errorf("silence %s ended too, at %s", s.ID, s.End)
+				}
+			}
+			eval() // settles to ok
+
+			down[1] = true // fails again: the silence no longer mutes it
+			eval()
+			eval()
+			if got := st.notifications(); !slices.Equal(got, tt.want) {
+				t.Fatalf("notifications %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

@@ -148,15 +148,28 @@ func validLabelName(s string) bool {
 // Silence mutes the notifications of matching alerts from Start (inclusive)
 // to End (exclusive), as in Alertmanager. Alerts keep being evaluated and
 // recorded while silenced; see Muted.
+//
+// A silence with UntilResolved (an alert's key) also ends as soon as that
+// alert is no longer pending or firing: the evaluating engine expires it
+// in the cycle that stores the alert resolved, ok or gone, so the next
+// firing of the alert is sent. End still bounds it (see
+// UntilResolvedBound), so an alert that never resolves is not muted
+// forever.
 type Silence struct {
-	ID        string
-	Matchers  []Matcher
-	Start     time.Time
-	End       time.Time
-	Author    string
-	Comment   string
-	CreatedAt time.Time
+	ID            string
+	Matchers      []Matcher
+	Start         time.Time
+	End           time.Time
+	Author        string
+	Comment       string
+	CreatedAt     time.Time
+	UntilResolved string
 }
+
+// UntilResolvedBound is the default end of a silence until an alert
+// resolves, from its start: the longest such a silence lasts when its
+// alert keeps firing (or is never stored resolved).
+const UntilResolvedBound = 30 * 24 * time.Hour
 
 // MaxCommentLen is the longest silence comment accepted, in characters.
 const MaxCommentLen = 1000

@@ -12,15 +12,15 @@ import (
 	"github.com/linkwatch/linkwatch/storage"
 )
 
-const silenceColumns = "id, matchers, start_at, end_at, author, comment, created_at"
+const silenceColumns = "id, matchers, start_at, end_at, author, comment, created_at, until_resolved"
 
 // CreateSilence stores a new silence under the caller's ID; a taken ID is
 // an ECONFLICT error. On success, s's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateSilence(ctx context.Context, sl *alerting.Silence) error {
 	start, end, created := stored(sl.Start), stored(sl.End), stored(sl.CreatedAt)
-	_, err := s.pool.Exec(ctx, "INSERT INTO silences ("+silenceColumns+") VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7)",
-		sl.ID, string(storage.EncodeMatchers(sl.Matchers)), start, end, sl.Author, sl.Comment, created)
+	_, err := s.pool.Exec(ctx, "INSERT INTO silences ("+silenceColumns+") VALUES ($1, $2::jsonb, $3, $4, $5, $6, $7, $8)",
+		sl.ID, string(storage.EncodeMatchers(sl.Matchers)), start, end, sl.Author, sl.Comment, created, sl.UntilResolved)
 	if err != nil {
 		return mapErr(err, "id")
 	}
@@ -40,7 +40,7 @@ func (s *Store) ListSilences(ctx context.Context) ([]alerting.Silence, error) {
 			sl       alerting.Silence
 			matchers []byte
 		)
-		if err := row.Scan(&sl.ID, &matchers, &sl.Start, &sl.End, &sl.Author, &sl.Comment, &sl.CreatedAt); err != nil {
+		if err := row.Scan(&sl.ID, &matchers, &sl.Start, &sl.End, &sl.Author, &sl.Comment, &sl.CreatedAt, &sl.UntilResolved); err != nil {
 			return sl, err
 		}
 		sl.Start, sl.End, sl.CreatedAt = sl.Start.UTC(), sl.End.UTC(), sl.CreatedAt.UTC()

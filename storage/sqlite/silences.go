@@ -11,16 +11,16 @@ import (
 	"github.com/linkwatch/linkwatch/storage"
 )
 
-const silenceColumns = "id, matchers, start_at, end_at, author, comment, created_at"
+const silenceColumns = "id, matchers, start_at, end_at, author, comment, created_at, until_resolved"
 
 // CreateSilence stores a new silence under the caller's ID; a taken ID is
 // an ECONFLICT error. On success, s's times are as stored: UTC
 // milliseconds.
 func (s *Store) CreateSilence(ctx context.Context, sl *alerting.Silence) error {
 	s.uses.Add(1)
-	_, err := s.write.ExecContext(ctx, "INSERT INTO silences ("+silenceColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+	_, err := s.write.ExecContext(ctx, "INSERT INTO silences ("+silenceColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		sl.ID, string(storage.EncodeMatchers(sl.Matchers)), ms(sl.Start), ms(sl.End), sl.Author, sl.Comment,
-		ms(sl.CreatedAt))
+		ms(sl.CreatedAt), sl.UntilResolved)
 	if err != nil {
 		return mapErr(err, "id")
 	}
@@ -44,7 +44,7 @@ func (s *Store) ListSilences(ctx context.Context) ([]alerting.Silence, error) {
 			matchers            string
 			start, end, created int64
 		)
-		if err := rows.Scan(&sl.ID, &matchers, &start, &end, &sl.Author, &sl.Comment, &created); err != nil {
+		if err := rows.Scan(&sl.ID, &matchers, &start, &end, &sl.Author, &sl.Comment, &created, &sl.UntilResolved); err != nil {
 			return nil, mapErr(err, "")
 		}
 		if sl.Matchers, err = storage.DecodeMatchers([]byte(matchers)); err != nil {

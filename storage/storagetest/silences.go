@@ -68,7 +68,7 @@ func testSilenceRoundTrip(t *testing.T, s Store) {
 	in := alerting.Silence{
 		ID: "sil-1", Matchers: allOps(),
 		Start: start, End: start.Add(90 * time.Minute), Author: "Zoë", Comment: "",
-		CreatedAt: start.Add(-time.Second),
+		CreatedAt: start.Add(-time.Second), UntilResolved: "link_down|link/42",
 	}
 	if err := in.Validate(); err != nil {
 		t.Fatalf("test silence is invalid: %v", err)
