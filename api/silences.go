@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -30,6 +32,13 @@ type silenceJSON struct {
 	Comment   string    `json:"comment"`
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
+	// UntilResolved is the key of the alert whose resolution ends the
+	// silence early; absent for an ordinary silence.
+	UntilResolved string `json:"until_resolved,omitempty"`
+}
+
+func newSilenceJSON(s alerting.Silence, now time.Time) silenceJSON {
+	return silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt, s.UntilResolved}
 }
 
 func matcherStrings(ms []alerting.Matcher) []string {
@@ -58,12 +67,17 @@ func (m *matchers) UnmarshalJSON(b []byte) error {
 
 // createSilenceRequest: matchers in the compact form
 // {campaign="spring", severity=~"critical|warning"}; start defaults to now.
+// With until_resolved (the key of a pending or firing alert) the silence
+// starts now and also ends when that alert resolves; matchers default to
+// every label of the alert, and given ones must match it; end defaults to
+// alerting.UntilResolvedBound from now.
 type createSilenceRequest struct {
-	Matchers matchers   `json:"matchers"`
-	Start    *startTime `json:"start"`
-	End      *endTime   `json:"end"`
-	Author   string     `json:"author"`
-	Comment  string     `json:"comment"`
+	Matchers      matchers   `json:"matchers"`
+	Start         *startTime `json:"start"`
+	End           *endTime   `json:"end"`
+	Author        string     `json:"author"`
+	Comment       string     `json:"comment"`
+	UntilResolved string     `json:"until_resolved"`
 }
 
 func (a *API) createSilence() http.Handler {
@@ -84,6 +98,12 @@ func (a *API) createSilence() http.Handler {
 		if req.End != nil {
 			s.End = req.End.T
 		}
+		if req.UntilResolved != "" {
+			if err := a.untilResolved(r.Context(), s, req.Start != nil, req.End != nil, req.UntilResolved); err != nil {
+				writeError(w, r, a.log, err)
+				return
+			}
+		}
 		if err := s.Validate(); err != nil {
 			writeError(w, r, a.log, err)
 			return
@@ -92,8 +112,9 @@ func (a *API) createSilence() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		a.log.Info("silence created", "id", s.ID, "matchers", matcherStrings(s.Matchers), "end", s.End, "by", tokenName(r))
-		writeJSON(w, http.StatusCreated, silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt})
+		a.log.Info("silence created", "id", s.ID, "matchers", matcherStrings(s.Matchers), "end", s.End,
+			"until_resolved", s.UntilResolved, "by", tokenName(r))
+		writeJSON(w, http.StatusCreated, newSilenceJSON(*s, now))
 	})
 }
 
@@ -109,10 +130,42 @@ func (a *API) listSilences() http.Handler {
 			Silences []silenceJSON `json:"silences"`
 		}{Silences: []silenceJSON{}}
 		for _, s := range all {
-			out.Silences = append(out.Silences, silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt})
+			out.Silences = append(out.Silences, newSilenceJSON(s, now))
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// untilResolved ties s to the alert key names: the alert must be pending
+// or firing, the silence starts now (start may not be given), its matchers
+// default to every label of the alert and must match it, and its end
+// defaults to alerting.UntilResolvedBound after its start.
+func (a *API) untilResolved(ctx context.Context, s *alerting.Silence, start, end bool, key string) error {
+	if start {
+		return linkwatch.FieldErrorf("start", "a silence until an alert resolves starts now: leave start out")
+	}
+	alerts, err := a.alerts.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(alerts, func(al alerting.StoredAlert) bool { return al.Key == key })
+	if i < 0 || alerts[i].State.Phase != alerting.PhasePending && alerts[i].State.Phase != alerting.PhaseFiring {
+		return linkwatch.FieldErrorf("until_resolved", "alert %q is not pending or firing", key)
+	}
+	labels := alerts[i].Labels
+	if len(s.Matchers) == 0 {
+		names := slices.Sorted(maps.Keys(labels))
+		for _, n := range names {
+			s.Matchers = append(s.Matchers, alerting.Matcher{Name: n, Op: alerting.MatchEqual, Value: labels[n]})
+		}
+	} else if !s.Matches(labels) {
+		return linkwatch.FieldErrorf("matchers", "the matchers do not match alert %q", key)
+	}
+	if !end {
+		s.End = s.Start.Add(alerting.UntilResolvedBound)
+	}
+	s.UntilResolved = key
+	return nil
 }
 
 // expireSilence ends a silence now; it stays listed for history.

@@ -1,6 +1,13 @@
 package api
 
-import "testing"
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/linkwatch/linkwatch/alerting"
+)
 
 func TestSilencesAndMaintenances(t *testing.T) {
 	e := newEnv(t)
@@ -53,4 +60,60 @@ func TestSilencesAndMaintenances(t *testing.T) {
 	}
 	e.mustDo("DELETE", "/api/v1/maintenances/"+m.ID, adminSecret, "", 204, nil)
 	e.mustDo("DELETE", "/api/v1/maintenances/"+m.ID, adminSecret, "", 404, &body)
+}
+
+// TestSilenceUntilResolved: a silence tied to a pending or firing alert
+// takes the alert's labels as matchers unless given ones (which must match
+// it), ends by default after alerting.UntilResolvedBound, and is listed
+// with its alert's key; an unknown or resolved alert, a start, or
+// matchers that miss the alert are refused.
+func TestSilenceUntilResolved(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	fence, ok, err := e.store.Lease(ctx, alerting.EvaluatorLease, "t", time.Minute, testNow)
+	if err != nil || !ok {
+		t.Fatal(err)
+	}
+	save := func(key string, phase alerting.Phase) {
+		a := alerting.StoredAlert{Key: key, Rule: "link_down", Severity: "critical", Scope: "link/promo",
+			Labels: map[string]string{"rule": "link_down", "severity": "critical", "link": "promo"},
+			Summary: key, UpdatedAt: testNow, State: alerting.AlertState{Phase: phase, Since: testNow.Add(-time.Minute)}}
+		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("link_down|link/1", alerting.PhaseFiring)
+	save("link_down|link/2", alerting.PhaseResolved)
+
+	var s silenceJSON
+	e.mustDo("POST", "/api/v1/silences", adminSecret, `{"until_resolved":"link_down|link/1","comment":"on it"}`, 201, &s)
+	want := []string{`link="promo"`, `rule="link_down"`, `severity="critical"`}
+	if s.UntilResolved != "link_down|link/1" || !slices.Equal(s.Matchers, want) || !s.Start.Equal(testNow) ||
+		!s.End.Equal(testNow.Add(alerting.UntilResolvedBound)) || !s.Active {
+		t.Fatalf("created %+v, want matchers %v until %s", s, want, testNow.Add(alerting.UntilResolvedBound))
+	}
+	e.mustDo("POST", "/api/v1/silences", adminSecret,
+		`{"until_resolved":"link_down|link/1","matchers":"{link=\"promo\"}","end":"2026-11-24T12:00:00Z"}`, 201, &s)
+	if len(s.Matchers) != 1 || !s.End.Equal(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)) {
+		t.Fatalf("created with matchers and end %+v", s)
+	}
+
+	for _, tt := range []struct{ name, body, field string }{
+		{"unknown alert", `{"until_resolved":"link_down|link/9"}`, "until_resolved"},
+		{"resolved alert", `{"until_resolved":"link_down|link/2"}`, "until_resolved"},
+		{"matchers miss the alert", `{"until_resolved":"link_down|link/1","matchers":"{link=\"other\"}"}`, "matchers"},
+		{"a start", `{"until_resolved":"link_down|link/1","start":"2026-11-23T13:00:00Z"}`, "start"},
+	} {
+		var body errorBody
+		e.mustDo("POST", "/api/v1/silences", adminSecret, tt.body, 422, &body)
+		if body.Error.Field != tt.field {
+			t.Errorf("%s: error %+v, want field %q", tt.name, body, tt.field)
+		}
+	}
+
+	var list struct{ Silences []silenceJSON }
+	e.mustDo("GET", "/api/v1/silences", e.read, "", 200, &list)
+	if len(list.Silences) != 2 || list.Silences[0].UntilResolved != "link_down|link/1" {
+		t.Fatalf("list %+v", list.Silences)
+	}
 }
