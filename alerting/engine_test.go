@@ -33,8 +33,10 @@ type engineStore struct {
 
 var _ EngineStore = (*engineStore)(nil)
 
-func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error)   { return s.latest, nil }
-func (s *engineStore) ListSilences(context.Context) ([]Silence, error) { return slices.Clone(s.silences), nil }
+func (s *engineStore) LatestAll(context.Context) ([]linkwatch.Latest, error) { return s.latest, nil }
+func (s *engineStore) ListSilences(context.Context) ([]Silence, error) {
+	return slices.Clone(s.silences), nil
+}
 func (s *engineStore) ListMaintenances(context.Context) ([]Maintenance, error) { return s.windows, nil }
 
 // ExpireSilence ends the silence at at if it would end later, as the

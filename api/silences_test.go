@@ -76,7 +76,7 @@ func TestSilenceUntilResolved(t *testing.T) {
 	}
 	save := func(key string, phase alerting.Phase) {
 		a := alerting.StoredAlert{Key: key, Rule: "link_down", Severity: "critical", Scope: "link/promo",
-			Labels: map[string]string{"rule": "link_down", "severity": "critical", "link": "promo"},
+			Labels:  map[string]string{"rule": "link_down", "severity": "critical", "link": "promo"},
 			Summary: key, UpdatedAt: testNow, State: alerting.AlertState{Phase: phase, Since: testNow.Add(-time.Minute)}}
 		if err := e.store.SaveAlerts(ctx, fence, []alerting.StoredAlert{a}, nil, nil); err != nil {
 			t.Fatal(err)
