@@ -35,18 +35,14 @@ type apiSilence struct {
 	Author   string    `json:"author"`
 	Comment  string    `json:"comment"`
 	Active   bool      `json:"active"`
+	// UntilResolved is the key of the alert whose resolution ends the
+	// silence (the alert engine ends it then), or "".
+	UntilResolved string `json:"until_resolved"`
 }
 
-// Silence lengths the alerts page offers. "Until resolved" is a silence of
-// untilResolved whose comment says it is meant to last until its alert
-// resolves: the engine has no silence bound to an alert, so the page shows
-// such a silence as outlasting its alert once the alert has resolved, with
-// the control that ends it.
-const (
-	untilResolved       = 7 * 24 * time.Hour
-	untilResolvedPrefix = "until resolved: "
-)
-
+// Silence lengths the alerts page offers. "Until resolved" is the API's
+// silence until an alert resolves: the alert engine ends it when the alert
+// resolves, and alerting.UntilResolvedBound bounds it.
 var silenceChoices = []struct{ Value, Label string }{
 	{"1h", "1 h"},
 	{"4h", "4 h"},
@@ -65,13 +61,6 @@ type alertRow struct {
 
 type campaignRef struct{ Tag, URL string }
 
-// silenceRow is one active silence of the page.
-type silenceRow struct {
-	apiSilence
-	UntilResolved bool
-	Outlived      bool // meant until its alert resolved, which it has
-}
-
 // alertsPage lists firing and pending alerts, then those resolved in the
 // last 24 hours, then the active silences; an admin session gets the
 // silence controls.
@@ -89,7 +78,7 @@ func (d *Dashboard) alertsPage() http.HandlerFunc {
 
 type alertsData struct {
 	Firing, Resolved []alertRow
-	Silences         []silenceRow
+	Silences         []apiSilence // the active ones
 	Choices          []struct{ Value, Label string }
 	Done             string // what the last action did
 	Error            string
@@ -109,13 +98,11 @@ func (d *Dashboard) alertsData(r *http.Request) (*alertsData, error) {
 		return nil, err
 	}
 	data := &alertsData{Choices: silenceChoices}
-	var active []apiSilence
 	for _, s := range silences.Silences {
 		if s.Active {
-			active = append(active, s)
+			data.Silences = append(data.Silences, s)
 		}
 	}
-	stillFiring := map[string]bool{}
 	for _, a := range alerts.Alerts {
 		row := alertRow{apiAlert: a, Link: alertLinkPath(a.Labels), LinkName: linkName(a.Labels["domain"], a.Labels["link"])}
 		for k, v := range a.Labels {
@@ -127,7 +114,7 @@ func (d *Dashboard) alertsData(r *http.Request) (*alertsData, error) {
 				row.Campaigns = append(row.Campaigns, campaignRef{tag, campaignPath(tag)})
 			}
 		}
-		for _, s := range active {
+		for _, s := range data.Silences {
 			if silenceMatches(s, a.Labels) {
 				row.Silenced = append(row.Silenced, s)
 			}
@@ -136,12 +123,7 @@ func (d *Dashboard) alertsData(r *http.Request) (*alertsData, error) {
 			data.Resolved = append(data.Resolved, row)
 			continue
 		}
-		stillFiring[a.Key] = true
 		data.Firing = append(data.Firing, row)
-	}
-	for _, s := range active {
-		key, until := strings.CutPrefix(s.Comment, untilResolvedPrefix)
-		data.Silences = append(data.Silences, silenceRow{apiSilence: s, UntilResolved: until, Outlived: until && !stillFiring[key]})
 	}
 	return data, nil
 }
@@ -166,9 +148,10 @@ func alertLinkPath(labels map[string]string) string {
 }
 
 // silenceAlert creates, through the API, a silence of every label of the
-// alert named by the form's key, for 1 h, 4 h or until it resolves. The
-// alert is read again from the API: the form names it, it does not carry
-// its labels.
+// alert named by the form's key, for 1 h, 4 h or until it resolves (the
+// API's until_resolved, which takes the alert's labels itself). The alert
+// is read again from the API: the form names it, it does not carry its
+// labels.
 func (d *Dashboard) silenceAlert() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key, length := r.PostForm.Get("key"), r.PostForm.Get("for")
@@ -183,14 +166,15 @@ func (d *Dashboard) silenceAlert() http.HandlerFunc {
 				alert = &data.Firing[i]
 			}
 		}
-		end, comment := d.now(), "silenced from the dashboard"
+		body := map[string]any{"comment": "silenced from the dashboard"}
+		end := d.now()
 		switch length {
 		case "1h":
 			end = end.Add(time.Hour)
 		case "4h":
 			end = end.Add(4 * time.Hour)
 		case "resolved":
-			end, comment = end.Add(untilResolved), untilResolvedPrefix+key
+			body["until_resolved"], body["comment"] = key, "silenced from the dashboard until it resolves"
 		default:
 			alert = nil
 		}
@@ -199,10 +183,9 @@ func (d *Dashboard) silenceAlert() http.HandlerFunc {
 			d.render(w, r, http.StatusUnprocessableEntity, "alerts", data)
 			return
 		}
-		body := map[string]any{
-			"matchers": "{" + strings.Join(alert.Matchers, ", ") + "}",
-			"end":      end.UTC().Format(time.RFC3339),
-			"comment":  comment,
+		if length != "resolved" {
+			body["matchers"] = "{" + strings.Join(alert.Matchers, ", ") + "}"
+			body["end"] = end.UTC().Format(time.RFC3339)
 		}
 		if _, err := d.callAPI(r, http.MethodPost, "/silences", body, nil); err != nil {
 			data.Error = "The silence was not created: " + linkwatch.ErrorMessage(err)
