@@ -119,9 +119,7 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 	// re-check it at once, long before their slot (1h).
 	dest.set("us-east", true)
 	link("blip")
-	waitPushed(t, "second opinions from the other regions", 5*time.Second, func() bool {
-		return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 && dest.count("/blip", "local") >= 2
-	})
+	control.waitSecondOpinions(t, "blip", "us-east", regions)
 	if n := dest.count("/blip", "us-east"); n != 1 {
 		t.Errorf("us-east checked the failing link %d times, want 1 (second opinions go to the other regions)", n)
 	}
@@ -181,4 +179,43 @@ func TestServeHearsChangesInProcess(t *testing.T) {
 	if len(c.Regions) != 1 || c.Regions[0].Region != "local" || c.Regions[0].State != "up" || len(c.Missing) != 0 {
 		t.Errorf("check now on serve: %+v", c)
 	}
+}
+
+// waitSecondOpinions waits until region failing reports slug down, then
+// until every other region's latest check of it began at or after that
+// failing check: the others were asked for their opinion of a failure
+// their hour-long slots could not explain. (A region's check already
+// queued, or a link still on its way to it, when the request arrives
+// counts: its check too runs after the failure.)
+func (s *server) waitSecondOpinions(t *testing.T, slug, failing string, regions []string) {
+	t.Helper()
+	type region struct {
+		Region    string
+		State     string
+		CheckedAt time.Time `json:"checked_at"`
+	}
+	latest := func() map[string]region {
+		var h struct{ Regions []region }
+		s.apiJSON(t, "GET", "/api/v1/links/"+slug+"/health", "", &h)
+		out := map[string]region{}
+		for _, r := range h.Regions {
+			out[r.Region] = r
+		}
+		return out
+	}
+	var failed time.Time
+	waitUntil(t, pushDeadline, func() bool {
+		r, ok := latest()[failing]
+		failed = r.CheckedAt
+		return ok && r.State == "down"
+	})
+	waitPushed(t, "second opinions from the other regions", 5*time.Second, func() bool {
+		l := latest()
+		for _, name := range regions {
+			if r, ok := l[name]; name != failing && (!ok || r.CheckedAt.Before(failed)) {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -92,7 +92,7 @@ func TestSignalsReachEveryReplica(t *testing.T) {
 	// re-check it at once, long before their slot (1h).
 	dest.set("us-east", true)
 	link("blip")
-	waitPushed(t, "second opinions from B's probers", 5*time.Second, func() bool { return dest.count("/blip", "eu-west") >= 2 && dest.count("/blip", "ap-south") >= 2 })
+	a.waitSecondOpinions(t, "blip", "us-east", regions)
 	if n := dest.count("/blip", "us-east"); n != 1 {
 		t.Errorf("us-east checked the failing link %d times, want 1 (second opinions go to the other regions)", n)
 	}
