@@ -162,4 +162,3 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Errorf("campaign export:\n%s", file)
 	}
 }
-

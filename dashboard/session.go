@@ -38,7 +38,9 @@ type Session struct {
 
 // CanWrite reports whether the session may change anything: its token has
 // the admin scope. A read session sees everything and changes nothing.
-func (s *Session) CanWrite() bool { return s != nil && s.Token != nil && s.Token.Allows(linkwatch.ScopeAdmin) }
+func (s *Session) CanWrite() bool {
+	return s != nil && s.Token != nil && s.Token.Allows(linkwatch.ScopeAdmin)
+}
 
 type sessionKey struct{}
 
