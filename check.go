@@ -19,7 +19,10 @@ const (
 	ClassBlocked          = "blocked"            // the target is a private or metadata address
 )
 
-// ErrorClasses lists every class, for metrics and validation.
+// ErrorClasses lists every class, for metrics and validation. Rollups count
+// failures per class by position in this list (Rollup.Classes), and stored
+// rollups keep those positions: the list is append-only — add a class at the
+// end, never reorder or remove one.
 var ErrorClasses = []string{ClassDNS, ClassConnect, ClassTLS, ClassTimeout, ClassHTTPStatus,
 	ClassRedirectMismatch, ClassTooManyRedirects, ClassKeyword, ClassQR, ClassBlocked}
 

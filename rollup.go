@@ -1,6 +1,9 @@
 package linkwatch
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // LatencyBounds are the upper bounds of the latency histogram kept in every
 // rollup; the last bucket is everything slower. Percentiles of a rollup are
@@ -41,6 +44,15 @@ type Rollup struct {
 	LatencySum time.Duration
 	// Latency counts checks per LatencyBounds bucket (len(LatencyBounds)+1).
 	Latency []int64
+	// Classes counts failures per error class, aligned with ErrorClasses
+	// (len(ErrorClasses)).
+	Classes []int64
+}
+
+// ClassCount is how many failures of a rollup had one error class.
+type ClassCount struct {
+	Class string
+	Count int64
 }
 
 // Add counts one result into the rollup.
@@ -48,15 +60,33 @@ func (r *Rollup) Add(res *Result) {
 	if len(r.Latency) == 0 {
 		r.Latency = make([]int64, len(LatencyBounds)+1)
 	}
+	if len(r.Classes) == 0 {
+		r.Classes = make([]int64, len(ErrorClasses))
+	}
 	r.Checks++
 	if !res.OK() {
 		r.Failures++
+		if i := slices.Index(ErrorClasses, res.Class); i >= 0 && i < len(r.Classes) {
+			r.Classes[i]++
+		}
 	}
 	if res.Degraded {
 		r.Degraded++
 	}
 	r.LatencySum += res.Phases.Total
 	r.Latency[LatencyBucket(res.Phases.Total)]++
+}
+
+// FailureClasses returns the rollup's failures per error class in
+// ErrorClasses' order, leaving out the classes without failures.
+func (r *Rollup) FailureClasses() []ClassCount {
+	var out []ClassCount
+	for i, n := range r.Classes {
+		if n != 0 && i < len(ErrorClasses) {
+			out = append(out, ClassCount{ErrorClasses[i], n})
+		}
+	}
+	return out
 }
 
 // Percentile returns the upper bound of the bucket holding the q-th quantile

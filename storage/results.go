@@ -218,3 +218,13 @@ func Histogram(stored []int64) []int64 {
 	copy(h, stored)
 	return h
 }
+
+// Classes returns stored failure counts per error class as a rollup holds
+// them: exactly len(linkwatch.ErrorClasses), aligned with it. A row stored
+// before rollups kept classes reads as all zeros; a shorter one (stored
+// before a class was appended) is padded with zeros.
+func Classes(stored []int64) []int64 {
+	c := make([]int64, len(linkwatch.ErrorClasses))
+	copy(c, stored)
+	return c
+}

@@ -123,19 +123,7 @@ func (s *Store) RollupsFor(ctx context.Context, targets []linkwatch.Target, reso
 		if err != nil {
 			return nil, mapErr(err, "")
 		}
-		rs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (linkwatch.Rollup, error) {
-			var (
-				r       linkwatch.Rollup
-				res     int32
-				sum     int64
-				latency []int64
-			)
-			err := row.Scan(&r.Target.Kind, &r.Target.ID, &res, &r.Start, &r.Region, &r.Checks, &r.Failures,
-				&r.Degraded, &sum, &latency)
-			r.Resolution, r.LatencySum = time.Duration(res)*time.Second, time.Duration(sum)
-			r.Start, r.Latency = r.Start.UTC(), storage.Histogram(latency)
-			return r, err
-		})
+		rs, err := pgx.CollectRows(rows, scanRollup)
 		if err != nil {
 			return nil, mapErr(err, "")
 		}

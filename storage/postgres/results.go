@@ -32,7 +32,7 @@ CREATE TEMP TABLE IF NOT EXISTS linkwatch_results_in (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS linkwatch_rollups_in (
 	target_kind text, target_id bigint, resolution integer, start timestamptz, region text,
-	checks bigint, failures bigint, degraded bigint, latency_sum bigint, latency bigint[]
+	checks bigint, failures bigint, degraded bigint, latency_sum bigint, latency bigint[], classes bigint[]
 ) ON COMMIT DELETE ROWS;`
 
 func resultRow(r *linkwatch.Result) []any {

@@ -10,10 +10,10 @@ import (
 	"github.com/linkwatch/linkwatch/storage"
 )
 
-const rollupColumns = "target_kind, target_id, resolution, start, region, checks, failures, degraded, latency_sum, latency"
+const rollupColumns = "target_kind, target_id, resolution, start, region, checks, failures, degraded, latency_sum, latency, classes"
 
 var rollupCopyColumns = []string{"target_kind", "target_id", "resolution", "start", "region", "checks", "failures",
-	"degraded", "latency_sum", "latency"}
+	"degraded", "latency_sum", "latency", "classes"}
 
 // addRollups adds deltas to the stored rollups, creating missing ones, in
 // one statement. Rows are merged in key order, so that concurrent batches
@@ -23,7 +23,7 @@ func addRollups(ctx context.Context, tx pgx.Tx, deltas []linkwatch.Rollup) error
 		pgx.CopyFromSlice(len(deltas), func(i int) ([]any, error) {
 			d := &deltas[i]
 			return []any{d.Target.Kind, d.Target.ID, int32(d.Resolution / time.Second), d.Start, d.Region,
-				d.Checks, d.Failures, d.Degraded, int64(d.LatencySum), d.Latency}, nil
+				d.Checks, d.Failures, d.Degraded, int64(d.LatencySum), d.Latency, d.Classes}, nil
 		}))
 	if err != nil {
 		return err
@@ -37,8 +37,25 @@ func addRollups(ctx context.Context, tx pgx.Tx, deltas []linkwatch.Rollup) error
 			degraded = r.degraded + excluded.degraded,
 			latency_sum = r.latency_sum + excluded.latency_sum,
 			latency = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
-				FROM unnest(r.latency, excluded.latency) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`)
+				FROM unnest(r.latency, excluded.latency) WITH ORDINALITY AS u(a, b, i) ORDER BY i),
+			classes = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
+				FROM unnest(r.classes, excluded.classes) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`)
 	return err
+}
+
+// scanRollup reads a row of rollupColumns.
+func scanRollup(row pgx.CollectableRow) (linkwatch.Rollup, error) {
+	var (
+		r                linkwatch.Rollup
+		res              int32
+		sum              int64
+		latency, classes []int64
+	)
+	err := row.Scan(&r.Target.Kind, &r.Target.ID, &res, &r.Start, &r.Region, &r.Checks, &r.Failures,
+		&r.Degraded, &sum, &latency, &classes)
+	r.Resolution, r.LatencySum = time.Duration(res)*time.Second, time.Duration(sum)
+	r.Start, r.Latency, r.Classes = r.Start.UTC(), storage.Histogram(latency), storage.Classes(classes)
+	return r, err
 }
 
 // Rollups returns t's rollups of resolution (linkwatch.Hourly or Daily) that
@@ -54,19 +71,7 @@ func (s *Store) Rollups(ctx context.Context, t linkwatch.Target, resolution time
 	if err != nil {
 		return nil, mapErr(err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (linkwatch.Rollup, error) {
-		var (
-			r       linkwatch.Rollup
-			res     int32
-			sum     int64
-			latency []int64
-		)
-		err := row.Scan(&r.Target.Kind, &r.Target.ID, &res, &r.Start, &r.Region, &r.Checks, &r.Failures,
-			&r.Degraded, &sum, &latency)
-		r.Resolution, r.LatencySum = time.Duration(res)*time.Second, time.Duration(sum)
-		r.Start, r.Latency = r.Start.UTC(), storage.Histogram(latency)
-		return r, err
-	})
+	out, err := pgx.CollectRows(rows, scanRollup)
 	if err != nil {
 		return nil, mapErr(err, "")
 	}

@@ -114,8 +114,8 @@ func (s *Store) RollupsFor(ctx context.Context, targets []linkwatch.Target, reso
 			continue
 		}
 		s.uses.Add(1)
-		rows, err := s.read.QueryContext(ctx, `SELECT target_id, start, region, checks, failures, degraded, latency_sum, latency
-			FROM rollups WHERE target_kind = ? AND target_id IN (SELECT value FROM json_each(?)) AND resolution = ?
+		rows, err := s.read.QueryContext(ctx, `SELECT target_id, start, region, checks, failures, degraded, latency_sum, latency,
+			classes FROM rollups WHERE target_kind = ? AND target_id IN (SELECT value FROM json_each(?)) AND resolution = ?
 			AND start >= ? AND start < ? ORDER BY target_id, start, region`,
 			kind, ids, int64(resolution/time.Second), ms(from), ms(to))
 		if err != nil {
@@ -124,13 +124,17 @@ func (s *Store) RollupsFor(ctx context.Context, targets []linkwatch.Target, reso
 		for rows.Next() {
 			r := linkwatch.Rollup{Target: linkwatch.Target{Kind: kind}, Resolution: resolution}
 			var start, sum int64
-			var latency []byte
-			if err := rows.Scan(&r.Target.ID, &start, &r.Region, &r.Checks, &r.Failures, &r.Degraded, &sum, &latency); err != nil {
+			var latency, classes []byte
+			if err := rows.Scan(&r.Target.ID, &start, &r.Region, &r.Checks, &r.Failures, &r.Degraded, &sum, &latency, &classes); err != nil {
 				rows.Close()
 				return nil, mapErr(err, "")
 			}
 			r.Start, r.LatencySum = fromMS(start), time.Duration(sum)
 			if r.Latency, err = parseHistogram(latency); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if r.Classes, err = parseClasses(classes); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -179,28 +183,4 @@ func (s *Store) ScanSeries(ctx context.Context, linkIDs []int64, from, to time.T
 		out[id] = append(out[id], b)
 	}
 	return out, mapErr(rows.Err(), "")
-}
-
-// parseHistogram reads a stored latency histogram (a JSON array of
-// integers, as addRollups writes it) without encoding/json: a page of links
-// reads thousands of them. Anything else falls back to histogram.
-func parseHistogram(b []byte) ([]int64, error) {
-	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
-		return histogram(string(b))
-	}
-	out := make([]int64, 0, len(linkwatch.LatencyBounds)+1)
-	var n int64
-	digits := false
-	for _, c := range b[1:] {
-		switch {
-		case c >= '0' && c <= '9':
-			n, digits = n*10+int64(c-'0'), true
-		case (c == ',' || c == ']') && digits:
-			out, n, digits = append(out, n), 0, false
-		case c == ']' && len(out) == 0:
-		default:
-			return histogram(string(b))
-		}
-	}
-	return storage.Histogram(out), nil
 }

@@ -88,9 +88,19 @@ func testRollupsRecompute(t *testing.T, s Store) {
 		}
 		for _, res := range []time.Duration{linkwatch.Hourly, linkwatch.Daily} {
 			want := recompute(mine, res)
-			if got := rollups(t, s, tg, res); !reflect.DeepEqual(got, want) {
+			got := rollups(t, s, tg, res)
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%v rollups of %v differ from a recomputation from %d results:\n got %+v\nwant %+v",
 					res, tg, len(mine), got, want)
+			}
+			for _, r := range got { // every generated class is a known one
+				var classed int64
+				for _, n := range r.Classes {
+					classed += n
+				}
+				if classed != r.Failures {
+					t.Errorf("%v rollup of %v at %v: %d failures, %d by class (%v)", res, tg, r.Start, r.Failures, classed, r.Classes)
+				}
 			}
 		}
 		newestFirst := slices.Clone(mine)
@@ -167,9 +177,17 @@ func testRollupBounds(t *testing.T, s Store) {
 		return h
 	}
 	last := len(linkwatch.LatencyBounds)
-	rollup := func(start time.Time, res time.Duration, checks, failures, degraded int64, sum time.Duration, buckets ...int) linkwatch.Rollup {
+	// Failures per class: http_status and timeout.
+	classes := func(httpStatus, timeout int64) []int64 {
+		c := make([]int64, len(linkwatch.ErrorClasses))
+		c[slices.Index(linkwatch.ErrorClasses, linkwatch.ClassHTTPStatus)] = httpStatus
+		c[slices.Index(linkwatch.ErrorClasses, linkwatch.ClassTimeout)] = timeout
+		return c
+	}
+	none := classes(0, 0)
+	rollup := func(start time.Time, res time.Duration, checks, failures, degraded int64, sum time.Duration, classes []int64, buckets ...int) linkwatch.Rollup {
 		return linkwatch.Rollup{Target: link1, Region: "eu", Start: start, Resolution: res, Checks: checks,
-			Failures: failures, Degraded: degraded, LatencySum: sum, Latency: hist(buckets...)}
+			Failures: failures, Degraded: degraded, LatencySum: sum, Latency: hist(buckets...), Classes: classes}
 	}
 	hour := func(h int) time.Time { return day.Add(time.Duration(h) * time.Hour) }
 	tests := []struct {
@@ -178,21 +196,21 @@ func testRollupBounds(t *testing.T, s Store) {
 		want     []linkwatch.Rollup
 	}{
 		{linkwatch.Hourly, beginning, end, []linkwatch.Rollup{
-			rollup(hour(10), time.Hour, 1, 0, 0, 10*time.Millisecond, 0),
-			rollup(hour(11), time.Hour, 2, 1, 1, 10*time.Millisecond+1+30*time.Second, 1, last-1),
-			rollup(hour(12), time.Hour, 1, 1, 0, 31*time.Second, last),
-			rollup(hour(23), time.Hour, 1, 0, 0, time.Second, 6),
-			rollup(hour(24), time.Hour, 1, 0, 0, 0, 0),
+			rollup(hour(10), time.Hour, 1, 0, 0, 10*time.Millisecond, none, 0),
+			rollup(hour(11), time.Hour, 2, 1, 1, 10*time.Millisecond+1+30*time.Second, classes(1, 0), 1, last-1),
+			rollup(hour(12), time.Hour, 1, 1, 0, 31*time.Second, classes(0, 1), last),
+			rollup(hour(23), time.Hour, 1, 0, 0, time.Second, none, 6),
+			rollup(hour(24), time.Hour, 1, 0, 0, 0, none, 0),
 		}},
 		{linkwatch.Hourly, hour(11), hour(12), []linkwatch.Rollup{
-			rollup(hour(11), time.Hour, 2, 1, 1, 10*time.Millisecond+1+30*time.Second, 1, last-1),
+			rollup(hour(11), time.Hour, 2, 1, 1, 10*time.Millisecond+1+30*time.Second, classes(1, 0), 1, last-1),
 		}},
 		{linkwatch.Daily, beginning, end, []linkwatch.Rollup{
-			rollup(day, 24*time.Hour, 5, 2, 1, 10*time.Millisecond+10*time.Millisecond+1+61*time.Second+time.Second, 0, 1, last-1, last, 6),
-			rollup(hour(24), 24*time.Hour, 1, 0, 0, 0, 0),
+			rollup(day, 24*time.Hour, 5, 2, 1, 10*time.Millisecond+10*time.Millisecond+1+61*time.Second+time.Second, classes(1, 1), 0, 1, last-1, last, 6),
+			rollup(hour(24), 24*time.Hour, 1, 0, 0, 0, none, 0),
 		}},
 		{linkwatch.Daily, day, hour(24), []linkwatch.Rollup{
-			rollup(day, 24*time.Hour, 5, 2, 1, 10*time.Millisecond+10*time.Millisecond+1+61*time.Second+time.Second, 0, 1, last-1, last, 6),
+			rollup(day, 24*time.Hour, 5, 2, 1, 10*time.Millisecond+10*time.Millisecond+1+61*time.Second+time.Second, classes(1, 1), 0, 1, last-1, last, 6),
 		}},
 		{linkwatch.Daily, hour(1), hour(24), []linkwatch.Rollup{}},
 	}
@@ -210,4 +228,53 @@ func testRollupBounds(t *testing.T, s Store) {
 			}
 		}
 	}
+}
+
+// RollupsWithoutClasses checks that rollups stored before rollups kept
+// failures per error class, or before a class was appended to
+// linkwatch.ErrorClasses, read with len(ErrorClasses) classes (zero where
+// none was stored), and that later failures add to what they hold, hourly
+// and daily. setClasses sets every stored rollup's classes to stored, in the
+// engine's own representation (an empty one is what the migration that
+// added classes leaves in older rows).
+func RollupsWithoutClasses(t *testing.T, s Store, setClasses func(stored []int64)) {
+	at := func(d time.Duration, class string) linkwatch.Result {
+		r := result(link1, "eu", noon().Add(d))
+		r.Class = class
+		return r
+	}
+	httpStatus := slices.Index(linkwatch.ErrorClasses, linkwatch.ClassHTTPStatus)
+	timeout := slices.Index(linkwatch.ErrorClasses, linkwatch.ClassTimeout)
+	check := func(when string, failures int64, want map[int]int64) {
+		t.Helper()
+		for _, res := range []time.Duration{linkwatch.Hourly, linkwatch.Daily} {
+			got := rollups(t, s, link1, res)
+			if len(got) != 1 {
+				t.Fatalf("%s: %v rollups %+v, want one", when, res, got)
+			}
+			wantClasses := make([]int64, len(linkwatch.ErrorClasses))
+			for i, n := range want {
+				wantClasses[i] = n
+			}
+			if got[0].Failures != failures || !reflect.DeepEqual(got[0].Classes, wantClasses) {
+				t.Errorf("%s: %v rollup has %d failures, classes %v; want %d, %v",
+					when, res, got[0].Failures, got[0].Classes, failures, wantClasses)
+			}
+		}
+	}
+	insertResults(t, s, []linkwatch.Result{at(0, ""), at(time.Minute, linkwatch.ClassHTTPStatus)})
+	check("stored with classes", 1, map[int]int64{httpStatus: 1})
+
+	setClasses(nil)
+	check("stored before classes", 1, nil)
+	insertResults(t, s, []linkwatch.Result{at(2*time.Minute, linkwatch.ClassTimeout)})
+	check("a failure added to a row stored before classes", 2, map[int]int64{timeout: 1})
+
+	// As if stored when the list ended at http_status.
+	short := make([]int64, httpStatus+1)
+	short[httpStatus] = 5
+	setClasses(short)
+	check("stored with fewer classes", 2, map[int]int64{httpStatus: 5})
+	insertResults(t, s, []linkwatch.Result{at(3*time.Minute, linkwatch.ClassTimeout), at(4*time.Minute, linkwatch.ClassHTTPStatus)})
+	check("failures added to a row stored with fewer classes", 4, map[int]int64{httpStatus: 6, timeout: 1})
 }
