@@ -20,9 +20,9 @@ import (
 // and whether it saw the link as it is now) is the API's own health
 // document, read through callAPI, so "current" and the states are the API's
 // rules; its charts come from the rollups and the scans; "recent checks"
-// are each region's latest check and its last 24 hours of rollups (checks
-// and failures per region) — the raw results table is never read per
-// request.
+// are each region's latest check and its last 24 hours of rollups (checks,
+// failures by error class and slow checks per region) — the raw results
+// table is never read per request.
 
 // Windows of the link page's charts.
 const (
@@ -89,6 +89,12 @@ type regionChecks struct {
 	Checks   int64
 	Failures int64
 	Degraded int64
+	// Classes are the failures by error class, in linkwatch.ErrorClasses'
+	// order, without the classes that did not fail.
+	Classes []linkwatch.ClassCount
+	// Unclassified are the failures counted in rollups stored before they
+	// kept classes.
+	Unclassified int64
 }
 
 // editForm is the edit form's values and the API's errors by field.
@@ -296,9 +302,13 @@ func latencyPoints(rollups []linkwatch.Rollup, from time.Time, res time.Duration
 	return out
 }
 
-// recentChecks sums the hourly rollups from since on per region.
+// recentChecks sums the hourly rollups from since on per region: checks,
+// failures by error class and slow checks.
 func recentChecks(rollups []linkwatch.Rollup, since time.Time) []regionChecks {
-	var out []regionChecks
+	var (
+		out  []regionChecks
+		sums []linkwatch.Rollup // per region of out: the classes summed
+	)
 	for _, r := range rollups {
 		if r.Resolution != linkwatch.Hourly || r.Start.Before(since) {
 			continue
@@ -306,11 +316,24 @@ func recentChecks(rollups []linkwatch.Rollup, since time.Time) []regionChecks {
 		i := slices.IndexFunc(out, func(c regionChecks) bool { return c.Region == r.Region })
 		if i < 0 {
 			out = append(out, regionChecks{Region: r.Region})
+			sums = append(sums, linkwatch.Rollup{Classes: make([]int64, len(linkwatch.ErrorClasses))})
 			i = len(out) - 1
 		}
 		out[i].Checks += r.Checks
 		out[i].Failures += r.Failures
 		out[i].Degraded += r.Degraded
+		for c, n := range r.Classes {
+			if c < len(sums[i].Classes) {
+				sums[i].Classes[c] += n
+			}
+		}
+	}
+	for i := range out {
+		out[i].Classes = sums[i].FailureClasses()
+		out[i].Unclassified = out[i].Failures
+		for _, c := range out[i].Classes {
+			out[i].Unclassified -= c.Count
+		}
 	}
 	slices.SortFunc(out, func(a, b regionChecks) int { return strings.Compare(a.Region, b.Region) })
 	return out
