@@ -17,7 +17,8 @@ type Alerts interface {
 	Alerts(ctx context.Context) ([]alerting.StoredAlert, error)
 }
 
-type alertJSON struct {
+// AlertDoc is an alert as GET /alerts lists it; the dashboard reads it too.
+type AlertDoc struct {
 	Key        string            `json:"key"`
 	Rule       string            `json:"rule"`
 	Severity   string            `json:"severity"`
@@ -59,8 +60,8 @@ func (a *API) listAlerts() http.Handler {
 			return
 		}
 		out := struct {
-			Alerts []alertJSON `json:"alerts"`
-		}{Alerts: []alertJSON{}}
+			Alerts []AlertDoc `json:"alerts"`
+		}{Alerts: []AlertDoc{}}
 		now := a.now()
 		for _, al := range all {
 			phase := string(al.State.Phase)
@@ -76,7 +77,7 @@ func (a *API) listAlerts() http.Handler {
 				tag != "" && !slices.Contains(strings.Split(al.Labels["campaign"], ","), tag):
 				continue
 			}
-			out.Alerts = append(out.Alerts, alertJSON{Key: al.Key, Rule: al.Rule, Severity: al.Severity, Scope: al.Scope,
+			out.Alerts = append(out.Alerts, AlertDoc{Key: al.Key, Rule: al.Rule, Severity: al.Severity, Scope: al.Scope,
 				Summary: al.Summary, Labels: al.Labels, State: phase, Since: al.State.Since,
 				FiredAt: optTime(al.State.FiredAt), ResolvedAt: optTime(al.State.ResolvedAt), UpdatedAt: al.UpdatedAt})
 		}

@@ -35,7 +35,7 @@ func TestAlertsResolved(t *testing.T) {
 		ResolvedAt: time.Time{}})
 	save("never", alerting.AlertState{Phase: alerting.PhaseOK, Since: testNow.Add(-h)})
 	list := func(query string) []string {
-		var out struct{ Alerts []alertJSON }
+		var out struct{ Alerts []AlertDoc }
 		e.mustDo("GET", "/api/v1/alerts"+query, e.read, "", 200, &out)
 		var keys []string
 		for _, a := range out.Alerts {

@@ -89,16 +89,17 @@ func (a *API) Ingested(ctx context.Context, results []linkwatch.Result) {
 	}
 }
 
-// checkRegionJSON is one region's answer to "check now".
-type checkRegionJSON struct {
-	Region string           `json:"region"`
-	State  string           `json:"state"`
-	Result regionHealthJSON `json:"result"`
+// CheckRegionDoc is one region's answer to "check now".
+type CheckRegionDoc struct {
+	Region string          `json:"region"`
+	State  string          `json:"state"`
+	Result RegionHealthDoc `json:"result"`
 }
 
-type checkJSON struct {
-	Regions []checkRegionJSON `json:"regions"`
-	Missing []string          `json:"missing"`
+// CheckDoc is the answer of POST /links/{slug}/check.
+type CheckDoc struct {
+	Regions []CheckRegionDoc `json:"regions"`
+	Missing []string         `json:"missing"`
 }
 
 // checkLinkNow is POST /links/{slug}/check: every live region checks the
@@ -160,7 +161,7 @@ func (a *API) checkLinkNow() http.Handler {
 		if r.Context().Err() != nil {
 			return
 		}
-		out := checkJSON{Regions: []checkRegionJSON{}, Missing: []string{}}
+		out := CheckDoc{Regions: []CheckRegionDoc{}, Missing: []string{}}
 		wt.mu.Lock()
 		defer wt.mu.Unlock()
 		for _, reg := range regions {
@@ -176,7 +177,7 @@ func (a *API) checkLinkNow() http.Handler {
 			rh := regionHealth(health.RegionOf(lt, l.CheckInterval, a.now()))
 			cur := !res.At.Before(l.UpdatedAt)
 			rh.Current = &cur
-			out.Regions = append(out.Regions, checkRegionJSON{Region: reg, State: rh.State, Result: rh})
+			out.Regions = append(out.Regions, CheckRegionDoc{Region: reg, State: rh.State, Result: rh})
 		}
 		writeJSON(w, http.StatusOK, out)
 	})

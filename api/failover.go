@@ -17,9 +17,9 @@ const (
 	reasonOff            = "automatic failover turned off"
 )
 
-// failoverJSON is what a link serves and why, as /health and the failover
+// FailoverDoc is what a link serves and why, as /health and the failover
 // route show it.
-type failoverJSON struct {
+type FailoverDoc struct {
 	// Active is whether visitors get the fallback because of failover.
 	Active bool                   `json:"active"`
 	Mode   linkwatch.FailoverMode `json:"mode"`
@@ -27,8 +27,8 @@ type failoverJSON struct {
 	Reason string                 `json:"reason"`
 }
 
-func newFailoverJSON(l *linkwatch.Link, now time.Time) *failoverJSON {
-	f := &failoverJSON{Active: l.FailoverActive(now), Mode: l.Failover, Reason: l.FailoverReason}
+func newFailoverJSON(l *linkwatch.Link, now time.Time) *FailoverDoc {
+	f := &FailoverDoc{Active: l.FailoverActive(now), Mode: l.Failover, Reason: l.FailoverReason}
 	if f.Mode == "" {
 		f.Mode = linkwatch.FailoverAuto
 	}

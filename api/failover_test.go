@@ -71,7 +71,7 @@ func TestPinFailover(t *testing.T) {
 		}
 	}
 
-	var f failoverJSON
+	var f FailoverDoc
 	e.mustDo("POST", "/api/v1/links/spring/failover", adminSecret, `{"mode":"fallback"}`, 200, &f)
 	if !f.Active || f.Mode != linkwatch.FailoverFallback || f.Since == nil || !f.Since.Equal(testNow) || f.Reason != reasonPinnedFallback {
 		t.Fatalf("pinned to the fallback: %+v", f)
@@ -81,7 +81,7 @@ func TestPinFailover(t *testing.T) {
 	if l.Failover != linkwatch.FailoverFallback || !l.FailoverActive {
 		t.Fatalf("the link shows the pin: %q active %v", l.Failover, l.FailoverActive)
 	}
-	var h healthJSON
+	var h HealthDoc
 	e.mustDo("GET", "/api/v1/links/spring/health", e.read, "", 200, &h)
 	if g := h.Failover; g == nil || !g.Active || g.Mode != f.Mode || g.Since == nil || !g.Since.Equal(*f.Since) || g.Reason != f.Reason {
 		t.Fatalf("health failover %+v, want %+v", h.Failover, f)

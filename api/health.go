@@ -21,16 +21,19 @@ type Health interface {
 // clearable too.
 const maxClearRegion = 256
 
-type healthJSON struct {
+// HealthDoc is GET /links/{slug}/health and /monitors/{id}/health: the
+// documents' one definition, which the dashboard decodes too.
+type HealthDoc struct {
 	State   string              `json:"state"`
 	Reason  string              `json:"reason"`
-	Regions []regionHealthJSON  `json:"regions"`
+	Regions []RegionHealthDoc   `json:"regions"`
 	Uptime  map[string]*float64 `json:"uptime"`
 	// Failover is what a link serves and why; monitors have none.
-	Failover *failoverJSON `json:"failover,omitempty"`
+	Failover *FailoverDoc `json:"failover,omitempty"`
 }
 
-type regionHealthJSON struct {
+// RegionHealthDoc is one region's latest check in a HealthDoc.
+type RegionHealthDoc struct {
 	Region              string     `json:"region"`
 	State               string     `json:"state"`
 	ConsecutiveFailures int        `json:"consecutive_failures"`
@@ -41,13 +44,22 @@ type regionHealthJSON struct {
 	Error               string     `json:"error"`
 	Status              int        `json:"status"`
 	CertExpiry          *time.Time `json:"cert_expiry,omitempty"`
-	Hops                []hopJSON  `json:"hops"`
+	Hops                []HopDoc   `json:"hops"`
 	// Current says, for a link, whether this check began after the link's
 	// last change, so it saw the link as it is now; monitors omit it.
 	Current *bool `json:"current,omitempty"`
 }
 
-type hopJSON struct {
+// Duration is the check's total time.
+func (r RegionHealthDoc) Duration() time.Duration {
+	return time.Duration(r.DurationMS) * time.Millisecond
+}
+
+// IsCurrent reports whether the check saw the link as it is now.
+func (r RegionHealthDoc) IsCurrent() bool { return r.Current != nil && *r.Current }
+
+// HopDoc is one hop of a region's redirect chain.
+type HopDoc struct {
 	URL        string `json:"url"`
 	Status     int    `json:"status"`
 	DurationMS int64  `json:"duration_ms"`
@@ -62,14 +74,14 @@ var uptimeWindows = []struct {
 // health builds the health document of a target: its state by health.Assess
 // (the same rule link_down and the status page follow) and its uptime by
 // health's formula over hourly rollups (no maintenance is excluded here).
-func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Duration) (*healthJSON, error) {
+func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Duration) (*HealthDoc, error) {
 	now := a.now().UTC()
 	latest, err := a.healthStore.LatestResults(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	as := health.Assess(latest, interval, now)
-	h := &healthJSON{State: string(as.State), Reason: as.Reason, Regions: []regionHealthJSON{}, Uptime: map[string]*float64{}}
+	h := &HealthDoc{State: string(as.State), Reason: as.Reason, Regions: []RegionHealthDoc{}, Uptime: map[string]*float64{}}
 	for _, r := range as.Regions {
 		h.Regions = append(h.Regions, regionHealth(r))
 	}
@@ -91,16 +103,16 @@ func (a *API) health(ctx context.Context, t linkwatch.Target, interval time.Dura
 }
 
 // regionHealth is one region's health as the API shows it.
-func regionHealth(r health.Region) regionHealthJSON {
-	rh := regionHealthJSON{Region: r.Region, State: string(r.State), ConsecutiveFailures: r.Failures, CheckedAt: r.At,
+func regionHealth(r health.Region) RegionHealthDoc {
+	rh := RegionHealthDoc{Region: r.Region, State: string(r.State), ConsecutiveFailures: r.Failures, CheckedAt: r.At,
 		DurationMS: r.Phases.Total.Milliseconds(), Step: r.Step, ErrorClass: r.Class, Error: r.Error, Status: r.Status,
-		Hops: []hopJSON{}}
+		Hops: []HopDoc{}}
 	if !r.CertExpiry.IsZero() {
 		exp := r.CertExpiry
 		rh.CertExpiry = &exp
 	}
 	for _, hop := range r.Hops {
-		rh.Hops = append(rh.Hops, hopJSON{hop.URL, hop.Status, hop.Duration.Milliseconds()})
+		rh.Hops = append(rh.Hops, HopDoc{hop.URL, hop.Status, hop.Duration.Milliseconds()})
 	}
 	return rh
 }
@@ -110,7 +122,7 @@ func regionHealth(r health.Region) regionHealthJSON {
 // with the target, is the robust rule: it covers every field that shapes a
 // check (destination, fallback, expectations, the redirect code, a
 // failover switch), and a redirect chain's URLs need no interpretation.
-func currentFor(h *healthJSON, l *linkwatch.Link) {
+func currentFor(h *HealthDoc, l *linkwatch.Link) {
 	for i := range h.Regions {
 		cur := !h.Regions[i].CheckedAt.Before(l.UpdatedAt)
 		h.Regions[i].Current = &cur

@@ -93,7 +93,7 @@ func TestHealthAgreement(t *testing.T) {
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 			// (a) the health API.
-			var h healthJSON
+			var h HealthDoc
 			e.mustDo("GET", "/api/v1/links/agree/health", e.read, "", 200, &h)
 
 			// (b) the alert engine.

@@ -55,7 +55,7 @@ func TestHealth(t *testing.T) {
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"h","destination":"https://a.com/","check_interval":"60s"}`, 201, &l)
 	target := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
 
-	var h healthJSON
+	var h HealthDoc
 	e.mustDo("GET", "/api/v1/links/h/health", e.read, "", 200, &h)
 	if h.State != "unknown" || len(h.Regions) != 0 || h.Uptime["24h"] != nil {
 		t.Fatalf("no data must read as unknown, not up: %+v", h)
@@ -153,7 +153,7 @@ func TestClearHealth(t *testing.T) {
 	if err := e.store.InsertResults(context.Background(), []linkwatch.Result{forged, real, mr}); err != nil {
 		t.Fatal(err)
 	}
-	var h healthJSON
+	var h HealthDoc
 	e.mustDo("GET", "/api/v1/links/c/health", e.read, "", 200, &h)
 	if h.State != "up" || len(h.Regions) != 2 {
 		t.Fatalf("a result from the future is not fresh: %+v", h)

@@ -23,7 +23,8 @@ type Silences interface {
 	DeleteMaintenance(ctx context.Context, id string) error
 }
 
-type silenceJSON struct {
+// SilenceDoc is a silence as GET /silences lists it.
+type SilenceDoc struct {
 	ID        string    `json:"id"`
 	Matchers  []string  `json:"matchers"`
 	Start     time.Time `json:"start"`
@@ -37,8 +38,8 @@ type silenceJSON struct {
 	UntilResolved string `json:"until_resolved,omitempty"`
 }
 
-func newSilenceJSON(s alerting.Silence, now time.Time) silenceJSON {
-	return silenceJSON{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt, s.UntilResolved}
+func newSilenceJSON(s alerting.Silence, now time.Time) SilenceDoc {
+	return SilenceDoc{s.ID, matcherStrings(s.Matchers), s.Start, s.End, s.Author, s.Comment, s.Active(now), s.CreatedAt, s.UntilResolved}
 }
 
 func matcherStrings(ms []alerting.Matcher) []string {
@@ -127,8 +128,8 @@ func (a *API) listSilences() http.Handler {
 		}
 		now := a.now()
 		out := struct {
-			Silences []silenceJSON `json:"silences"`
-		}{Silences: []silenceJSON{}}
+			Silences []SilenceDoc `json:"silences"`
+		}{Silences: []SilenceDoc{}}
 		for _, s := range all {
 			out.Silences = append(out.Silences, newSilenceJSON(s, now))
 		}

@@ -11,7 +11,7 @@ import (
 
 func TestSilencesAndMaintenances(t *testing.T) {
 	e := newEnv(t)
-	var s silenceJSON
+	var s SilenceDoc
 	e.mustDo("POST", "/api/v1/silences", adminSecret,
 		`{"matchers":"{campaign=\"spring\", severity=~\"critical|warning\"}","end":"2026-11-23T14:00:00Z","author":"ana","comment":"billboard swap"}`, 201, &s)
 	if s.ID == "" || !s.Active || len(s.Matchers) != 2 || !s.Start.Equal(testNow) || s.Author != "ana" {
@@ -29,7 +29,7 @@ func TestSilencesAndMaintenances(t *testing.T) {
 			t.Errorf("%s: %d %s", tt.body, resp.StatusCode, b)
 		}
 	}
-	var list struct{ Silences []silenceJSON }
+	var list struct{ Silences []SilenceDoc }
 	e.mustDo("GET", "/api/v1/silences", e.read, "", 200, &list)
 	if len(list.Silences) != 1 {
 		t.Fatalf("list %+v", list)
@@ -85,7 +85,7 @@ func TestSilenceUntilResolved(t *testing.T) {
 	save("link_down|link/1", alerting.PhaseFiring)
 	save("link_down|link/2", alerting.PhaseResolved)
 
-	var s silenceJSON
+	var s SilenceDoc
 	e.mustDo("POST", "/api/v1/silences", adminSecret, `{"until_resolved":"link_down|link/1","comment":"on it"}`, 201, &s)
 	want := []string{`link="promo"`, `rule="link_down"`, `severity="critical"`}
 	if s.UntilResolved != "link_down|link/1" || !slices.Equal(s.Matchers, want) || !s.Start.Equal(testNow) ||
@@ -111,7 +111,7 @@ func TestSilenceUntilResolved(t *testing.T) {
 		}
 	}
 
-	var list struct{ Silences []silenceJSON }
+	var list struct{ Silences []SilenceDoc }
 	e.mustDo("GET", "/api/v1/silences", e.read, "", 200, &list)
 	if len(list.Silences) != 2 || list.Silences[0].UntilResolved != "link_down|link/1" {
 		t.Fatalf("list %+v", list.Silences)

@@ -10,35 +10,14 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/api"
 )
 
-// apiAlert is an alert as GET /api/v1/alerts lists it: pending, firing, or
-// resolved in the last 24 hours (the API decides which, once).
-type apiAlert struct {
-	Key        string            `json:"key"`
-	Rule       string            `json:"rule"`
-	Severity   string            `json:"severity"`
-	Summary    string            `json:"summary"`
-	Labels     map[string]string `json:"labels"`
-	State      string            `json:"state"`
-	Since      time.Time         `json:"since"`
-	FiredAt    *time.Time        `json:"fired_at"`
-	ResolvedAt *time.Time        `json:"resolved_at"`
-}
-
-// apiSilence is a silence as GET /api/v1/silences lists it.
-type apiSilence struct {
-	ID       string    `json:"id"`
-	Matchers []string  `json:"matchers"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Author   string    `json:"author"`
-	Comment  string    `json:"comment"`
-	Active   bool      `json:"active"`
-	// UntilResolved is the key of the alert whose resolution ends the
-	// silence (the alert engine ends it then), or "".
-	UntilResolved string `json:"until_resolved"`
-}
+// The API's alert and silence documents, decoded as the API defines them.
+type (
+	apiAlert   = api.AlertDoc
+	apiSilence = api.SilenceDoc
+)
 
 // Silence lengths the alerts page offers. "Until resolved" is the API's
 // silence until an alert resolves: the alert engine ends it when the alert

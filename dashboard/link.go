@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
+	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/qrcode"
 )
 
@@ -32,55 +33,12 @@ const (
 	alertsLookBack = 30 * 24 * time.Hour
 )
 
-// healthDoc is the API's GET /links/{slug}/health.
-type healthDoc struct {
-	State    string              `json:"state"`
-	Reason   string              `json:"reason"`
-	Regions  []regionDoc         `json:"regions"`
-	Uptime   map[string]*float64 `json:"uptime"`
-	Failover *struct {
-		Active bool       `json:"active"`
-		Mode   string     `json:"mode"`
-		Since  *time.Time `json:"since"`
-		Reason string     `json:"reason"`
-	} `json:"failover"`
-}
-
-// regionDoc is one region of the API's health document (and of a check
-// now's answer).
-type regionDoc struct {
-	Region              string    `json:"region"`
-	State               string    `json:"state"`
-	ConsecutiveFailures int       `json:"consecutive_failures"`
-	CheckedAt           time.Time `json:"checked_at"`
-	DurationMS          int64     `json:"duration_ms"`
-	Step                string    `json:"step"`
-	ErrorClass          string    `json:"error_class"`
-	Error               string    `json:"error"`
-	Status              int       `json:"status"`
-	Hops                []struct {
-		URL        string `json:"url"`
-		Status     int    `json:"status"`
-		DurationMS int64  `json:"duration_ms"`
-	} `json:"hops"`
-	Current *bool `json:"current"`
-}
-
-// Duration is the check's total time.
-func (r regionDoc) Duration() time.Duration { return time.Duration(r.DurationMS) * time.Millisecond }
-
-// IsCurrent reports whether the check saw the link as it is now.
-func (r regionDoc) IsCurrent() bool { return r.Current != nil && *r.Current }
-
-// checkDoc is the API's answer to POST /links/{slug}/check.
-type checkDoc struct {
-	Regions []struct {
-		Region string    `json:"region"`
-		State  string    `json:"state"`
-		Result regionDoc `json:"result"`
-	} `json:"regions"`
-	Missing []string `json:"missing"`
-}
+// The API's documents, decoded as the API defines them.
+type (
+	healthDoc = api.HealthDoc
+	regionDoc = api.RegionHealthDoc
+	checkDoc  = api.CheckDoc
+)
 
 // regionChecks is one region's checks of the last 24 hours, from the
 // hourly rollups.
