@@ -78,9 +78,13 @@ func NewRemote(cfg RemoteConfig, log *slog.Logger, reg prometheus.Registerer) (*
 		rejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "linkwatch_prober_results_rejected_total",
 			Help: "Results the control plane rejected as invalid (each logged with its reason); they are never retried."}),
 	}
+	sp.log = log
+	quarantined := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "linkwatch_prober_spool_quarantined_total",
+		Help: "Spooled batches that could not be read back and were moved aside as *.bad (their results are lost)."},
+		func() float64 { return float64(sp.Quarantined()) })
 	spoolBytes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "linkwatch_prober_spool_bytes", Help: "Size of the local result spool."},
 		func() float64 { return float64(sp.Bytes()) })
-	reg.MustRegister(r.pushed, r.spooled, r.dropped, r.rejected, spoolBytes)
+	reg.MustRegister(r.pushed, r.spooled, r.dropped, r.rejected, spoolBytes, quarantined)
 	return r, nil
 }
 
@@ -201,11 +205,12 @@ func (r *Remote) pusher(ctx context.Context) {
 // their order is kept).
 func (r *Remote) pushOnce(ctx context.Context) {
 	for r.spool.Len() > 0 {
-		batch, seq, _, err := r.spool.Oldest()
-		if err == nil {
-			err = r.push(ctx, batch)
+		// Unreadable batches are quarantined (and logged) by Oldest.
+		batch, seq, ok, _ := r.spool.Oldest()
+		if !ok {
+			break
 		}
-		if err != nil && !errors.Is(err, errRejected) {
+		if err := r.push(ctx, batch); err != nil && !errors.Is(err, errRejected) {
 			r.toSpool(r.take()) // keep the order: behind what is spooled
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,14 +18,19 @@ import (
 // them: one file per batch, named by sequence so replay keeps their order,
 // written to a temporary name and renamed so a crash never leaves half a
 // batch. It is bounded; a batch that would exceed the bound is refused.
+// A batch that cannot be read back (truncated, corrupt, unreadable) is
+// quarantined: renamed to *.bad, logged once and counted, so it never
+// blocks the batches behind it.
 type Spool struct {
 	dir      string
 	maxBytes int64
+	log      *slog.Logger
 
-	mu       sync.Mutex
-	segments []spoolSegment // oldest first
-	bytes    int64
-	next     uint64
+	mu          sync.Mutex
+	segments    []spoolSegment // oldest first
+	bytes       int64
+	next        uint64
+	quarantined uint64
 }
 
 type spoolSegment struct {
@@ -44,7 +50,7 @@ func OpenSpool(dir string, maxBytes int64) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	s := &Spool{dir: dir, maxBytes: maxBytes}
+	s := &Spool{dir: dir, maxBytes: maxBytes, log: slog.New(slog.DiscardHandler)}
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasSuffix(name, ".tmp") {
@@ -88,7 +94,8 @@ func (s *Spool) Append(batch ResultBatch) error {
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
-	if _, err := f.Write(data); err == nil {
+	_, err = f.Write(data)
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -108,23 +115,60 @@ func (s *Spool) Append(batch ResultBatch) error {
 }
 
 // Oldest returns the oldest stored batch and its sequence number; ok is
-// false when the spool is empty.
+// false when the spool is empty. A batch that cannot be read back is
+// quarantined and the next one is returned instead; err is only set when a
+// quarantined file cannot even be moved aside (it is still skipped).
 func (s *Spool) Oldest() (batch ResultBatch, seq uint64, ok bool, err error) {
-	s.mu.Lock()
-	if len(s.segments) == 0 {
+	for {
+		s.mu.Lock()
+		if len(s.segments) == 0 {
+			s.mu.Unlock()
+			return ResultBatch{}, 0, false, err
+		}
+		seq = s.segments[0].seq
 		s.mu.Unlock()
-		return batch, 0, false, nil
+		batch = ResultBatch{}
+		data, rerr := os.ReadFile(s.path(seq))
+		if rerr == nil {
+			rerr = json.Unmarshal(data, &batch)
+		}
+		if rerr == nil {
+			return batch, seq, true, err
+		}
+		if qerr := s.quarantine(seq, rerr); qerr != nil {
+			err = qerr
+		}
 	}
-	seq = s.segments[0].seq
-	s.mu.Unlock()
-	data, err := os.ReadFile(s.path(seq))
-	if err != nil {
-		return batch, seq, true, fmt.Errorf("spool: %w", err)
+}
+
+// quarantine moves an unreadable batch aside as *.bad, out of the replay
+// order, and logs it; the file is kept for an operator to look at.
+func (s *Spool) quarantine(seq uint64, cause error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.segments, func(g spoolSegment) bool { return g.seq == seq })
+	if i < 0 {
+		return nil // removed meanwhile
 	}
-	if err := json.Unmarshal(data, &batch); err != nil {
-		return batch, seq, true, fmt.Errorf("spool: batch %d is corrupt: %w", seq, err)
+	s.bytes -= s.segments[i].size
+	s.segments = slices.Delete(s.segments, i, i+1)
+	s.quarantined++
+	bad := strings.TrimSuffix(s.path(seq), ".json") + ".bad"
+	err := os.Rename(s.path(seq), bad)
+	if err != nil && !os.IsNotExist(err) {
+		s.log.Error("spool batch is unreadable and cannot be moved aside; skipping it", "batch", seq, "cause", cause, "err", err)
+		return fmt.Errorf("spool: quarantine batch %d: %w", seq, err)
 	}
-	return batch, seq, true, nil
+	s.log.Error("spool batch is unreadable; quarantined, its results are lost", "batch", seq, "file", bad, "cause", cause)
+	return nil
+}
+
+// Quarantined returns how many batches were quarantined since the spool was
+// opened.
+func (s *Spool) Quarantined() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quarantined
 }
 
 // Remove deletes a batch once the control plane has it.
