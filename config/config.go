@@ -51,11 +51,15 @@ type Config struct {
 
 	Region            string
 	ProbeAllowPrivate bool
-	ProbeConcurrency  int
-	ProbePerHost      int
-	ProbeTimeout      time.Duration
-	ProbeConfirm      time.Duration
-	ProbeRefresh      time.Duration
+	// SubscribeAllowPrivate lets status page subscription webhooks reach
+	// private, loopback and metadata addresses; never inherited from
+	// ProbeAllowPrivate.
+	SubscribeAllowPrivate bool
+	ProbeConcurrency      int
+	ProbePerHost          int
+	ProbeTimeout          time.Duration
+	ProbeConfirm          time.Duration
+	ProbeRefresh          time.Duration
 	// ProberRetireAfter is how long a prober may go without a heartbeat
 	// before it is retired (its prober_silent alert resolves).
 	ProberRetireAfter time.Duration
@@ -187,6 +191,14 @@ func settings() []setting {
 				return fmt.Errorf("must be true or false; got %q", v)
 			}
 			c.ProbeAllowPrivate = b
+			return nil
+		}},
+		{"subscribe_allow_private", "LINKWATCH_SUBSCRIBE_ALLOW_PRIVATE", "false", "let status page subscription webhooks reach private, loopback and metadata addresses", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false; got %q", v)
+			}
+			c.SubscribeAllowPrivate = b
 			return nil
 		}},
 		{"probe_concurrency", "LINKWATCH_PROBE_CONCURRENCY", "200", "checks a prober runs at once", intIn(func(c *Config) *int { return &c.ProbeConcurrency }, 1, 10_000)},

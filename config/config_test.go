@@ -272,3 +272,22 @@ func TestSMTP(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeAllowPrivate: subscription webhooks have their own setting,
+// off by default and never inherited from probe_allow_private.
+func TestSubscribeAllowPrivate(t *testing.T) {
+	c, err := load(t, nil, map[string]string{"LINKWATCH_PROBE_ALLOW_PRIVATE": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.ProbeAllowPrivate || c.SubscribeAllowPrivate {
+		t.Fatalf("probe_allow_private alone: probe %v, subscribe %v", c.ProbeAllowPrivate, c.SubscribeAllowPrivate)
+	}
+	c, err = load(t, nil, map[string]string{"LINKWATCH_SUBSCRIBE_ALLOW_PRIVATE": "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ProbeAllowPrivate || !c.SubscribeAllowPrivate {
+		t.Fatalf("subscribe_allow_private alone: probe %v, subscribe %v", c.ProbeAllowPrivate, c.SubscribeAllowPrivate)
+	}
+}

@@ -41,14 +41,16 @@ const SubscriberReceiver = "subscriber"
 // them at Linkwatch's own network. Emails go through the configured mail
 // server, and only when one is configured.
 type Subscriptions struct {
-	store    Store
-	outbox   Outbox
-	client   *http.Client
-	mail     *mailer // nil: email subscriptions are off
-	pageURL  string  // …/status
-	pageName string
-	log      *slog.Logger
-	now      func() time.Time
+	store  Store
+	outbox Outbox
+	client *http.Client
+	// confirmClient is client, never following redirects.
+	confirmClient *http.Client
+	mail          *mailer // nil: email subscriptions are off
+	pageURL       string  // …/status
+	pageName      string
+	log           *slog.Logger
+	now           func() time.Time
 }
 
 // SubscriptionsConfig is what subscriptions need.
@@ -69,6 +71,14 @@ type SubscriptionsConfig struct {
 func NewSubscriptions(cfg SubscriptionsConfig) (*Subscriptions, error) {
 	s := &Subscriptions{store: cfg.Store, outbox: cfg.Outbox, client: cfg.HTTP, pageURL: strings.TrimSuffix(cfg.PageURL, "/"),
 		pageName: cfg.PageName, log: cfg.Logger, now: time.Now}
+	if s.client == nil {
+		s.client = http.DefaultClient
+	}
+	// The confirmation request never follows a redirect: the visitor must
+	// own the URL they gave, not one it points elsewhere.
+	noRedirect := *s.client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.confirmClient = &noRedirect
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -148,7 +158,10 @@ func (s *Subscriptions) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.requestConfirmation(r.Context(), sub); err != nil {
 		s.store.DeleteSubscriber(context.WithoutCancel(r.Context()), sub.ID)
-		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "Your webhook could not be reached: "+err.Error())
+		// The cause (a refused private address, the resolver's answer)
+		// is the operator's: visitors learn nothing of the network.
+		s.log.Info("subscription confirmation request failed", "subscriber", sub.ID, "err", err)
+		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "We could not reach that URL.")
 		return
 	}
 	s.log.Info("status page subscription requested", "subscriber", sub.ID, "kind", "webhook")
@@ -234,7 +247,7 @@ func (s *Subscriptions) requestConfirmation(ctx context.Context, sub *Subscriber
 		return errors.New("bad URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
+	resp, err := s.confirmClient.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -29,7 +29,7 @@ func statusPage(cfg *config.Config, st store, log *slog.Logger) (*status, error)
 	}
 	pageURL := cfg.PublicURL.String() + "/status"
 	subs, err := statuspage.NewSubscriptions(statuspage.SubscriptionsConfig{
-		Store: st, Outbox: st, HTTP: prober.GuardedClient(cfg.ProbeAllowPrivate, 10*time.Second),
+		Store: st, Outbox: st, HTTP: prober.GuardedClient(cfg.SubscribeAllowPrivate, 10*time.Second),
 		PageURL: pageURL, PageName: cfg.StatusTitle, Logger: log,
 		SMTP: statuspage.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername,
 			Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS},

@@ -1,0 +1,98 @@
+package statuspage_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/linkwatch/linkwatch/prober"
+	"github.com/linkwatch/linkwatch/statuspage"
+	"github.com/linkwatch/linkwatch/storage/sqlite"
+)
+
+// subscriptionsServer serves cfg's subscriptions, on a real SQLite store,
+// from an httptest server.
+func subscriptionsServer(t *testing.T, cfg statuspage.SubscriptionsConfig) (*httptest.Server, *sqlite.Store) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store, cfg.Outbox = st, st
+	if cfg.PageURL == "" {
+		cfg.PageURL = "https://acme.example/status"
+	}
+	subs, err := statuspage.NewSubscriptions(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	subs.Routes(r)
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return srv, st
+}
+
+func postJSON(t *testing.T, u, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestSubscribeConfirmationDoesNotFollowRedirects: a webhook that
+// redirects its confirmation request elsewhere is not subscribed, and the
+// redirect's target receives nothing.
+func TestSubscribeConfirmationDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer target.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/in", http.StatusTemporaryRedirect)
+	}))
+	defer hook.Close()
+	srv, st := subscriptionsServer(t, statuspage.SubscriptionsConfig{HTTP: prober.GuardedClient(true, 5*time.Second)})
+	code, body := postJSON(t, srv.URL+"/status/subscribe", `{"url":"`+hook.URL+`/hook"}`)
+	if code != http.StatusUnprocessableEntity || elsewhere.Load() != 0 {
+		t.Fatalf("a redirecting webhook: %d %s; its target got %d requests", code, body, elsewhere.Load())
+	}
+	if subs, _ := st.ListSubscribers(context.Background()); len(subs) != 0 {
+		t.Fatalf("kept %+v", subs)
+	}
+}
+
+// TestSubscribeErrorsAreGeneric: a webhook the address guard refuses is
+// answered "could not reach that URL", naming no address.
+func TestSubscribeErrorsAreGeneric(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	srv, _ := subscriptionsServer(t, statuspage.SubscriptionsConfig{HTTP: prober.GuardedClient(false, 5*time.Second)})
+	u, _ := url.Parse(hook.URL)
+	for _, target := range []string{hook.URL + "/hook", "http://localhost:" + u.Port() + "/hook"} {
+		code, body := postJSON(t, srv.URL+"/status/subscribe", `{"url":"`+target+`"}`)
+		var answer struct{ Message string }
+		json.Unmarshal([]byte(body), &answer)
+		if code != http.StatusUnprocessableEntity || !strings.Contains(answer.Message, "could not reach that URL") ||
+			strings.Contains(body, "127.0.0.1") || strings.Contains(body, "::1") || strings.Contains(body, u.Port()) {
+			t.Errorf("subscribe %s: %d %s", target, code, body)
+		}
+	}
+}
