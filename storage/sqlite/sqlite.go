@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -48,6 +49,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// The writer and the readers are separate pools: they must share a file.
 	if path == "" || strings.Contains(path, ":memory:") || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: %q is not a database file path", path)
+	}
+	// The database holds token hashes, sessions and notifier secrets: it is
+	// created readable by its owner only. SQLite gives the -wal and -shm
+	// files the database file's mode, so they are 0600 too.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	q := url.Values{}
 	// busy_timeout first: the others may need to wait for a lock.
