@@ -92,14 +92,36 @@ func NewSubscriptions(cfg SubscriptionsConfig) (*Subscriptions, error) {
 	return s, nil
 }
 
-// Routes mounts POST /status/subscribe, GET /status/subscribe/confirm and
-// GET and POST /status/unsubscribe (public; POST is the one-click
-// unsubscription mail clients offer, RFC 8058).
+// Routes mounts POST /status/subscribe, and GET and POST
+// /status/subscribe/confirm and /status/unsubscribe (public). A GET only
+// shows a page whose button POSTs: mail scanners that follow every link
+// change nothing. POST /status/unsubscribe is also the one-click
+// unsubscription mail clients offer (RFC 8058).
 func (s *Subscriptions) Routes(r chi.Router) {
 	r.Post("/status/subscribe", s.subscribe)
-	r.Get("/status/subscribe/confirm", s.confirm)
-	r.Get("/status/unsubscribe", s.unsubscribe)
+	r.Get("/status/subscribe/confirm", s.ask("Confirm your subscription", "Confirm that you want to receive incident updates.", "Confirm subscription"))
+	r.Post("/status/subscribe/confirm", s.confirm)
+	r.Get("/status/unsubscribe", s.ask("Unsubscribe", "Stop receiving incident updates?", "Unsubscribe"))
 	r.Post("/status/unsubscribe", s.unsubscribe)
+}
+
+var askPage = template.Must(template.New("ask").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>{{.Title}}</title></head><body><main><h1>{{.Title}}</h1><p>{{.Text}}</p>
+<form method="post" action="{{.Action}}"><button type="submit">{{.Button}}</button></form>
+<p><a href="{{.Back}}">Back to the status page</a></p></main></body></html>
+`))
+
+// ask answers a GET of a confirmation or unsubscription link with a page
+// whose button POSTs the same link: opening the link changes nothing.
+func (s *Subscriptions) ask(title, text, button string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer") // the link holds the token
+		askPage.Execute(w, map[string]string{"Title": title, "Text": text, "Button": button,
+			"Action": r.URL.Path + "?" + r.URL.RawQuery, "Back": s.pageURL})
+	}
 }
 
 var answer = template.Must(template.New("answer").Parse(`<!doctype html>
@@ -166,7 +188,7 @@ func (s *Subscriptions) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("status page subscription requested", "subscriber", sub.ID, "kind", "webhook")
 	s.reply(w, r, http.StatusAccepted, "Almost there",
-		"We sent your webhook a confirmation request. Open its confirm_url to start receiving incident updates.")
+		"We sent your webhook a confirmation request. POST to its confirm_url to start receiving incident updates.")
 }
 
 // subscribeEmail subscribes an address: the confirmation email is sent
@@ -264,6 +286,7 @@ func (s *Subscriptions) requestConfirmation(ctx context.Context, sub *Subscriber
 
 func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	err := s.store.ConfirmSubscriber(r.Context(), q.Get("id"), q.Get("token"), s.now().UTC())
 	switch linkwatch.ErrorCode(err) {
 	case "":
@@ -281,6 +304,7 @@ func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Subscriptions) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	sub, err := s.find(r.Context(), q.Get("id"))
 	if err != nil || !sameToken(sub.Token, q.Get("token")) {
 		s.reply(w, r, http.StatusNotFound, "Not unsubscribed", "This link is not valid.")

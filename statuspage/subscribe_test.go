@@ -96,3 +96,82 @@ func TestSubscribeErrorsAreGeneric(t *testing.T) {
 		}
 	}
 }
+
+// confirmingHook is a webhook that keeps the links of the confirmation
+// request it receives.
+func confirmingHook(t *testing.T) (*httptest.Server, <-chan map[string]string) {
+	t.Helper()
+	got := make(chan map[string]string, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]string
+		json.NewDecoder(r.Body).Decode(&m)
+		if m["type"] == "subscription_confirmation" {
+			got <- m
+		}
+	}))
+	t.Cleanup(hook.Close)
+	return hook, got
+}
+
+// local points a link at the test server instead of the page's public URL.
+func local(srv *httptest.Server, link string) string {
+	return strings.Replace(link, "https://acme.example", srv.URL, 1)
+}
+
+// TestConfirmAndUnsubscribeLinksNeedAPost: opening a confirmation or an
+// unsubscription link (as mail scanners do) shows a page with a button and
+// changes nothing; the button's POST does, and so does the one-click
+// List-Unsubscribe POST.
+func TestConfirmAndUnsubscribeLinksNeedAPost(t *testing.T) {
+	ctx := context.Background()
+	hook, got := confirmingHook(t)
+	srv, st := subscriptionsServer(t, statuspage.SubscriptionsConfig{HTTP: prober.GuardedClient(true, 5*time.Second)})
+	if code, body := postJSON(t, srv.URL+"/status/subscribe", `{"url":"`+hook.URL+`/hook"}`); code != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+	links := <-got
+	confirmURL, unsubscribeURL := local(srv, links["confirm_url"]), local(srv, links["unsubscribe_url"])
+	confirmed := func() (bool, bool) {
+		subs, err := st.ListSubscribers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(subs) == 0 {
+			return false, false
+		}
+		return true, !subs[0].ConfirmedAt.IsZero()
+	}
+	for _, link := range []string{confirmURL, unsubscribeURL} {
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		u, _ := url.Parse(link)
+		action := `action="` + strings.ReplaceAll(u.RequestURI(), "&", "&amp;") + `"`
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `<form method="post"`) || !strings.Contains(string(b), action) ||
+			!strings.Contains(string(b), "<button") {
+			t.Errorf("GET %s: %d\n%s", link, resp.StatusCode, b)
+		}
+		if exists, ok := confirmed(); !exists || ok {
+			t.Fatalf("after GET %s: exists %v, confirmed %v", link, exists, ok)
+		}
+	}
+	resp, err := http.Post(confirmURL, "application/x-www-form-urlencoded", nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST confirm: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if _, ok := confirmed(); !ok {
+		t.Fatal("the POST did not confirm")
+	}
+	resp, err = http.Post(unsubscribeURL, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("one-click unsubscribe: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if exists, _ := confirmed(); exists {
+		t.Fatal("still subscribed after the one-click POST")
+	}
+}

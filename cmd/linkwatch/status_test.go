@@ -155,10 +155,10 @@ status_components:
 	if !strings.HasPrefix(confirmURL, s.url+"/status/subscribe/confirm?") {
 		t.Fatalf("confirmation request %q", confirmURL)
 	}
-	if resp, _ := s.get(strings.TrimPrefix(confirmURL, s.url)); resp.StatusCode != 200 {
+	if resp := postLink(t, confirmURL); resp.StatusCode != 200 {
 		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
-	if resp, _ := s.get("/status/subscribe/confirm?id=x&token=y"); resp.StatusCode != 404 {
+	if resp := postLink(t, s.url+"/status/subscribe/confirm?id=x&token=y"); resp.StatusCode != 404 {
 		t.Fatalf("a forged confirmation: %d", resp.StatusCode)
 	}
 	// Without a mail server, email subscriptions are refused, clearly.
@@ -213,6 +213,18 @@ status_components:
 	if !strings.Contains(hookBodies[0], "investigating") || !strings.Contains(hookBodies[2], "Reprinted") {
 		t.Fatalf("subscriber got %q", hookBodies)
 	}
+}
+
+// postLink POSTs a confirmation or unsubscription link, as its page's
+// button does (a GET only shows the page).
+func postLink(t *testing.T, link string) *http.Response {
+	t.Helper()
+	resp, err := http.Post(link, "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }
 
 func tokenOf(confirmURL string) string {
@@ -289,7 +301,7 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 			t.Errorf("subscribe %q: %d %s, want %d", tc.email, code, body, tc.code)
 		}
 	}
-	if resp, _ := s.get(strings.TrimPrefix(confirmURL, s.url)); resp.StatusCode != 200 {
+	if resp := postLink(t, confirmURL); resp.StatusCode != 200 {
 		t.Fatalf("confirm: %d", resp.StatusCode)
 	}
 
@@ -304,7 +316,7 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 		t.Fatalf("subscribe the address once accepted: %d %s", code, body)
 	}
 	_, text = parseMail(t, mailSrv.Messages(nobody)[0].Data)
-	if resp, _ := s.get(strings.TrimPrefix(regexp.MustCompile(`http://\S+/status/subscribe/confirm\?\S+`).FindString(text), s.url)); resp.StatusCode != 200 {
+	if resp := postLink(t, regexp.MustCompile(`http://\S+/status/subscribe/confirm\?\S+`).FindString(text)); resp.StatusCode != 200 {
 		t.Fatalf("confirm %s: %d", nobody, resp.StatusCode)
 	}
 	mailSrv.Refuse(nobody, true) // from now on: 550, never retried
@@ -359,7 +371,7 @@ func TestStatusPageEmailSubscription(t *testing.T) {
 		t.Fatalf("unsubscribe: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	if resp, _ := s.get(strings.TrimPrefix(unsubscribe, s.url)); resp.StatusCode != 404 {
+	if resp := postLink(t, unsubscribe); resp.StatusCode != 404 {
 		t.Fatalf("unsubscribe twice: %d", resp.StatusCode)
 	}
 	s.apiJSON(t, "POST", "/api/v1/incidents/"+in.ID+"/updates", `{"status":"resolved","body":"Fixed"}`, nil)
