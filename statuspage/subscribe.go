@@ -11,8 +11,11 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"math"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +54,7 @@ type Subscriptions struct {
 	pageName      string
 	log           *slog.Logger
 	now           func() time.Time
+	limit         *limiter // subscription requests
 }
 
 // SubscriptionsConfig is what subscriptions need.
@@ -65,12 +69,27 @@ type SubscriptionsConfig struct {
 	// SMTP enables email subscriptions when its Addr is set.
 	SMTP   SMTPConfig
 	Logger *slog.Logger
+	// PerAddress and Global limit subscription requests a minute, from
+	// one client address (the connection's, never a header's) and in all
+	// (defaults 5 and 60). Now is the clock (default time.Now).
+	PerAddress, Global int
+	Now                func() time.Time
 }
 
 // NewSubscriptions returns the subscription endpoints and notifier.
 func NewSubscriptions(cfg SubscriptionsConfig) (*Subscriptions, error) {
 	s := &Subscriptions{store: cfg.Store, outbox: cfg.Outbox, client: cfg.HTTP, pageURL: strings.TrimSuffix(cfg.PageURL, "/"),
-		pageName: cfg.PageName, log: cfg.Logger, now: time.Now}
+		pageName: cfg.PageName, log: cfg.Logger, now: cfg.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if cfg.PerAddress <= 0 {
+		cfg.PerAddress = 5
+	}
+	if cfg.Global <= 0 {
+		cfg.Global = 60
+	}
+	s.limit = newLimiter(cfg.PerAddress, cfg.Global, 10_000)
 	if s.client == nil {
 		s.client = http.DefaultClient
 	}
@@ -173,6 +192,9 @@ func (s *Subscriptions) subscribe(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "The webhook must be an absolute http(s) URL.")
 		return
 	}
+	if !s.allow(w, r) {
+		return
+	}
 	sub := s.newSubscriber()
 	sub.URL = target
 	if !s.create(w, r, sub, "This webhook is already subscribed, or waiting for its confirmation.") {
@@ -204,6 +226,9 @@ func (s *Subscriptions) subscribeEmail(w http.ResponseWriter, r *http.Request, e
 		s.reply(w, r, http.StatusUnprocessableEntity, "Not subscribed", "The email address must be a single address, such as you@example.com.")
 		return
 	}
+	if !s.allow(w, r) {
+		return
+	}
 	sub := s.newSubscriber()
 	sub.Email = addr
 	if !s.create(w, r, sub, "This address is already subscribed, or waiting for its confirmation.") {
@@ -224,6 +249,23 @@ func (s *Subscriptions) subscribeEmail(w http.ResponseWriter, r *http.Request, e
 	s.log.Info("status page subscription requested", "subscriber", sub.ID, "kind", "email")
 	s.reply(w, r, http.StatusAccepted, "Almost there",
 		"We sent you an email. Open its confirmation link to start receiving incident updates.")
+}
+
+// allow takes a subscription request from the rate limits, or answers 429
+// with Retry-After. The client is the connection's address: headers such as
+// X-Forwarded-For are the client's to choose.
+func (s *Subscriptions) allow(w http.ResponseWriter, r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ok, wait := s.limit.allow(host, s.now())
+	if ok {
+		return true
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	s.reply(w, r, http.StatusTooManyRequests, "Not subscribed", "Too many subscription requests. Please try again later.")
+	return false
 }
 
 func (s *Subscriptions) newSubscriber() *Subscriber {

@@ -3,12 +3,14 @@ package statuspage_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,5 +175,71 @@ func TestConfirmAndUnsubscribeLinksNeedAPost(t *testing.T) {
 	resp.Body.Close()
 	if exists, _ := confirmed(); exists {
 		t.Fatal("still subscribed after the one-click POST")
+	}
+}
+
+// TestSubscribeRateLimits: a client address gets 5 subscription requests a
+// minute, whatever X-Forwarded-For says, and everyone together 60; past
+// them the answer is 429 with Retry-After, and a minute later requests pass
+// again. The webhook receives only the allowed requests.
+func TestSubscribeRateLimits(t *testing.T) {
+	var hits atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer hook.Close()
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	srv, _ := subscriptionsServer(t, statuspage.SubscriptionsConfig{HTTP: prober.GuardedClient(true, 5*time.Second), Now: clock})
+
+	subscribe := func(i int, forwardedFor string) *http.Response {
+		req, _ := http.NewRequest("POST", srv.URL+"/status/subscribe", strings.NewReader(fmt.Sprintf(`{"url":"%s/hook/%d"}`, hook.URL, i)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", forwardedFor)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	for i := range 5 {
+		if resp := subscribe(i, fmt.Sprintf("203.0.113.%d", i)); resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	resp := subscribe(5, "198.51.100.7")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("the 6th request in a minute: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if hits.Load() != 5 {
+		t.Fatalf("the webhook got %d requests, want 5", hits.Load())
+	}
+	advance(time.Minute)
+	if resp := subscribe(6, ""); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("a minute later: %d", resp.StatusCode)
+	}
+}
+
+// TestLimiterGlobalAndBounded: many addresses together get the global
+// limit, and the limiter remembers a bounded number of addresses.
+func TestLimiterGlobalAndBounded(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	l := statuspage.NewLimiterForTest(5, 60, 100)
+	allowed := 0
+	for i := range 1000 {
+		if ok, wait := l.Allow(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now); ok {
+			allowed++
+		} else if wait <= 0 {
+			t.Fatalf("refused with no wait")
+		}
+	}
+	if allowed != 60 || l.Keys() > 100 {
+		t.Fatalf("%d allowed (want 60), %d addresses remembered (at most 100)", allowed, l.Keys())
+	}
+	now = now.Add(time.Hour)
+	if ok, _ := l.Allow("10.9.9.9", now); !ok || l.Keys() > 100 {
+		t.Fatalf("an hour later a new address: %v, %d remembered", ok, l.Keys())
 	}
 }
