@@ -110,8 +110,14 @@ type Store interface {
 
 	CreateSubscriber(ctx context.Context, s *Subscriber) error
 	ListSubscribers(ctx context.Context) ([]Subscriber, error)
+	// SubscriberByToken finds a subscriber by its token (ENOTFOUND when
+	// none has it), without listing them all.
+	SubscriberByToken(ctx context.Context, token string) (*Subscriber, error)
 	ConfirmSubscriber(ctx context.Context, id, token string, at time.Time) error
 	DeleteSubscriber(ctx context.Context, id string) error
+	// DeleteUnconfirmedSubscribers deletes the subscribers created before
+	// before and never confirmed, and returns how many.
+	DeleteUnconfirmedSubscribers(ctx context.Context, before time.Time) (int, error)
 
 	// SaveMonth stores a closed month's figures unless that month is
 	// already stored (figures are frozen once written).

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -276,6 +275,13 @@ func (s *Subscriptions) newSubscriber() *Subscriber {
 
 // create stores a new subscriber, or answers why not.
 func (s *Subscriptions) create(w http.ResponseWriter, r *http.Request, sub *Subscriber, taken string) bool {
+	// Subscriptions never confirmed expire: pruned here, so an expired
+	// request neither lingers nor holds its address or URL.
+	if n, err := s.store.DeleteUnconfirmedSubscribers(r.Context(), s.now().Add(-ConfirmWithin)); err != nil {
+		s.log.Warn("could not prune unconfirmed subscriptions", "err", err)
+	} else if n > 0 {
+		s.log.Info("pruned expired unconfirmed subscriptions", "count", n)
+	}
 	err := s.store.CreateSubscriber(r.Context(), sub)
 	switch {
 	case err == nil:
@@ -326,13 +332,38 @@ func (s *Subscriptions) requestConfirmation(ctx context.Context, sub *Subscriber
 	return nil
 }
 
+// ConfirmWithin is how long a subscription waits for its confirmation:
+// past it, the link is no longer valid and the row is deleted.
+const ConfirmWithin = 24 * time.Hour
+
+// byToken is the subscriber a link's token (and, when the link has one, ID)
+// names, found by its token: an ENOTFOUND error otherwise.
+func (s *Subscriptions) byToken(ctx context.Context, id, token string) (*Subscriber, error) {
+	sub, err := s.store.SubscriberByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" && id != sub.ID {
+		return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber %q with this token", id)
+	}
+	return sub, nil
+}
+
 func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	err := s.store.ConfirmSubscriber(r.Context(), q.Get("id"), q.Get("token"), s.now().UTC())
+	sub, err := s.byToken(r.Context(), q.Get("id"), q.Get("token"))
+	now := s.now().UTC()
+	if err == nil && sub.ConfirmedAt.IsZero() && !now.Before(sub.CreatedAt.Add(ConfirmWithin)) {
+		s.store.DeleteSubscriber(r.Context(), sub.ID) // expired: as if never asked
+		err = linkwatch.Errorf(linkwatch.ENOTFOUND, "the confirmation expired")
+	}
+	if err == nil {
+		err = s.store.ConfirmSubscriber(r.Context(), sub.ID, sub.Token, now)
+	}
 	switch linkwatch.ErrorCode(err) {
 	case "":
-		if sub, err := s.find(r.Context(), q.Get("id")); err == nil && sub.Email != "" {
+		if sub.Email != "" {
 			s.reply(w, r, http.StatusOK, "Subscribed", "You will receive every incident update by email.")
 			return
 		}
@@ -340,6 +371,7 @@ func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 	case linkwatch.ENOTFOUND, linkwatch.EFORBIDDEN:
 		s.reply(w, r, http.StatusNotFound, "Not confirmed", "This confirmation link is not valid.")
 	default:
+		s.log.Error("confirm failed", "err", err)
 		s.reply(w, r, http.StatusServiceUnavailable, "Not confirmed", "Please try again later.")
 	}
 }
@@ -347,12 +379,15 @@ func (s *Subscriptions) confirm(w http.ResponseWriter, r *http.Request) {
 func (s *Subscriptions) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	sub, err := s.find(r.Context(), q.Get("id"))
-	if err != nil || !sameToken(sub.Token, q.Get("token")) {
+	sub, err := s.byToken(r.Context(), q.Get("id"), q.Get("token"))
+	if linkwatch.ErrorCode(err) == linkwatch.ENOTFOUND {
 		s.reply(w, r, http.StatusNotFound, "Not unsubscribed", "This link is not valid.")
 		return
 	}
-	if err := s.store.DeleteSubscriber(r.Context(), sub.ID); err != nil {
+	if err == nil {
+		err = s.store.DeleteSubscriber(r.Context(), sub.ID)
+	}
+	if err != nil {
 		s.reply(w, r, http.StatusServiceUnavailable, "Not unsubscribed", "Please try again later.")
 		return
 	}
@@ -470,9 +505,3 @@ func (s *Subscriptions) notifyEmail(ctx context.Context, sub *Subscriber, n aler
 	}
 	return alerting.Delivery{}, nil
 }
-
-func sameToken(a, b string) bool {
-	return len(a) > 0 && len(a) == len(b) && subtleEqual(a, b)
-}
-
-func subtleEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

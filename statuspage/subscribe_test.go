@@ -243,3 +243,89 @@ func TestLimiterGlobalAndBounded(t *testing.T) {
 		t.Fatalf("an hour later a new address: %v, %d remembered", ok, l.Keys())
 	}
 }
+
+// noListing is a store whose ListSubscribers must not be called: links
+// find their subscriber by token.
+type noListing struct {
+	*sqlite.Store
+	t *testing.T
+}
+
+func (s noListing) ListSubscribers(context.Context) ([]statuspage.Subscriber, error) {
+	s.t.Error("ListSubscribers called: a link's subscriber is looked up by its token")
+	return nil, nil
+}
+
+// TestUnconfirmedSubscriptionsExpire: a confirmation link older than 24 h
+// is refused with the generic message and its subscription is gone; an
+// expired request does not hold its URL; links look subscribers up by
+// token, never listing them all.
+func TestUnconfirmedSubscriptionsExpire(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := statuspage.NewSubscriptions(statuspage.SubscriptionsConfig{Store: noListing{st, t}, Outbox: st,
+		HTTP: prober.GuardedClient(true, 5*time.Second), PageURL: "https://acme.example/status", Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	subs.Routes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	hook, got := confirmingHook(t)
+	subscribe := func() map[string]string {
+		if code, body := postJSON(t, srv.URL+"/status/subscribe", `{"url":"`+hook.URL+`/hook"}`); code != http.StatusAccepted {
+			t.Fatalf("subscribe: %d %s", code, body)
+		}
+		return <-got
+	}
+	post := func(link string) (int, string) {
+		resp, err := http.Post(local(srv, link), "application/x-www-form-urlencoded", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	links := subscribe()
+	advance(statuspage.ConfirmWithin)
+	if code, body := post(links["confirm_url"]); code != http.StatusNotFound || !strings.Contains(body, "This confirmation link is not valid.") {
+		t.Fatalf("confirm after 24 h: %d %s", code, body)
+	}
+	if left, _ := st.ListSubscribers(ctx); len(left) != 0 {
+		t.Fatalf("an expired subscription is kept: %+v", left)
+	}
+
+	// Expired requests are pruned at the next subscription: the URL is free.
+	links = subscribe()
+	advance(statuspage.ConfirmWithin + time.Second)
+	links = subscribe()
+	if left, _ := st.ListSubscribers(ctx); len(left) != 1 {
+		t.Fatalf("after pruning: %+v", left)
+	}
+	advance(time.Hour)
+	if code, body := post(links["confirm_url"]); code != http.StatusOK {
+		t.Fatalf("confirm within 24 h: %d %s", code, body)
+	}
+	if code, body := post(links["unsubscribe_url"]); code != http.StatusOK {
+		t.Fatalf("unsubscribe: %d %s", code, body)
+	}
+	if code, _ := post(links["unsubscribe_url"]); code != http.StatusNotFound {
+		t.Fatalf("unsubscribe twice: %d", code)
+	}
+}
+
+

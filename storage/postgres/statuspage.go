@@ -318,6 +318,42 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 	return nil
 }
 
+// SubscriberByToken returns the subscriber whose token is token (compared
+// as stored: exactly), or an ENOTFOUND error; an empty token is never
+// found.
+func (s *Store) SubscriberByToken(ctx context.Context, token string) (*statuspage.Subscriber, error) {
+	if token == "" {
+		return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber has this token")
+	}
+	var (
+		sub       statuspage.Subscriber
+		confirmed *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT id, url, email, token, confirmed_at, created_at FROM status_subscribers
+		WHERE token = $1 ORDER BY created_at, id LIMIT 1`, token).Scan(&sub.ID, &sub.URL, &sub.Email, &sub.Token, &confirmed, &sub.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber has this token")
+	}
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	if confirmed != nil {
+		sub.ConfirmedAt = confirmed.UTC()
+	}
+	sub.CreatedAt = sub.CreatedAt.UTC()
+	return &sub, nil
+}
+
+// DeleteUnconfirmedSubscribers deletes the subscribers never confirmed
+// that were created before before, and returns how many.
+func (s *Store) DeleteUnconfirmedSubscribers(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM status_subscribers WHERE confirmed_at IS NULL AND created_at < $1", stored(before))
+	if err != nil {
+		return 0, mapErr(err, "")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // DeleteSubscriber deletes the subscriber, or returns an ENOTFOUND error.
 func (s *Store) DeleteSubscriber(ctx context.Context, id string) error {
 	tag, err := s.pool.Exec(ctx, "DELETE FROM status_subscribers WHERE id = $1", id)

@@ -331,6 +331,46 @@ func (s *Store) ConfirmSubscriber(ctx context.Context, id, token string, at time
 	return nil
 }
 
+// SubscriberByToken returns the subscriber whose token is token (compared
+// as stored: exactly), or an ENOTFOUND error; an empty token is never
+// found.
+func (s *Store) SubscriberByToken(ctx context.Context, token string) (*statuspage.Subscriber, error) {
+	if token == "" {
+		return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber has this token")
+	}
+	s.uses.Add(1)
+	var (
+		sub       statuspage.Subscriber
+		confirmed sql.NullInt64
+		created   int64
+	)
+	err := s.read.QueryRowContext(ctx, `SELECT id, url, email, token, confirmed_at, created_at FROM status_subscribers
+		WHERE token = ? ORDER BY created_at, id LIMIT 1`, token).Scan(&sub.ID, &sub.URL, &sub.Email, &sub.Token, &confirmed, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, linkwatch.Errorf(linkwatch.ENOTFOUND, "no subscriber has this token")
+	}
+	if err != nil {
+		return nil, mapErr(err, "")
+	}
+	if confirmed.Valid {
+		sub.ConfirmedAt = fromMS(confirmed.Int64)
+	}
+	sub.CreatedAt = fromMS(created)
+	return &sub, nil
+}
+
+// DeleteUnconfirmedSubscribers deletes the subscribers never confirmed
+// that were created before before, and returns how many.
+func (s *Store) DeleteUnconfirmedSubscribers(ctx context.Context, before time.Time) (int, error) {
+	s.uses.Add(1)
+	res, err := s.write.ExecContext(ctx, "DELETE FROM status_subscribers WHERE confirmed_at IS NULL AND created_at < ?", ms(before))
+	if err != nil {
+		return 0, mapErr(err, "")
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err, "")
+}
+
 // DeleteSubscriber deletes the subscriber, or returns an ENOTFOUND error.
 func (s *Store) DeleteSubscriber(ctx context.Context, id string) error {
 	s.uses.Add(1)

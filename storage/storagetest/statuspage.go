@@ -780,3 +780,38 @@ func testStatusMonths(t *testing.T, s Store) {
 	wantCode(t, "SaveMonth without a component", s.SaveMonth(t.Context(), month("", time.March, time.Hour)),
 		linkwatch.EINVALID)
 }
+
+// testStatusSubscribersByTokenAndExpiry: a subscriber is found by its exact
+// token, and unconfirmed subscribers created before a time are deleted,
+// confirmed ones and newer ones kept.
+func testStatusSubscribersByTokenAndExpiry(t *testing.T, s Store) {
+	at := created()
+	old := createSubscriber(t, s, statuspage.Subscriber{ID: "sub-old", URL: "https://hooks.example.com/old", Token: "tok-old", CreatedAt: at})
+	kept := createSubscriber(t, s, statuspage.Subscriber{ID: "sub-kept", Email: "kept@example.com", Token: "tok-kept",
+		CreatedAt: at, ConfirmedAt: at.Add(time.Minute)})
+	fresh := createSubscriber(t, s, statuspage.Subscriber{ID: "sub-fresh", URL: "https://hooks.example.com/new", Token: "tok-fresh",
+		CreatedAt: at.Add(24 * time.Hour)})
+
+	for _, want := range []statuspage.Subscriber{old, kept, fresh} {
+		got, err := s.SubscriberByToken(t.Context(), want.Token)
+		if err != nil {
+			t.Fatalf("SubscriberByToken(%q): %v", want.Token, err)
+		}
+		equalSubscribers(t, "SubscriberByToken("+want.Token+")", []statuspage.Subscriber{*got}, want)
+	}
+	for _, token := range []string{"", "tok-", "tok-old2", "TOK-OLD", "sub-old"} {
+		_, err := s.SubscriberByToken(t.Context(), token)
+		wantCode(t, fmt.Sprintf("SubscriberByToken(%q)", token), err, linkwatch.ENOTFOUND)
+	}
+
+	n, err := s.DeleteUnconfirmedSubscribers(t.Context(), at.Add(time.Hour).In(zone()))
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteUnconfirmedSubscribers = %d, %v; want 1", n, err)
+	}
+	equalSubscribers(t, "ListSubscribers after pruning", subscribers(t, s), kept, fresh)
+	_, err = s.SubscriberByToken(t.Context(), old.Token)
+	wantCode(t, "SubscriberByToken of a pruned subscriber", err, linkwatch.ENOTFOUND)
+	if n, err := s.DeleteUnconfirmedSubscribers(t.Context(), at.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("DeleteUnconfirmedSubscribers again = %d, %v; want 0", n, err)
+	}
+}

@@ -106,6 +106,7 @@ func Run(t *testing.T, open Open) {
 		{"StatusIncidents/Filters", testStatusIncidentsFilters},
 		{"StatusIncidents/Limits", testStatusIncidentsLimits},
 		{"StatusSubscribers", testStatusSubscribers},
+		{"StatusSubscribers/ByTokenAndExpiry", testStatusSubscribersByTokenAndExpiry},
 		{"StatusMonths", testStatusMonths},
 	}
 	for _, tt := range append(tests, batchTests()...) {
