@@ -34,6 +34,7 @@ import (
 	"github.com/DataDog/datadog-go/v5/statsd"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 )
 
 // Metric and service check names: public, dashboards and monitors use them.
@@ -92,6 +93,7 @@ type Client struct {
 	tags    []string       // sanitised global tags, for the events API
 
 	apiKey    string // "" sends events over DogStatsD
+	scrub     alerting.Scrubber
 	eventsURL string
 	http      *http.Client
 	now       func() time.Time
@@ -117,6 +119,7 @@ func newClient(cfg Config, opts ...statsd.Option) (*Client, error) {
 		return nil, errors.New("datadog: neither a DogStatsD address nor an API key is configured")
 	}
 	c := &Client{tags: sanitizeTags(cfg.Tags), apiKey: cfg.APIKey.Reveal(), now: time.Now}
+	c.scrub = alerting.Scrubber{}.With(c.apiKey)
 	hc := http.Client{Timeout: 10 * time.Second}
 	if cfg.HTTP != nil {
 		hc = *cfg.HTTP

@@ -53,7 +53,7 @@ func (c *Client) post(ctx context.Context, ev event) (alerting.Delivery, error) 
 	if d.Retry {
 		d.RetryAfter = retryAfter(resp.Header, c.now())
 	}
-	return d, c.errorf("datadog: post event: %s: %s", resp.Status, snippet(data))
+	return d, c.errorf("datadog: post event: %s: %s", resp.Status, c.scrub.Snippet(data, 200))
 }
 
 // retryAfter is how long the API asked us to wait: Retry-After or, failing
@@ -69,22 +69,9 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
-// snippet is the start of a response body, on one line, for an error.
-func snippet(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if s == "" {
-		return "(empty body)"
-	}
-	return truncate(s, 200)
-}
-
 // errorf formats an error with the API key replaced by "<redacted>", wherever
 // it came from (a URL, a proxy's message, a response body echoing it). The
 // cause is not wrapped, as unwrapping would expose it unscrubbed.
 func (c *Client) errorf(format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if c.apiKey != "" {
-		msg = strings.ReplaceAll(msg, c.apiKey, "<redacted>")
-	}
-	return errors.New(msg)
+	return errors.New(c.scrub.Scrub(fmt.Sprintf(format, args...)))
 }
