@@ -22,7 +22,7 @@ func TestMaintenanceValidate(t *testing.T) {
 		{"no name", Maintenance{Matchers: promoOnly, Cron: "0 2 * * 0", Duration: time.Hour}, "name", "name is required"},
 		{"no matchers", Maintenance{Name: "m", Cron: "0 2 * * 0", Duration: time.Hour}, "matchers", "at least one matcher is required"},
 		{"matches everything", Maintenance{Name: "m", Matchers: []Matcher{{"link", MatchNotEqual, "promo"}}, Cron: "0 2 * * 0", Duration: time.Hour},
-			"matchers", "the matchers would match every alert: at least one must not match an empty or missing label"},
+			"matchers", "the matchers would match every alert: at least one must not match a missing label, nor every rule name or every severity"},
 		{"no times", Maintenance{Name: "m", Matchers: promoOnly}, "start",
 			"a maintenance window needs start and end (one-off) or cron and duration (recurring)"},
 		{"both", Maintenance{Name: "m", Matchers: promoOnly, Start: start, End: start.Add(time.Hour), Cron: "0 2 * * 0", Duration: time.Hour}, "cron",

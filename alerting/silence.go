@@ -90,9 +90,8 @@ func (c CompiledMatcher) Matches(labels map[string]string) bool {
 }
 
 // compileMatchers compiles ms and checks that they select some alerts but
-// not all: there is at least one, and at least one of them does not match
-// an alert without labels (Alertmanager's rule; {severity=~".*"} would mute
-// everything). what names the field in errors, e.g. "matchers".
+// not all: there is at least one, and at least one of them is selective
+// (see selective). what names the field in errors, e.g. "matchers".
 func compileMatchers(what string, ms []Matcher) ([]CompiledMatcher, error) {
 	if len(ms) == 0 {
 		return nil, linkwatch.FieldErrorf(what, "at least one matcher is required")
@@ -105,13 +104,47 @@ func compileMatchers(what string, ms []Matcher) ([]CompiledMatcher, error) {
 			return nil, linkwatch.FieldErrorf(fmt.Sprintf("%s[%d]", what, i), "%s", linkwatch.ErrorMessage(err))
 		}
 		cs[i] = c
-		all = all && c.Matches(nil)
+		all = all && !c.selective()
 	}
 	if all {
-		return nil, linkwatch.FieldErrorf(what,
-			"the matchers would match every alert: at least one must not match an empty or missing label")
+		return nil, linkwatch.FieldErrorf(what, "%s", errMatchesEverything)
 	}
 	return cs, nil
+}
+
+const errMatchesEverything = "the matchers would match every alert: at least one must not match a missing label, " +
+	"nor every rule name or every severity"
+
+// Samples of the values every alert has for its rule and severity labels;
+// other labels may be missing, which matches as the empty value.
+var (
+	ruleNameSamples = []string{"x", "link_down", "zq9_unlikely_rule_7"}
+	severitySamples = []string{SeverityCritical, SeverityWarning, SeverityInfo}
+	missingSamples  = []string{""}
+)
+
+// selective reports whether the matcher leaves some alerts out, however it
+// is spelled: it must fail on at least one value its label can have. Every
+// alert has a rule (a rule name) and a severity (one of three), so
+// rule!="" or severity=~".+" select nothing; any other label may be missing,
+// so a matcher that matches the empty value (x=~".*", link!="promo") is
+// not selective either, as in Alertmanager. Rule names are sampled, so a
+// regular expression written to match exactly every rule name may slip
+// through; the usual spellings of "anything" do not.
+func (c CompiledMatcher) selective() bool {
+	samples := missingSamples
+	switch c.Name {
+	case "rule":
+		samples = ruleNameSamples
+	case "severity":
+		samples = severitySamples
+	}
+	for _, v := range samples {
+		if !c.Matches(map[string]string{c.Name: v}) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchAll reports whether every matcher matches labels. Matchers that

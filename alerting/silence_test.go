@@ -243,10 +243,10 @@ func TestSilenceValidate(t *testing.T) {
 		}, "", ""},
 		{"no matchers", func(s *Silence) { s.Matchers = nil }, "matchers", "at least one matcher is required"},
 		{"matches everything", func(s *Silence) { s.Matchers = []Matcher{{"severity", MatchRegexp, ".*"}} },
-			"matchers", "the matchers would match every alert: at least one must not match an empty or missing label"},
+			"matchers", "the matchers would match every alert: at least one must not match a missing label, nor every rule name or every severity"},
 		{"all match the empty label set", func(s *Silence) {
 			s.Matchers = []Matcher{{"link", MatchNotEqual, "promo"}, {"region", MatchEqual, ""}, {"tag", MatchNotRegexp, ".+"}}
-		}, "matchers", "the matchers would match every alert: at least one must not match an empty or missing label"},
+		}, "matchers", "the matchers would match every alert: at least one must not match a missing label, nor every rule name or every severity"},
 		{"bad regexp", func(s *Silence) { s.Matchers = append(s.Matchers, Matcher{"severity", MatchRegexp, "("}) },
 			"matchers[1]", "invalid matcher severity=~\"(\": error parsing regexp: missing closing ): `(`"},
 		{"no start", func(s *Silence) { s.Start = time.Time{} }, "start", "start is required"},

@@ -21,6 +21,8 @@ func TestSilencesAndMaintenances(t *testing.T) {
 	for _, tt := range []struct{ body, field string }{
 		{`{"matchers":"campaign=spring","end":"2026-11-23T14:00:00Z","author":"a"}`, "matchers"},
 		{`{"matchers":"{campaign=~\".*\"}","end":"2026-11-23T14:00:00Z","author":"a"}`, ""}, // matches everything
+		{`{"matchers":"{severity=~\".+\"}","end":"2026-11-23T14:00:00Z","author":"a"}`, ""}, // every alert has a severity
+		{`{"matchers":"{rule!=\"\"}","end":"2026-11-23T14:00:00Z","author":"a"}`, ""},       // and a rule
 		{`{"matchers":"{campaign=\"x\"}","author":"a"}`, ""},                                // no end
 		{`{"matchers":"{campaign=\"x\"}","end":"tomorrow"}`, "end"},
 	} {

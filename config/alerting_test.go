@@ -213,7 +213,7 @@ func TestAlertingInvalid(t *testing.T) {
 		{"bad matcher", edit(`'{severity="critical"}'`, `'{severity=critical}'`), nil,
 			`config: linkwatch.yaml: line 5: routes[0]: match: invalid matchers at column 11: expected a double-quoted value after severity=, got "c"`},
 		{"matcher matching everything", edit(`'{severity="critical"}'`, `'{severity=~".*"}'`), nil,
-			`config: linkwatch.yaml: line 5: routes[0]: match: the matchers would match every alert: at least one must not match an empty or missing label`},
+			`config: linkwatch.yaml: line 5: routes[0]: match: the matchers would match every alert: at least one must not match a missing label, nor every rule name or every severity`},
 		{"webhook secret too short", baseYAML, map[string]string{"CRM_SECRET": "Zq9short"},
 			`config: linkwatch.yaml: line 3: channels[1] (growth): url: a webhook needs url and a secret of at least 16 bytes`},
 		{"literal webhook secret too short", edit(`"${CRM_SECRET}"`, `Zq9short`), nil,
