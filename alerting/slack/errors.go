@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -68,7 +67,8 @@ var retryableAPIErrors = map[string]bool{
 // it may succeed later, and how long the receiver asked us to wait. It is the
 // one place where retry decisions are made.
 //
-// HTTP 429 retries after Retry-After; 5xx, network errors and timeouts retry;
+// HTTP 429 retries after Retry-After; what alerting.RetryableStatus calls
+// transient (408, 5xx), network errors and timeouts retry;
 // other HTTP statuses (a webhook's 400 invalid_payload, 403, 404 no_service)
 // and Slack API errors other than the transient ones above do not. A 200
 // whose body is not Slack's JSON (a misconfigured proxy) does not either:
@@ -92,7 +92,7 @@ func classify(err error, resp response, now time.Time) (retry bool, after time.D
 		return true, after
 	case errors.As(err, &limited):
 		return true, min(limited.RetryAfter, alerting.MaxRetryAfter)
-	case resp.status >= 500:
+	case alerting.RetryableStatus(resp.status):
 		return true, alerting.RetryAfter(resp.header, now)
 	case resp.status != 0 && resp.status != http.StatusOK:
 		return false, 0
@@ -129,60 +129,19 @@ type notifyError struct {
 func (e *notifyError) Error() string { return e.msg }
 func (e *notifyError) Unwrap() error { return e.cause }
 
-// secretForms lists the ways a secret can appear in an error message: as
-// given, as net/url re-encodes it, and %q-quoted as url.Error prints URLs.
-func secretForms(secret string, isURL bool) []string {
-	if secret == "" {
-		return nil
-	}
-	forms := []string{secret}
-	if isURL {
-		if u, err := url.Parse(secret); err == nil {
-			forms = append(forms, u.String(), u.Redacted(), u.EscapedPath(), u.RawQuery)
-			if len(u.Path) > 1 {
-				forms = append(forms, u.Path)
-			}
-			// A webhook's last path segment is its secret part.
-			if last := u.Path[strings.LastIndex(u.Path, "/")+1:]; len(last) >= 8 {
-				forms = append(forms, last, url.PathEscape(last))
-			}
-		}
-	}
-	var out []string
-	for _, f := range forms {
-		if len(f) > 1 {
-			out = append(out, f, strings.Trim(strconv.Quote(f), `"`))
-		}
-	}
-	return out
-}
-
-// scrub replaces every form of the notifier's secrets in msg with
-// "<redacted>". In webhook mode the URL of every url.Error in err's chain
-// is a secret too: net/http reports the URL it sent to (or was redirected
-// to), in whatever form it re-encoded it.
+// scrub removes the notifier's secrets from msg. In webhook mode the URL of
+// every url.Error in err's chain is a secret too: net/http reports the URL it
+// sent to (or was redirected to), in whatever form it re-encoded it.
 func (n *Notifier) scrub(msg string, err error) string {
-	secrets := n.secrets
+	sc := n.scrubber
 	if n.webhook != "" {
-		secrets = append([]string(nil), secrets...)
 		for e := err; e != nil; e = errors.Unwrap(e) {
 			if ue, ok := e.(*url.Error); ok {
-				secrets = append(secrets, secretForms(ue.URL, false)...)
+				sc = sc.WithURL(ue.URL)
 			}
 		}
 	}
-	for _, s := range sortedByLength(secrets) {
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-	}
-	return msg
-}
-
-// sortedByLength orders secrets longest first, so that a whole URL is
-// replaced before the path inside it.
-func sortedByLength(s []string) []string {
-	out := slices.Clone(s)
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
+	return sc.Scrub(msg)
 }
 
 // errorCode matches the short bodies Slack's webhooks answer errors with

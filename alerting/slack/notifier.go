@@ -64,14 +64,14 @@ func (r Route) matches(n alerting.Notification) bool {
 
 // Notifier sends notifications to Slack. It is safe for concurrent use.
 type Notifier struct {
-	webhook string // revealed webhook URL; "" in bot mode
-	token   string // revealed bot token; "" in webhook mode
-	channel string
-	apiURL  string
-	routes  []Route
-	http    *http.Client
-	secrets []string // every form of the secrets, for scrubbing errors
-	now     func() time.Time
+	webhook  string // revealed webhook URL; "" in bot mode
+	token    string // revealed bot token; "" in webhook mode
+	channel  string
+	apiURL   string
+	routes   []Route
+	http     *http.Client
+	scrubber alerting.Scrubber // removes the token and webhook URL from errors
+	now      func() time.Time
 }
 
 var _ alerting.Notifier = (*Notifier)(nil)
@@ -115,10 +115,10 @@ func New(cfg Config) (*Notifier, error) {
 	if n.http == nil {
 		n.http = &http.Client{Timeout: 30 * time.Second}
 	}
-	n.secrets = append(secretForms(n.token, false), secretForms(cfg.WebhookURL.Reveal(), true)...)
+	n.scrubber = alerting.Scrubber{}.With(n.token).WithURL(cfg.WebhookURL.Reveal())
 	if u, err := url.Parse(n.apiURL); err == nil {
 		if pw, ok := u.User.Password(); ok {
-			n.secrets = append(n.secrets, secretForms(pw, false)...)
+			n.scrubber = n.scrubber.With(pw)
 		}
 	}
 	return n, nil

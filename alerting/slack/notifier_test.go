@@ -207,6 +207,7 @@ func TestRetryDecisions(t *testing.T) {
 		{"429 without Retry-After", true, fakeAnswer{Status: 429}, true, 0, "429"},
 		{"bot 500", false, fakeAnswer{Status: 500, Body: "<html>oops</html>"}, true, 0, "500"},
 		{"webhook 503 with Retry-After", true, fakeAnswer{Status: 503, RetryAfter: "30"}, true, 30 * time.Second, "503"},
+		{"webhook 408", true, fakeAnswer{Status: 408, Body: "request_timeout"}, true, 0, "408"},
 		{"transient API error", false, fakeAnswer{Status: 200, Body: apiError("internal_error")}, true, 0, "internal_error"},
 		{"channel_not_found", false, fakeAnswer{Status: 200, Body: apiError("channel_not_found")}, false, 0, "channel_not_found"},
 		{"invalid_auth", false, fakeAnswer{Status: 200, Body: apiError("invalid_auth")}, false, 0, "invalid_auth"},

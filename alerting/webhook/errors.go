@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +59,7 @@ func (n *Notifier) failure(op string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err // url.Error's own message starts with the URL
 	}
-	return &notifyError{msg: n.prefix + ": " + op + ": " + n.scrub(err.Error()), cause: cause}
+	return &notifyError{msg: n.prefix + ": " + op + ": " + n.scrubber.Scrub(err.Error()), cause: cause}
 }
 
 // maxQuotedBody is the longest answer body quoted in an error.
@@ -89,69 +88,5 @@ func (n *Notifier) statusError(status int, after time.Duration, body []byte) err
 	if b := strings.TrimSpace(string(body)); len(body) <= maxQuotedBody && quotable.MatchString(b) {
 		msg += ": " + b
 	}
-	return &notifyError{msg: n.prefix + ": " + n.scrub(msg)}
-}
-
-// scrub replaces every form of the notifier's secrets in msg with
-// "<redacted>".
-func (n *Notifier) scrub(msg string) string {
-	for _, s := range n.secrets {
-		msg = strings.ReplaceAll(msg, s, "<redacted>")
-	}
-	return msg
-}
-
-// urlForms lists the parts of a webhook URL that may carry a token, or that
-// error messages from net and net/http may quote: the URL in its spellings,
-// its host, user info, path, query, fragment, and its longer path segments
-// and query values on their own.
-func urlForms(raw string) []string {
-	forms := []string{raw}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return secretForms(forms...)
-	}
-	forms = append(forms, u.String(), u.Redacted(), u.Host, u.Hostname(),
-		u.Path, u.EscapedPath(), u.RawPath, u.RawQuery, u.Fragment, u.EscapedFragment())
-	if u.User != nil {
-		pw, _ := u.User.Password()
-		forms = append(forms, u.User.String(), u.User.Username(), pw)
-	}
-	const tokenLike = 8 // shorter segments and values ("hooks", "v1") are not credentials
-	for seg := range strings.SplitSeq(u.Path, "/") {
-		if len(seg) >= tokenLike {
-			forms = append(forms, seg)
-		}
-	}
-	for _, values := range u.Query() {
-		for _, v := range values {
-			if len(v) >= tokenLike {
-				forms = append(forms, v)
-			}
-		}
-	}
-	return secretForms(forms...)
-}
-
-// secretForms lists the ways the given secrets can appear in an error
-// message — as given, path- and query-escaped, and Go-quoted as %q prints
-// them — longest first, so that a whole URL is replaced before the path
-// inside it.
-func secretForms(secrets ...string) []string {
-	var out []string
-	for _, s := range secrets {
-		for _, f := range []string{
-			s,
-			url.PathEscape(s),
-			url.QueryEscape(s),
-			strings.Trim(strconv.Quote(s), `"`),
-			strings.Trim(strconv.QuoteToASCII(s), `"`),
-		} {
-			if len(f) >= 3 && !slices.Contains(out, f) {
-				out = append(out, f)
-			}
-		}
-	}
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
+	return &notifyError{msg: n.prefix + ": " + n.scrubber.Scrub(msg)}
 }

@@ -62,12 +62,12 @@ type Config struct {
 // Notifier posts signed notifications to one webhook. It is safe for
 // concurrent use.
 type Notifier struct {
-	prefix  string // "webhook <name>", for errors
-	url     string // revealed
-	secret  []byte // revealed
-	http    *http.Client
-	now     func() time.Time
-	secrets []string // every form of the URL and secret, for scrubbing errors
+	prefix   string // "webhook <name>", for errors
+	url      string // revealed
+	secret   []byte // revealed
+	http     *http.Client
+	now      func() time.Time
+	scrubber alerting.Scrubber // removes the URL and the secret from errors
 }
 
 var _ alerting.Notifier = (*Notifier)(nil)
@@ -103,7 +103,7 @@ func New(cfg Config) (*Notifier, error) {
 	// A redirect would carry the signed notification, and perhaps the URL's
 	// credentials, somewhere nobody configured.
 	n.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	n.secrets = append(urlForms(n.url), secretForms(string(n.secret))...)
+	n.scrubber = alerting.Scrubber{}.WithURL(n.url).With(string(n.secret))
 	return n, nil
 }
 
