@@ -12,8 +12,8 @@ import (
 // Redacted replaces a secret in scrubbed text.
 const Redacted = "<redacted>"
 
-// minPartial is the shortest cut-off piece of a secret that Scrub still
-// recognises at the end of a text (a body cut by a read limit).
+// minPartial is the shortest cut-off piece of a secret that Snippet still
+// recognises at the end of a body (cut by a read limit).
 const minPartial = 4
 
 // Scrubber removes a notifier's secrets — tokens, API keys, passwords and
@@ -87,28 +87,28 @@ func (s Scrubber) WithURL(raw string) Scrubber {
 	return s.With(parts...)
 }
 
-// Scrub replaces every form of every secret in text with "<redacted>", and
-// a text ending in the first characters of one (cut by a read limit) loses
-// that piece too.
+// Scrub replaces every form of every secret in text with "<redacted>".
 func (s Scrubber) Scrub(text string) string {
 	for _, f := range s.forms {
 		text = strings.ReplaceAll(text, f, Redacted)
-	}
-	for _, f := range s.forms {
-		for n := len(f) - 1; n >= minPartial; n-- {
-			if strings.HasSuffix(text, f[:n]) {
-				text = text[:len(text)-n] + Redacted
-				break
-			}
-		}
 	}
 	return text
 }
 
 // Snippet is the start of a response body for an error: scrubbed whole,
-// then put on one line and cut to at most n bytes.
+// then put on one line and cut to at most n bytes. A body that ends in the
+// first characters of a secret (cut by a read limit) loses that piece too.
 func (s Scrubber) Snippet(body []byte, n int) string {
-	text := strings.Join(strings.Fields(s.Scrub(string(body))), " ")
+	text := s.Scrub(string(body))
+	for _, f := range s.forms {
+		for k := len(f) - 1; k >= minPartial; k-- {
+			if strings.HasSuffix(text, f[:k]) {
+				text = text[:len(text)-k] + Redacted
+				break
+			}
+		}
+	}
+	text = strings.Join(strings.Fields(text), " ")
 	if text == "" {
 		return "(empty body)"
 	}
