@@ -36,3 +36,10 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// RetryableSMTPReply reports whether a mail server's refusal with this reply
+// code may pass later: 4xx replies are transient (RFC 5321 §4.2.1), 5xx are
+// not. Network errors and timeouts, with no reply, retry like HTTP ones.
+func RetryableSMTPReply(code int) bool {
+	return code < 500
+}

@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/alerting"
 )
 
 // How the connection to the mail server is encrypted (SMTPConfig.TLS).
@@ -90,6 +91,9 @@ func newMailer(cfg SMTPConfig, pageName, pageURL string) (*mailer, error) {
 // sendError is a failed send. Permanent failures (the server answered
 // 5xx) are not worth retrying; everything else — 4xx answers, network and
 // TLS errors, timeouts — may pass.
+//
+// Its message is scrubbed of the SMTP password (a server may echo the AUTH
+// exchange); it unwraps only to context errors, which hold no secret.
 type sendError struct {
 	err       error
 	permanent bool
@@ -97,6 +101,35 @@ type sendError struct {
 
 func (e *sendError) Error() string { return "smtp: " + e.err.Error() }
 func (e *sendError) Unwrap() error { return e.err }
+
+// scrubbed returns err with the password and the PLAIN credentials holding
+// it removed from its message, before it reaches logs or last_error.
+func (m *mailer) scrubbed(err error) error {
+	var se *sendError
+	if !errors.As(err, &se) {
+		return err
+	}
+	pw := m.cfg.Password.Reveal()
+	sc := alerting.Scrubber{}.With(pw, "\x00"+m.cfg.Username+"\x00"+pw)
+	var cause error
+	switch {
+	case errors.Is(se.err, context.Canceled):
+		cause = context.Canceled
+	case errors.Is(se.err, context.DeadlineExceeded):
+		cause = context.DeadlineExceeded
+	}
+	return &sendError{err: &scrubbedError{msg: sc.Scrub(se.err.Error()), cause: cause}, permanent: se.permanent}
+}
+
+// scrubbedError is a message with its secrets removed; it does not wrap the
+// original error, whose message holds them.
+type scrubbedError struct {
+	msg   string
+	cause error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.cause }
 
 // permanentFailure reports whether err is a send the server refused for
 // good (a 5xx reply).
@@ -110,7 +143,7 @@ func classify(err error) error {
 		return nil
 	}
 	var tp *textproto.Error
-	return &sendError{err: err, permanent: errors.As(err, &tp) && tp.Code >= 500}
+	return &sendError{err: err, permanent: errors.As(err, &tp) && !alerting.RetryableSMTPReply(tp.Code)}
 }
 
 // send delivers msg to one recipient: dial (bounded by ctx and the
@@ -118,6 +151,10 @@ func classify(err error) error {
 // RCPT, DATA. Once the server accepted the data the message is sent,
 // whatever QUIT answers.
 func (m *mailer) send(ctx context.Context, to string, msg []byte) error {
+	return m.scrubbed(m.sendOnce(ctx, to, msg))
+}
+
+func (m *mailer) sendOnce(ctx context.Context, to string, msg []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	var d net.Dialer
