@@ -13,6 +13,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/api"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -282,12 +285,50 @@ func listLinks(ctx context.Context, c *client, tag, domain string, limit int, st
 	}
 }
 
-const tokensUsage = `usage: linkwatch tokens <create|list|delete> [flags]
+const tokensUsage = `usage: linkwatch tokens <create|list|delete|reset-admin> [flags]
   create --name NAME --scope admin|read|prober [--scope …] [--region R …]
          (a prober token needs --region: the regions it may report for)
   list
   delete ID
+  reset-admin [--db DB]  (on the database, no server: deletes every token
+         with the admin scope and prints a new admin token once)
 `
+
+// runResetAdmin recovers a lost or leaked admin token on the database
+// itself, since the API needs an admin token to make one: every stored
+// token with the admin scope is deleted (a leaked one, or one made with
+// it, must not survive) and a new one is printed once. A token set in
+// LINKWATCH_ADMIN_TOKEN is configuration, not stored, and is untouched.
+func runResetAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("tokens reset-admin", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ts, err := st.ListTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("tokens reset-admin: %w", err)
+	}
+	for _, t := range ts {
+		if !t.Allows(linkwatch.ScopeAdmin) {
+			continue
+		}
+		if err := st.DeleteToken(ctx, t.ID); err != nil {
+			return fmt.Errorf("tokens reset-admin: delete token %s: %w", t.ID, err)
+		}
+		fmt.Fprintf(stderr, "deleted admin token %s (%s)\n", t.ID, t.Name)
+	}
+	secret, _, err := api.EnsureAdminToken(ctx, st, time.Now())
+	if err != nil {
+		return fmt.Errorf("tokens reset-admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "Admin token (shown once, keep it safe): %s\n", secret.Reveal())
+	return nil
+}
 
 func runTokens(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -295,6 +336,9 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New("tokens: no subcommand given")
 	}
 	sub, args := args[0], args[1:]
+	if sub == "reset-admin" {
+		return runResetAdmin(ctx, args, getenv, stdout, stderr)
+	}
 	fs := clientFlags("tokens "+sub, stderr)
 	switch sub {
 	case "create":
