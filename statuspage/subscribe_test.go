@@ -327,5 +327,3 @@ func TestUnconfirmedSubscriptionsExpire(t *testing.T) {
 		t.Fatalf("unsubscribe twice: %d", code)
 	}
 }
-
-
