@@ -51,8 +51,7 @@ status_components:
 	addr := freeAddr(t)
 	env := map[string]string{"LINKWATCH_DB": filepath.Join(t.TempDir(), "s.db"), "LINKWATCH_ADMIN_TOKEN": testAdminToken,
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_REFRESH": "200ms",
-		"LINKWATCH_SUBSCRIBE_ALLOW_PRIVATE": "true",
-		"LINKWATCH_PROBE_CONFIRM":           "1s", "LINKWATCH_CONFIG": cfgFile}
+		"LINKWATCH_SUBSCRIBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_CONFIRM": "1s", "LINKWATCH_CONFIG": cfgFile}
 	s := startAt(t, env, addr, "serve")
 	waitUntil(t, 20*time.Second, func() bool { resp, _ := s.get("/status"); return resp.StatusCode == 200 })
 	if _, page := s.get("/status"); !strings.Contains(page, `name="url"`) || strings.Contains(page, `name="email"`) {
