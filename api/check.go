@@ -175,7 +175,8 @@ func (a *API) checkLinkNow() http.Handler {
 				lt.Failures = 1
 			}
 			rh := regionHealth(health.RegionOf(lt, l.CheckInterval, a.now()))
-			markCurrent(&rh, l, a.now())
+			cur := !res.At.Before(l.UpdatedAt)
+			rh.Current = &cur
 			out.Regions = append(out.Regions, CheckRegionDoc{Region: reg, State: rh.State, Result: rh})
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -119,39 +118,15 @@ func regionHealth(r health.Region) RegionHealthDoc {
 }
 
 // currentFor marks each region's check current when it began at or after
-// the link's last change (UpdatedAt) — which covers every field that shapes
-// a check (destination, fallback, expectations, the redirect code, a
-// failover switch) — and, when its chain shows the destination it checked,
-// that destination is the link's: a check that began just after an edit
-// but with the assignment from before it (the push still on its way) saw
-// the old link.
-func currentFor(h *HealthDoc, l *linkwatch.Link, now time.Time) {
+// the link's last change (UpdatedAt). Comparing times, not the checked URL
+// with the target, is the robust rule: it covers every field that shapes a
+// check (destination, fallback, expectations, the redirect code, a
+// failover switch), and a redirect chain's URLs need no interpretation.
+func currentFor(h *HealthDoc, l *linkwatch.Link) {
 	for i := range h.Regions {
-		markCurrent(&h.Regions[i], l, now)
+		cur := !h.Regions[i].CheckedAt.Before(l.UpdatedAt)
+		h.Regions[i].Current = &cur
 	}
-}
-
-// markCurrent sets r.Current by currentFor's rule.
-func markCurrent(r *RegionHealthDoc, l *linkwatch.Link, now time.Time) {
-	dest := l.Destination
-	if l.Expired(now) {
-		dest, _, _ = l.Redirect(true)
-	}
-	cur := !r.CheckedAt.Before(l.UpdatedAt)
-	if cur && len(r.Hops) >= 2 && !sameURL(r.Hops[1].URL, dest) {
-		cur = false
-	}
-	r.Current = &cur
-}
-
-// sameURL compares two URLs as probers record them (parsed and redacted).
-func sameURL(a, b string) bool {
-	ua, errA := url.Parse(a)
-	ub, errB := url.Parse(b)
-	if errA != nil || errB != nil {
-		return a == b
-	}
-	return ua.Redacted() == ub.Redacted()
 }
 
 func (a *API) linkHealth() http.Handler {
@@ -167,7 +142,7 @@ func (a *API) linkHealth() http.Handler {
 			return
 		}
 		h.Failover = newFailoverJSON(l, a.now())
-		currentFor(h, l, a.now())
+		currentFor(h, l)
 		writeJSON(w, http.StatusOK, h)
 	})
 }

@@ -132,30 +132,3 @@ func TestHealthAgreement(t *testing.T) {
 		})
 	}
 }
-
-// TestCurrentSeesTheCheckedDestination: a region's check is current when it
-// began after the link's last change and checked the link's destination; a
-// check that began just after an edit with the assignment from before it
-// (the push on its way) is not.
-func TestCurrentSeesTheCheckedDestination(t *testing.T) {
-	edited := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	l := &linkwatch.Link{Destination: "https://shop.example.com/new", UpdatedAt: edited}
-	hops := func(dest string) []HopDoc {
-		return []HopDoc{{URL: "https://go.example.com/spring", Status: 302}, {URL: dest, Status: 200}}
-	}
-	for _, tt := range []struct {
-		name string
-		r    RegionHealthDoc
-		want bool
-	}{
-		{"after the edit, the new destination", RegionHealthDoc{CheckedAt: edited.Add(time.Second), Hops: hops(l.Destination)}, true},
-		{"after the edit, the old destination", RegionHealthDoc{CheckedAt: edited.Add(time.Second), Hops: hops("https://shop.example.com/old")}, false},
-		{"before the edit", RegionHealthDoc{CheckedAt: edited.Add(-time.Second), Hops: hops(l.Destination)}, false},
-		{"after the edit, failed at the short link", RegionHealthDoc{CheckedAt: edited.Add(time.Second), Hops: hops(l.Destination)[:1]}, true},
-	} {
-		markCurrent(&tt.r, l, edited.Add(time.Minute))
-		if got := tt.r.IsCurrent(); got != tt.want {
-			t.Errorf("%s: current = %v, want %v", tt.name, got, tt.want)
-		}
-	}
-}
