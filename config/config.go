@@ -33,7 +33,9 @@ import (
 // Config holds every setting, typed and validated.
 type Config struct {
 	Addr string
-	DB   string
+	// MetricsAddr, when set, is a second listener serving only /metrics.
+	MetricsAddr string
+	DB          string
 	// PublicURL is the base of short links and QR codes. When public_url
 	// is not configured it is http://localhost:<Addr's port> (see
 	// IsSet("public_url")).
@@ -135,6 +137,13 @@ func settings() []setting {
 				return errors.New("must be host:port or :port")
 			}
 			c.Addr = v
+			return nil
+		}},
+		{"metrics_addr", "LINKWATCH_METRICS_ADDR", "", "optional second listen address serving only /metrics (e.g. :9090), for a scraper kept off the public port; /metrics stays on addr too", func(c *Config, v string) error {
+			if v != "" && !strings.Contains(v, ":") {
+				return errors.New("must be host:port or :port")
+			}
+			c.MetricsAddr = v
 			return nil
 		}},
 		{"db", "LINKWATCH_DB", "linkwatch.db", "postgres://… for PostgreSQL, otherwise a SQLite file path", func(c *Config, v string) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,27 +40,6 @@ const (
 func (r role) redirects() bool { return r == roleServe || r == roleRedirector }
 func (r role) controls() bool  { return r == roleServe || r == roleControl }
 
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, *flag.FlagSet, error) {
-	fs := flag.NewFlagSet("linkwatch "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config.Flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	cfg, err := config.Load(fs, getenv)
-	return cfg, fs, err
-}
-
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(cfg.LogLevel)) // validated by config
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
 // runServer runs a server role until ctx ends, then drains: readiness turns
 // 503, after DrainDelay the listener closes and in-flight requests finish, and
 // only then is the scan queue flushed, so no scan is left behind.
@@ -81,6 +59,13 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	defer ln.Close()
 	if !cfg.IsSet("public_url") {
 		cfg.PublicURL = localPublicURL(ln.Addr())
+	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on %s (metrics_addr): %w", cfg.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
 	}
 
 	st, err := openStore(ctx, cfg.DB)
@@ -136,11 +121,6 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	var page *status
 	var control *api.API
 	if rl.controls() {
-		if cfg.AdminToken == "" {
-			if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
-				return fmt.Errorf("bootstrap admin token: %w", err)
-			}
-		}
 		var closeChannels func()
 		if chans, closeChannels, err = buildChannels(cfg); err != nil {
 			return err
@@ -222,7 +202,8 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		}
 		io.WriteString(w, "ready\n")
 	})
-	mux.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
+	mux.Method(http.MethodGet, "/metrics", metrics)
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -233,7 +214,29 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	if control != nil {
 		srv.RegisterOnShutdown(control.CloseStreams) // probers' streams would hold the shutdown up
 	}
+	// The bootstrap admin token is created last, once nothing else can fail
+	// at start: a token printed by a process that then exits is lost.
+	if rl.controls() && cfg.AdminToken == "" {
+		if adminSecret, _, err = api.EnsureAdminToken(ctx, st, time.Now()); err != nil {
+			return fmt.Errorf("bootstrap admin token: %w", err)
+		}
+	}
 	printBanner(stdout, rl, listenURL(ln.Addr()), cfg, adminSecret)
+	if metricsLn != nil {
+		msrv := &http.Server{Handler: metricsOnly(metrics), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		log.Info("metrics listener started", "addr", metricsLn.Addr().String())
+		g.Go(func() error {
+			if err := msrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			return msrv.Close() // a scrape cut short is retried; no data to lose
+		})
+	}
 	log.Info("linkwatch started", "addr", ln.Addr().String(), "db", describeDB(cfg.DB), "public_url", cfg.PublicURL.String())
 
 	g.Go(func() error {
@@ -328,4 +331,21 @@ func (s ingestSink) Submit(r linkwatch.Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.control.Ingested(ctx, []linkwatch.Result{r})
+}
+
+// metricsOnly serves metrics at /metrics and nothing else: the metrics
+// listener answers 404 to any other path.
+func metricsOnly(metrics http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		metrics.ServeHTTP(w, r)
+	})
 }
