@@ -28,4 +28,3 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
-
