@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres test-stress build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet
+.PHONY: run test test-postgres test-stress build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet drills
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -34,6 +34,16 @@ vet:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/linkwatch
+
+## drills: every drill at full length (drills/: real processes on loopback against PostgreSQL, HAProxy in
+## front of redirectors; tens of minutes), then one table: drill, what was measured, result, pass/fail. Their
+## short versions run in `make test`
+drills:
+	@mkdir -p bin && rm -f bin/drills.md
+	@LINKWATCH_TEST_POSTGRES=$${LINKWATCH_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable} \
+	LINKWATCH_TEST_POSTGRES_REQUIRED=1 LINKWATCH_TEST_HAPROXY_REQUIRED=1 \
+	$(GO) test -count=1 -timeout 90m ./drills -args -drills.full -drills.table=$(CURDIR)/bin/drills.md; \
+	status=$$?; cat bin/drills.md 2>/dev/null; exit $$status
 
 ## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober, alerting and status page benchmarks
 bench: bench-go bench-redirect bench-prober bench-alerting bench-statuspage
