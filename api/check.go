@@ -41,8 +41,10 @@ func (h *hub) unwait(w *resultWaiter) {
 // the region's previous result (as this replica saw it) passed, or there is
 // none, the other live regions re-check the link at once, so a real outage
 // is confirmed in seconds and a regional blip is seen as regional. At most
-// one second opinion is asked per link per check interval, so a flapping
-// link cannot storm the probers. The prober protocol's push calls it; so
+// one second opinion is asked per link and failing region per check
+// interval, so a flapping link cannot storm the probers, and one region's
+// passing blip does not use up the second opinion another region's real
+// failure needs. The prober protocol's push calls it; so
 // does serve's in-process prober. This replica decides and signals through
 // the store, so every replica's probers hear the second opinion asked.
 func (a *API) Ingested(ctx context.Context, results []linkwatch.Result) {
@@ -77,10 +79,10 @@ func (a *API) Ingested(ctx context.Context, results []linkwatch.Result) {
 			continue
 		}
 		every := cmp.Or(h.intervals[r.Target.ID], linkwatch.DefaultInterval)
-		if last, ok := h.opinions[r.Target.ID]; ok && now.Sub(last) < every {
+		if last, ok := h.opinions[k]; ok && now.Sub(last) < every {
 			continue
 		}
-		h.opinions[r.Target.ID] = now
+		h.opinions[k] = now
 		asks = append(asks, checkRequest{target: r.Target, except: r.Region})
 	}
 	h.mu.Unlock()

@@ -64,15 +64,15 @@ type hub struct {
 	mu        sync.Mutex
 	subs      map[*hubSub]struct{}
 	waiters   map[*resultWaiter]struct{}
-	beats     map[string]time.Time    // prober → last heartbeat heard here
-	passed    map[outcomeKey]bool     // whether the last result ingested here passed
-	opinions  map[int64]time.Time     // link → when a second opinion was last asked
-	intervals map[int64]time.Duration // link → check interval, as last read
+	beats     map[string]time.Time     // prober → last heartbeat heard here
+	passed    map[outcomeKey]bool      // whether the last result ingested here passed
+	opinions  map[outcomeKey]time.Time // link and failing region → when a second opinion was last asked
+	intervals map[int64]time.Duration  // link → check interval, as last read
 }
 
 func newHub() *hub {
 	return &hub{closing: make(chan struct{}), subs: map[*hubSub]struct{}{}, waiters: map[*resultWaiter]struct{}{}, beats: map[string]time.Time{},
-		passed: map[outcomeKey]bool{}, opinions: map[int64]time.Time{}, intervals: map[int64]time.Duration{}}
+		passed: map[outcomeKey]bool{}, opinions: map[outcomeKey]time.Time{}, intervals: map[int64]time.Duration{}}
 }
 
 func (h *hub) publish(e hubEvent) {

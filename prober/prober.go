@@ -36,7 +36,21 @@ type RunnerConfig struct {
 	Refresh time.Duration
 	// QREvery re-checks a link's QR code this often even when it did not change.
 	QREvery time.Duration
+	// Settle is how long after this prober hears of a link's change the
+	// redirectors may still serve the link as it was (zero: DefaultSettle).
+	// A check in that window whose short link answers with the old target,
+	// or not at all (a new link), is retried with backoff until the window
+	// ends, and only its last attempt is reported: the change reaches the
+	// probers as it reaches the redirectors, so the first check of an edit
+	// may simply be early, and reporting it would be a false
+	// redirect_mismatch and an edit checked against its old destination.
+	Settle time.Duration
 }
+
+// DefaultSettle is RunnerConfig.Settle's default: the time a change takes to
+// reach every redirector replica, with a wide margin (it takes well under a
+// second on PostgreSQL LISTEN/NOTIFY and in-process).
+const DefaultSettle = 5 * time.Second
 
 // Runner keeps the schedule in step with the assignments and feeds results
 // to the sink.
@@ -52,6 +66,7 @@ type Runner struct {
 	mu     sync.Mutex
 	qrSeen map[int64]qrState        // link ID → when its QR code was last checked, and for what
 	known  map[int64]LinkAssignment // link ID → the link as last applied; nil before the first list
+	heard  map[int64]time.Time      // link ID → when a change of it was last heard, within Settle
 
 	durations *prometheus.HistogramVec
 	results   *prometheus.CounterVec
@@ -64,9 +79,12 @@ type qrState struct {
 
 // NewRunner wires a checker and a scheduler to a source and a sink.
 func NewRunner(cfg RunnerConfig, region string, checker *Checker, sched *schedule.Scheduler, src Source, sink Sink, log *slog.Logger, reg prometheus.Registerer) *Runner {
+	if cfg.Settle <= 0 {
+		cfg.Settle = DefaultSettle
+	}
 	r := &Runner{
 		cfg: cfg, checker: checker, sched: sched, src: src, sink: sink, log: log, region: region,
-		qrSeen: map[int64]qrState{},
+		qrSeen: map[int64]qrState{}, heard: map[int64]time.Time{},
 		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "linkwatch_probe_duration_seconds", Help: "Check timings by region and phase (dns, connect, tls, first_byte, total).",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
@@ -147,6 +165,7 @@ func (r *Runner) apply(c Change) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var now []string
+	heardAt := time.Now()
 	if c.Full {
 		jobs := make([]schedule.Job, 0, len(c.Links)+len(c.Monitors))
 		seen := make(map[int64]LinkAssignment, len(c.Links))
@@ -157,6 +176,7 @@ func (r *Runner) apply(c Change) {
 				a = was // a list read before a change already pushed
 			case r.known != nil && (!ok || !was.Link.UpdatedAt.Equal(a.Link.UpdatedAt)):
 				now = append(now, linkKey(a.Link.ID), fallbackKey(a.Link.ID))
+				r.heard[a.Link.ID] = heardAt
 			}
 			jobs = append(jobs, r.linkJob(a))
 			if a.Link.FallbackURL != "" {
@@ -174,6 +194,11 @@ func (r *Runner) apply(c Change) {
 				delete(r.qrSeen, id)
 			}
 		}
+		for id, at := range r.heard {
+			if _, ok := seen[id]; !ok || heardAt.Sub(at) > r.cfg.Settle {
+				delete(r.heard, id)
+			}
+		}
 	} else {
 		if r.known == nil {
 			r.known = map[int64]LinkAssignment{}
@@ -186,6 +211,7 @@ func (r *Runner) apply(c Change) {
 				r.sched.Remove(fallbackKey(a.Link.ID))
 			}
 			r.known[a.Link.ID] = a
+			r.heard[a.Link.ID] = heardAt
 			now = append(now, linkKey(a.Link.ID), fallbackKey(a.Link.ID))
 		}
 		for _, id := range c.RemovedLinks {
@@ -193,6 +219,7 @@ func (r *Runner) apply(c Change) {
 			r.sched.Remove(fallbackKey(id))
 			delete(r.known, id)
 			delete(r.qrSeen, id)
+			delete(r.heard, id)
 		}
 		for _, m := range c.Monitors {
 			r.sched.Put(r.monitorJob(m))
@@ -252,7 +279,7 @@ func (r *Runner) monitorJob(m *linkwatch.Monitor) schedule.Job {
 // per run: a QR failure is reported only when the other steps pass.
 func (r *Runner) checkLink(ctx context.Context, a LinkAssignment) bool {
 	l := a.Link
-	res := r.checker.CheckLink(ctx, a)
+	res := r.settled(ctx, a)
 	if res.OK() && r.qrDue(a) {
 		if qr := r.checker.CheckQR(a); !qr.OK() {
 			res.Step, res.Class, res.Error = qr.Step, qr.Class, qr.Error
@@ -263,6 +290,31 @@ func (r *Runner) checkLink(ctx context.Context, a LinkAssignment) bool {
 		}
 	}
 	return r.record(ctx, res, l.Slug, l.Tags)
+}
+
+// settled checks a link, retrying (see RunnerConfig.Settle) while a change
+// of it heard moments ago may not have reached the redirector yet.
+func (r *Runner) settled(ctx context.Context, a LinkAssignment) linkwatch.Result {
+	res := r.checker.CheckLink(ctx, a)
+	wait := 100 * time.Millisecond
+	for res.Step == linkwatch.StepShortLink && res.Class == linkwatch.ClassRedirectMismatch {
+		r.mu.Lock()
+		heard, ok := r.heard[a.Link.ID]
+		r.mu.Unlock()
+		if !ok || time.Since(heard)+wait > r.cfg.Settle {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return res
+		case <-t.C:
+		}
+		wait *= 2
+		res = r.checker.CheckLink(ctx, a)
+	}
+	return res
 }
 
 func (r *Runner) qrDue(a LinkAssignment) bool {
