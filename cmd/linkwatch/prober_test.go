@@ -579,3 +579,17 @@ func TestProberRefusedAtStart(t *testing.T) {
 		t.Fatalf("run = %v, want the control plane's refusal naming the regions", err)
 	}
 }
+
+// rawJSON is the body of an admin GET of path, or the error, for a failing
+// test's log.
+func (s *server) rawJSON(t *testing.T, path string) string {
+	req, _ := http.NewRequest("GET", s.url+path, nil)
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

@@ -77,6 +77,14 @@ func TestRemoteProbersHearChangesByPush(t *testing.T) {
 		"LINKWATCH_PUBLIC_URL": "http://" + addr, "LINKWATCH_PROBE_TIMEOUT": "2s", "LINKWATCH_PROBE_ALLOW_PRIVATE": "true",
 		"LINKWATCH_PROBE_REFRESH": "1h", "LINKWATCH_PROBE_CONFIRM": "0s"}
 	control := startAt(t, env, addr, "serve")
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, slug := range []string{"fresh", "blip", "after-restart"} {
+				t.Logf("%s at the end: %s\nits health: %s", slug, control.rawJSON(t, "/api/v1/links/"+slug), control.rawJSON(t, "/api/v1/links/"+slug+"/health"))
+			}
+			t.Logf("destination hits: %v", dest.counts())
+		}
+	})
 	var tok struct{ Token string }
 	control.apiJSON(t, "POST", "/api/v1/tokens", `{"name":"p","scopes":["prober"],"regions":["us-east","eu-west","ap-south","dead"]}`, &tok)
 	regions := []string{"ap-south", "eu-west", "local", "us-east"}

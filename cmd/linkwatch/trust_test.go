@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -307,4 +308,12 @@ func TestSignalsYouCanTrust(t *testing.T) {
 	if len(silent.Events) != 0 {
 		t.Errorf("prober_silent history after restarts: %s", silent.Events)
 	}
+}
+
+// counts is a copy of every path and region's request count, for a failing
+// test's log.
+func (s *regionalSite) counts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.hits)
 }
