@@ -50,6 +50,9 @@ type Config struct {
 	ScanFlushInterval time.Duration
 	ShutdownTimeout   time.Duration
 	DrainDelay        time.Duration
+	// ClientTimeout is the read and write deadline of a request on a
+	// short route, and the time a client has to send its headers.
+	ClientTimeout time.Duration
 
 	Region            string
 	ProbeAllowPrivate bool
@@ -186,6 +189,7 @@ func settings() []setting {
 		{"scan_queue_size", "LINKWATCH_SCAN_QUEUE_SIZE", "200000", "scans held in memory while the database is slow or down", intIn(func(c *Config) *int { return &c.ScanQueueSize }, 1, 50_000_000)},
 		{"scan_batch_size", "LINKWATCH_SCAN_BATCH_SIZE", "5000", "scans per database write", intIn(func(c *Config) *int { return &c.ScanBatchSize }, 1, 100_000)},
 		{"scan_flush_interval", "LINKWATCH_SCAN_FLUSH_INTERVAL", "5s", "longest a scan waits before its batch is written", durationIn(func(c *Config) *time.Duration { return &c.ScanFlushInterval }, time.Millisecond, 24*time.Hour)},
+		{"client_timeout", "LINKWATCH_CLIENT_TIMEOUT", "10s", "how long a client may take to send a request and read its answer on redirects, the API and pages (bulk routes: 6x; idle connections close after 6x; the probers' stream has no deadline)", durationIn(func(c *Config) *time.Duration { return &c.ClientTimeout }, 100*time.Millisecond, 10*time.Minute)},
 		{"shutdown_timeout", "LINKWATCH_SHUTDOWN_TIMEOUT", "30s", "how long shutdown waits for requests and the final scan writes", durationIn(func(c *Config) *time.Duration { return &c.ShutdownTimeout }, time.Second, time.Hour)},
 		{"region", "LINKWATCH_REGION", "local", "this prober's region", func(c *Config, v string) error {
 			if err := linkwatch.ValidateRegion("region", v); err != nil { // the rule prober tokens' regions follow
