@@ -81,6 +81,13 @@ func NewDeliverer(cfg DeliveryConfig, store Store, notifiers map[string]Notifier
 		retried: counter("linkwatch_notifications_retried_total", "Failed deliveries that will be retried."),
 		failed:  counter("linkwatch_notifications_failed_total", "Notifications given up after a permanent error or too many attempts."),
 	}
+	// Every receiver's series exist from the start, so a receiver's first
+	// failure is an increase a Prometheus rule can see, not a new series.
+	for name := range notifiers {
+		d.sent.WithLabelValues(name)
+		d.retried.WithLabelValues(name)
+		d.failed.WithLabelValues(name)
+	}
 	reg.MustRegister(d.sent, d.retried, d.failed)
 	return d
 }
