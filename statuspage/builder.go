@@ -64,6 +64,7 @@ type Builder struct {
 	alerts Alerts // nil: no automatic incidents
 	log    *slog.Logger
 	kick   chan struct{}
+	loc    *time.Location // the page's time zone: the bars' days are its days
 
 	mu      sync.Mutex
 	hours   map[string][]Hour // by component ID, oldest first
@@ -90,8 +91,12 @@ func NewBuilder(cfg BuilderConfig, store Store, src Sources, alerts Alerts, pub 
 	if cfg.Page.TimeZone == "" {
 		cfg.Page.TimeZone = "UTC"
 	}
+	loc, err := time.LoadLocation(cfg.Page.TimeZone)
+	if err != nil { // the handler shows UTC then, and logs it
+		loc = time.UTC
+	}
 	return &Builder{cfg: cfg, store: store, src: src, alerts: alerts, pub: pub, log: log, kick: make(chan struct{}, 1),
-		hours: map[string][]Hour{}, targets: map[string]string{}}
+		loc: loc, hours: map[string][]Hour{}, targets: map[string]string{}}
 }
 
 // Changed asks for a rebuild now (an incident or component changed).
@@ -225,7 +230,7 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			v.Days = DaysFromHours(hours, Days, now)
+			v.Days = DaysFromHours(hours, Days, now, b.loc)
 			addIncidentNames(v.Days, c.ID, incidents, now)
 			v.Uptime24h = Window(hours, now.Add(-24*time.Hour), now)
 			v.Uptime7d = Window(hours, now.Add(-7*24*time.Hour), now)
@@ -471,7 +476,7 @@ func addIncidentNames(days []Day, id string, incidents []Incident, now time.Time
 			end = now
 		}
 		for i := range days {
-			dayEnd := days[i].Date.Add(24 * time.Hour)
+			dayEnd := days[i].Date.AddDate(0, 0, 1) // 23 or 25 hours across a clock change
 			if in.StartedAt.Before(dayEnd) && !end.Before(days[i].Date) {
 				days[i].Incidents = append(days[i].Incidents, in.Name)
 			}

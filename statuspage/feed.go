@@ -97,19 +97,43 @@ func (v *pageView) feedItems() []*Incident {
 	items := make([]*Incident, 0, len(v.incidents)+len(v.maintenances))
 	items = append(items, v.incidents...)
 	items = append(items, v.maintenances...)
-	slices.SortStableFunc(items, func(a, b *Incident) int { return incidentUpdated(b).Compare(incidentUpdated(a)) })
+	slices.SortStableFunc(items, func(a, b *Incident) int { return v.entryTime(b).Compare(v.entryTime(a)) })
 	if len(items) > feedLimit {
 		items = items[:feedLimit]
 	}
 	return items
 }
 
-func incidentUpdated(in *Incident) time.Time {
-	t := in.UpdatedAt
+// entryTime dates a feed entry: when its latest update was posted (the
+// incident's own creation or change when it has none), and never later
+// than now. Readers sort and poll by this date, so a scheduled
+// maintenance is dated by its latest announcement, never by its future
+// start, and an update's display time set ahead moves nothing.
+func (v *pageView) entryTime(in *Incident) time.Time {
+	var t time.Time
 	for _, u := range in.Updates {
-		t = latestTime(t, u.CreatedAt, u.DisplayAt)
+		t = latestTime(t, u.CreatedAt)
 	}
-	return latestTime(t, in.CreatedAt, in.StartedAt)
+	if t.IsZero() {
+		t = latestTime(in.CreatedAt, in.UpdatedAt)
+	}
+	if t.After(v.now) {
+		t = v.now
+	}
+	return t
+}
+
+// entryPublished is when an entry's incident began (its start, or its
+// creation when the start is still ahead), never after its entryTime.
+func (v *pageView) entryPublished(in *Incident, updated time.Time) time.Time {
+	p := in.StartedAt
+	if p.IsZero() || p.After(updated) {
+		p = in.CreatedAt
+	}
+	if p.After(updated) {
+		p = updated
+	}
+	return p
 }
 
 func latestTime(ts ...time.Time) time.Time {
@@ -147,9 +171,17 @@ func (v *pageView) feedTitle() string {
 	return name + " status: incident history"
 }
 
-func (v *pageView) feedUpdated() time.Time {
+// feedUpdated is the feed's own date: the snapshot's latest change, and
+// never before its newest entry nor after now.
+func (v *pageView) feedUpdated(items []*Incident) time.Time {
 	t := v.s.UpdatedAt
 	if t.IsZero() {
+		t = v.now
+	}
+	if len(items) > 0 {
+		t = latestTime(t, v.entryTime(items[0]))
+	}
+	if t.After(v.now) {
 		t = v.now
 	}
 	return t.UTC()
@@ -202,9 +234,10 @@ func (v *pageView) entryID(base string, in *Incident) string {
 // renderAtom renders /status/history.atom.
 func (v *pageView) renderAtom() ([]byte, error) {
 	page, base := v.pageLinks()
+	items := v.feedItems()
 	f := atomFeed{
 		Title:   v.feedTitle(),
-		Updated: v.feedUpdated().Format(time.RFC3339),
+		Updated: v.feedUpdated(items).Format(time.RFC3339),
 		Links: []atomLink{
 			{Rel: "alternate", Type: "text/html", Href: page},
 			{Rel: "self", Type: "application/atom+xml", Href: base + "/status/history.atom"},
@@ -223,15 +256,13 @@ func (v *pageView) renderAtom() ([]byte, error) {
 		}
 		f.ID = "urn:linkwatch:" + url.PathEscape(pid) + ":history"
 	}
-	for _, in := range v.feedItems() {
-		published := in.StartedAt
-		if published.IsZero() {
-			published = in.CreatedAt
-		}
+	for _, in := range items {
+		updated := v.entryTime(in)
+		published := v.entryPublished(in, updated)
 		e := atomEntry{
 			ID:      v.entryID(base, in),
 			Title:   in.Name,
-			Updated: incidentUpdated(in).UTC().Format(time.RFC3339),
+			Updated: updated.UTC().Format(time.RFC3339),
 			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: base + incidentURL(in.ID)}},
 			Content: atomText{Type: "html", Body: v.timelineHTML(in)},
 		}
@@ -246,19 +277,18 @@ func (v *pageView) renderAtom() ([]byte, error) {
 // renderRSS renders /status/history.rss.
 func (v *pageView) renderRSS() ([]byte, error) {
 	page, base := v.pageLinks()
+	items := v.feedItems()
 	f := rssFeed{Version: "2.0", Channel: rssChannel{
 		Title:         v.feedTitle(),
 		Link:          page,
 		Description:   "Incidents and scheduled maintenance of " + v.feedTitleName(),
 		Language:      "en",
-		LastBuildDate: v.feedUpdated().Format(time.RFC1123Z),
+		LastBuildDate: v.feedUpdated(items).Format(time.RFC1123Z),
 		AtomLink:      atomLink{Rel: "self", Type: "application/rss+xml", Href: base + "/status/history.rss"},
 	}}
-	for _, in := range v.feedItems() {
-		published := in.StartedAt
-		if published.IsZero() {
-			published = in.CreatedAt
-		}
+	for _, in := range items {
+		// RSS has one date: the entry's latest update, as Atom's updated.
+		published := v.entryTime(in)
 		f.Channel.Items = append(f.Channel.Items, rssItem{
 			Title:       in.Name,
 			Link:        base + incidentURL(in.ID),

@@ -42,8 +42,9 @@ import (
 //     (the page may be framed by its own site, not by others: no
 //     clickjacking of its links), Referrer-Policy same-origin.
 //   - /status/embed is made to be framed anywhere: no X-Frame-Options, no
-//     frame-ancestors; its CSP allows no script at all and only its own
-//     inline stylesheet, by hash, so it needs nothing else from the server.
+//     frame-ancestors; its CSP allows its own inline stylesheet, by hash,
+//     and one script file of the server's (the refresh, which fetches the
+//     widget again: connect-src 'self'); no inline script.
 //   - JSON and badges: Access-Control-Allow-Origin: *; badges also
 //     Cross-Origin-Resource-Policy: cross-origin (README images), and like
 //     the feeds a CSP of default-src 'none' should they be opened directly.
@@ -121,7 +122,7 @@ var v2Names = []string{
 //	/status/badge/{id}.svg         a component's status badge (?label=)
 //	/status/badge/{id}/uptime.svg  its uptime (?window=24h|7d|30d|90d, ?label=)
 //	/status/assets/{file}          stylesheet, script, icon
-//	/api/v2/…                      the Statuspage v2 JSON (EncodeV2)
+//	/api/v2/…, /status/api/v2/…    the Statuspage v2 JSON (EncodeV2), at both
 func (h *Handler) Routes(r chi.Router) {
 	get := func(pattern string, fn http.HandlerFunc) {
 		r.Get(pattern, fn)
@@ -136,10 +137,15 @@ func (h *Handler) Routes(r chi.Router) {
 	get("/status/incidents/{id}", h.serveIncident)
 	get("/status/badge/*", h.serveBadge)
 	get("/status/assets/{file}", h.serveAsset)
-	for _, name := range v2Names {
-		get("/api/v2/"+name, h.serveJSON(name))
+	// The v2 API at the origin, as Statuspage serves it, and under the page's
+	// URL (page.url is …/status), so a Statuspage client given the page URL
+	// finds it: the same bytes at both.
+	for _, prefix := range []string{"/api/v2/", "/status/api/v2/"} {
+		for _, name := range v2Names {
+			get(prefix+name, h.serveJSON(name))
+		}
+		get(prefix+"*", func(w http.ResponseWriter, r *http.Request) { h.serveJSON(chi.URLParam(r, "*"))(w, r) })
 	}
-	get("/api/v2/*", func(w http.ResponseWriter, r *http.Request) { h.serveJSON(chi.URLParam(r, "*"))(w, r) })
 }
 
 // published is one snapshot, rendered. Immutable but for the lazy caches.
@@ -663,6 +669,7 @@ func (h *Handler) fail(w http.ResponseWriter, what string, err error) {
 // link to.
 type assetSet struct {
 	CSS, JS, Icon string // hashed paths
+	EmbedJS       string // the embed widget's refresh script, hashed path
 	files         map[string]*resource
 	embedCSS      string
 	embedKind     *kind
@@ -712,13 +719,15 @@ func loadAssets(now time.Time) (*assetSet, error) {
 			a.JS = "/status/assets/" + hashed
 		case "favicon.svg":
 			a.Icon = "/status/assets/" + hashed
+		case "embed.js":
+			a.EmbedJS = "/status/assets/" + hashed
 		}
 	}
-	if a.CSS == "" || a.JS == "" || a.Icon == "" || a.embedCSS == "" {
-		return nil, errors.New("statuspage: assets: missing style.css, refresh.js, favicon.svg or embed.css")
+	if a.CSS == "" || a.JS == "" || a.Icon == "" || a.embedCSS == "" || a.EmbedJS == "" {
+		return nil, errors.New("statuspage: assets: missing style.css, refresh.js, embed.js, favicon.svg or embed.css")
 	}
 	sum := sha256.Sum256([]byte(a.embedCSS))
-	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; img-src 'self'; base-uri 'none'; form-action 'none'"
+	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; script-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"
 	a.embedKind = &kind{ctype: kindHTML.ctype, cache: hdrShort, extra: []headerKV{
 		hdrNosniff, hdrReferrer, {"Content-Security-Policy", hv(csp)},
 	}}

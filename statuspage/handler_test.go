@@ -407,8 +407,30 @@ func TestEmbed(t *testing.T) {
 	if strings.Contains(csp, "frame-ancestors") || !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("embed CSP %q", csp)
 	}
-	if strings.Contains(r.body, "<script") || strings.Contains(r.body, `rel="stylesheet"`) {
+	if strings.Contains(r.body, `rel="stylesheet"`) {
 		t.Error("embed is not self-contained")
+	}
+	// It refreshes by script only: a meta refresh reloads under a reader
+	// (WCAG 2.2.1). The script is a file of the server's the CSP allows,
+	// and it may fetch the widget again.
+	if strings.Contains(strings.ToLower(r.body), "http-equiv") {
+		t.Error("embed refreshes with <meta http-equiv>")
+	}
+	m := regexp.MustCompile(`<script defer src="(/status/assets/embed\.[0-9a-f]+\.js)"></script>`).FindStringSubmatch(r.body)
+	if m == nil || strings.Count(r.body, "<script") != 1 {
+		t.Fatalf("embed has no refresh script file (or more scripts):\n%s", r.body)
+	}
+	if js := fetch(t, c, http.MethodGet, srv.URL+m[1]); js.code != http.StatusOK || !strings.Contains(js.body, "setTimeout") ||
+		!strings.HasPrefix(js.header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("%s: %d %q", m[1], js.code, js.header.Get("Content-Type"))
+	}
+	for _, want := range []string{"script-src 'self'", "connect-src 'self'"} {
+		if !strings.Contains(csp, want+";") {
+			t.Errorf("embed CSP %q lacks %s", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("embed CSP %q allows inline script or style", csp)
 	}
 	for _, sub := range []string{"Partially Degraded Service", `href="/status"`, `target="_blank"`, "1 active incident", "Page 0"} {
 		if !strings.Contains(r.body, sub) {

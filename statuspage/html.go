@@ -30,6 +30,9 @@ var assetFS embed.FS
 var pageIcons = []pageIcon{
 	{ID: "i-ok", D: "M8 0a8 8 0 1 1 0 16A8 8 0 0 1 8 0zm3.7 5.2a.9.9 0 0 0-1.3.1L7 9.6 5.5 8.1a.9.9 0 1 0-1.3 1.3l2.2 2.2a.9.9 0 0 0 1.3-.1l4.1-5a.9.9 0 0 0-.1-1.3z"},
 	{ID: "i-warn", D: "M7.1.9a1 1 0 0 1 1.8 0l7 13.6a1 1 0 0 1-.9 1.5H1a1 1 0 0 1-.9-1.5zM8 5a.9.9 0 0 0-.9 1l.3 4.2a.6.6 0 0 0 1.2 0l.3-4.2A.9.9 0 0 0 8 5zm0 6.6a1 1 0 1 0 0 2 1 1 0 0 0 0-2z"},
+	// i-part, a half-filled circle: a partial outage, between the warning
+	// (degraded) and the cross (a major outage) in shape as in colour.
+	{ID: "i-part", D: "M8 0a8 8 0 1 1 0 16A8 8 0 0 1 8 0zm0 2v12a6 6 0 0 0 0-12z"},
 	{ID: "i-down", D: "M8 0a8 8 0 1 1 0 16A8 8 0 0 1 8 0zM5.3 4.1 4.1 5.3 6.8 8l-2.7 2.7 1.2 1.2L8 9.2l2.7 2.7 1.2-1.2L9.2 8l2.7-2.7-1.2-1.2L8 6.8z"},
 	{ID: "i-maint", D: "M8 0a8 8 0 1 1 0 16A8 8 0 0 1 8 0zm0 2a6 6 0 1 0 0 12A6 6 0 0 0 8 2zm-.9 2h1.6v3.6l2.8 1.7-.8 1.4-3.6-2.2z"},
 }
@@ -51,6 +54,9 @@ const (
 	pastDays       = 14
 	barDays        = 90
 	barStep        = 5 // the bar's viewBox is 448 wide: 90 rects of 3, every 5
+	// recentDays is how many days narrow screens show, as Statuspage's
+	// page does on a phone: a grid of cells at least 24 px square.
+	recentDays = 30
 )
 
 // barX are the rects' x, formatted once.
@@ -103,6 +109,7 @@ type layoutData struct {
 	Current  string // "status" or "history": the nav's aria-current
 	TimeZone string
 	Built    timeView
+	Email    bool // the header's subscribe control offers email
 
 	Status   *statusData
 	History  *historyData
@@ -121,7 +128,6 @@ type overallView struct {
 }
 
 type statusData struct {
-	Email      bool // offer email subscriptions
 	Overall    overallView
 	Active     []incidentView
 	InProgress []incidentView
@@ -155,10 +161,15 @@ type barView struct {
 	Label  string // the whole bar's accessible summary
 	Uptime string // the legend's middle
 	Days   []dayView
+	// Recent are the last 30 days, for narrow screens: cells that open
+	// their day's text when tapped (a <details> each: no script needed).
+	Recent      []dayView
+	RecentLabel string
 }
 
 type dayView struct {
 	X, Class, Title string
+	Num             string // the day of the month, the grid cell's label
 }
 
 type figureView struct{ Label, Value string }
@@ -184,6 +195,8 @@ type incidentView struct {
 	Window      string // a maintenance's scheduled window
 	Started     timeView
 	ResolvedAt  *timeView
+	Duration    string // how long it lasted, or has lasted so far
+	Ongoing     bool
 	Latest      *updateView
 	Updates     []updateView
 	Components  []string // affected components' public names
@@ -193,6 +206,9 @@ type updateView struct {
 	Status string
 	Body   string
 	At     timeView
+	// Changes are the components whose status this update changed, as
+	// "Checkout: Operational → Partial outage" (incident pages only).
+	Changes []string
 }
 
 type pastDay struct {
@@ -212,6 +228,7 @@ type embedData struct {
 	Icon     pageIcon
 	Active   string
 	CSS      template.CSS // the embedded asset, never user text
+	JS       string       // the refresh script's path
 }
 
 // pageView is one snapshot prepared for rendering: the time zone, the
@@ -276,7 +293,7 @@ func (v *pageView) layout(r *pageRenderer, title, current string) layoutData {
 	// "Data as of" to the minute: the bytes, and so the ETag, stay the same
 	// across the snapshots of a quiet minute.
 	return layoutData{Title: title, PageName: name, Assets: r.assets, Icons: pageIcons, Current: current,
-		TimeZone: v.loc.String(), Built: v.timeView(v.now.Truncate(time.Minute))}
+		TimeZone: v.loc.String(), Built: v.timeView(v.now.Truncate(time.Minute)), Email: v.s.Page.EmailSubscriptions}
 }
 
 func (v *pageView) timeView(t time.Time) timeView {
@@ -359,10 +376,11 @@ func (r *pageRenderer) renderNotFound(v *pageView) ([]byte, error) {
 }
 
 // renderEmbed renders the iframe widget: its styles inline (the response's
-// CSP allows exactly that stylesheet by hash), no script.
+// CSP allows exactly that stylesheet by hash) and the refresh script, a
+// file: the widget refreshes by script only, never by a meta refresh.
 func (r *pageRenderer) renderEmbed(v *pageView) ([]byte, error) {
 	o := v.overall()
-	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS)}
+	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS), JS: r.assets.EmbedJS}
 	if d.PageName == "" {
 		d.PageName = "Status"
 	}
@@ -402,7 +420,9 @@ func (v *pageView) overall() overallView {
 	switch ind {
 	case IndicatorMinor:
 		icon = "i-warn"
-	case IndicatorMajor, IndicatorCritical:
+	case IndicatorMajor: // "Partial System Outage"
+		icon = "i-part"
+	case IndicatorCritical: // "Major System Outage"
 		icon = "i-down"
 	case IndicatorMaintenance:
 		icon = "i-maint"
@@ -411,7 +431,7 @@ func (v *pageView) overall() overallView {
 }
 
 func (v *pageView) statusData() *statusData {
-	d := &statusData{Overall: v.overall(), Email: v.s.Page.EmailSubscriptions}
+	d := &statusData{Overall: v.overall()}
 	for _, in := range v.incidents {
 		if !in.Resolved() {
 			d.Active = append(d.Active, v.incidentView(in, false))
@@ -492,7 +512,7 @@ var statusWords = map[string]string{
 var statusIcons = map[string]string{
 	Operational:         "i-ok",
 	DegradedPerformance: "i-warn",
-	PartialOutage:       "i-warn",
+	PartialOutage:       "i-part",
 	MajorOutage:         "i-down",
 	UnderMaintenance:    "i-maint",
 }
@@ -615,7 +635,8 @@ func (v *pageView) bar(c *ComponentView) *barView {
 	for i, d := range days {
 		u, ok := d.Uptime()
 		sb.Reset()
-		sb.WriteString(d.Date.UTC().Format("Jan 2, 2006"))
+		date := d.Date.In(v.loc)
+		sb.WriteString(date.Format("Jan 2, 2006"))
 		if i == len(days)-1 {
 			sb.WriteString(" (today)")
 		}
@@ -651,8 +672,10 @@ func (v *pageView) bar(c *ComponentView) *barView {
 				sb.WriteString(cleanText(name))
 			}
 		}
-		b.Days[i] = dayView{X: barX[off+i], Class: uptimeClass(u, ok), Title: sb.String()}
+		b.Days[i] = dayView{X: barX[off+i], Class: uptimeClass(u, ok), Title: sb.String(), Num: strconv.Itoa(date.Day())}
 	}
+	b.Recent = b.Days[max(0, len(b.Days)-recentDays):]
+	b.RecentLabel = cleanText(c.Name) + ": daily uptime over the last " + strconv.Itoa(len(b.Recent)) + " days"
 	b.Uptime = percent(c.Uptime90d) + " uptime"
 	if !c.Uptime90d.OK {
 		b.Uptime = "No data"
@@ -837,6 +860,7 @@ func (v *pageView) incidentView(in *Incident, all bool) incidentView {
 		t := v.timeView(in.ResolvedAt)
 		iv.ResolvedAt = &t
 	}
+	iv.Duration, iv.Ongoing = v.duration(in)
 	for _, a := range in.Components {
 		if n, ok := v.names[a.ComponentID]; ok {
 			iv.Components = append(iv.Components, cleanText(n))
@@ -848,11 +872,96 @@ func (v *pageView) incidentView(in *Incident, all bool) incidentView {
 	}
 	if all {
 		iv.Updates = make([]updateView, len(in.Updates))
+		changes := v.changes(in)
 		for i := range in.Updates {
 			iv.Updates[i] = v.updateView(&in.Updates[i])
+			iv.Updates[i].Changes = changes[i]
 		}
 	}
 	return iv
+}
+
+// duration is how long an incident lasted: from its start to its
+// resolution, or to now while it is unresolved (ongoing). A maintenance
+// lasts from its start (in progress) to its completion; one not started
+// yet has no duration, its window says when.
+func (v *pageView) duration(in *Incident) (text string, ongoing bool) {
+	start := in.StartedAt
+	if start.IsZero() {
+		start = in.CreatedAt
+	}
+	if start.IsZero() || start.After(v.now) {
+		return "", false
+	}
+	if in.Maintenance && in.Status == Scheduled {
+		return "", false
+	}
+	end := v.now
+	if in.Resolved() {
+		if in.ResolvedAt.IsZero() {
+			return "", false
+		}
+		end = in.ResolvedAt
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return longDuration(end.Sub(start)), !in.Resolved()
+}
+
+// longDuration is shortDuration with days: "2 d 3 h", "1 h 5 min".
+func longDuration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days := int(d / (24 * time.Hour))
+	if days == 0 {
+		return shortDuration(d)
+	}
+	rest := d % (24 * time.Hour)
+	out := strconv.Itoa(days) + " d"
+	if h := int(rest / time.Hour); h > 0 {
+		out += " " + strconv.Itoa(h) + " h"
+	}
+	return out
+}
+
+// changes lists, per update (newest first, as in.Updates), the components
+// whose status that update changed, from the status before it to the one
+// it set: the statuses an update names, and on resolution (resolved,
+// postmortem, completed) every component the incident had set to something
+// else going back to operational. Components no longer on the page are
+// left out; nothing is listed for an update that changed nothing.
+func (v *pageView) changes(in *Incident) [][]string {
+	out := make([][]string, len(in.Updates))
+	status := map[string]string{}
+	var order []string
+	set := func(i int, id, to string) {
+		from, seen := status[id]
+		if !seen {
+			from = Operational
+			order = append(order, id)
+		}
+		status[id] = to
+		name, ok := v.names[id]
+		if from == to || !ok {
+			return
+		}
+		_, fromWords, _ := componentStatus(from)
+		_, toWords, _ := componentStatus(to)
+		out[i] = append(out[i], cleanText(name)+": "+fromWords+" → "+toWords)
+	}
+	for i := len(in.Updates) - 1; i >= 0; i-- {
+		u := &in.Updates[i]
+		for _, a := range u.Components {
+			set(i, a.ComponentID, a.Status)
+		}
+		switch u.Status {
+		case Resolved, Postmortem, Completed:
+			for _, id := range order {
+				set(i, id, Operational)
+			}
+		}
+	}
+	return out
 }
 
 func (v *pageView) updateView(u *Update) updateView {

@@ -153,9 +153,10 @@ type Subscriber struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Day is one component's uptime over one UTC day (or part of it, today).
+// Day is one component's uptime over one day of the page's time zone (or
+// part of it, today).
 type Day struct {
-	Date time.Time // 00:00 UTC
+	Date time.Time // local midnight, in the page's time zone
 	// Observed is how long the component was checked that day; zero means
 	// no data (shown as such, never as 100%).
 	Observed    time.Duration

@@ -45,7 +45,8 @@ type ComponentView struct {
 	Children []string
 	// Hidden: only_show_if_degraded and operational.
 	Hidden bool
-	// Days are the last 90 UTC days, oldest first, today last.
+	// Days are the last 90 days in the page's time zone, oldest first,
+	// today last.
 	Days []Day
 	// Uptime over the last 24 hours, 7, 30 and 90 days; ok false: no data.
 	Uptime24h, Uptime7d, Uptime30d, Uptime90d Figure

@@ -49,7 +49,7 @@ func TestHoursDSTIrrelevant(t *testing.T) {
 				t.Errorf("%s: hour %d = %+v", day, i, h)
 			}
 		}
-		days := DaysFromHours(hours, 3, to)
+		days := DaysFromHours(hours, 3, to, time.UTC)
 		var total time.Duration
 		for _, d := range days {
 			if d.Date.Location() != time.UTC || d.Date.Hour() != 0 {
@@ -82,7 +82,7 @@ func TestDaysFromHours(t *testing.T) {
 		hour(d0.Add(72*time.Hour), time.Hour, time.Hour, 0, 0), // tomorrow: dropped
 	}
 	now := at("2026-11-23T01:30:00Z")
-	days := DaysFromHours(hours, 3, now)
+	days := DaysFromHours(hours, 3, now, nil)
 	if len(days) != 3 {
 		t.Fatalf("%d days", len(days))
 	}
@@ -108,16 +108,16 @@ func TestDaysFromHours(t *testing.T) {
 		t.Errorf("day 2 uptime = %v, %v", u, ok)
 	}
 
-	// Today is the UTC day, whatever now's location.
+	// Today is the day in the given zone, whatever now's location.
 	tokyo := time.FixedZone("JST", 9*3600)
-	days = DaysFromHours(hours, 1, at("2026-11-23T01:30:00Z").In(tokyo))
+	days = DaysFromHours(hours, 1, at("2026-11-23T01:30:00Z").In(tokyo), time.UTC)
 	if !days[0].Date.Equal(at("2026-11-23T00:00:00Z")) || days[0].Date.Location() != time.UTC {
 		t.Errorf("today = %v", days[0].Date)
 	}
-	if DaysFromHours(hours, 0, now) != nil {
+	if DaysFromHours(hours, 0, now, nil) != nil {
 		t.Error("zero days")
 	}
-	if got := DaysFromHours(nil, 90, now); len(got) != 90 || !got[89].Date.Equal(at("2026-11-23T00:00:00Z")) || got[0].Observed != 0 {
+	if got := DaysFromHours(nil, 90, now, time.UTC); len(got) != 90 || !got[89].Date.Equal(at("2026-11-23T00:00:00Z")) || got[0].Observed != 0 {
 		t.Errorf("90 days without hours: %d, last %v", len(got), got[len(got)-1].Date)
 	}
 }
@@ -154,7 +154,7 @@ func TestHoursToFigures(t *testing.T) {
 	if len(hours) != 36 {
 		t.Fatalf("%d hours", len(hours))
 	}
-	days := DaysFromHours(hours, 2, now)
+	days := DaysFromHours(hours, 2, now, time.UTC)
 	// Day 1: one link of two down for an hour: 30m of major in 24h.
 	if u, ok := days[0].Uptime(); !ok || math.Abs(u-(1-30.0/1440)) > 1e-9 {
 		t.Errorf("day 1 = %v %v (%+v)", u, ok, days[0])
@@ -167,5 +167,50 @@ func TestHoursToFigures(t *testing.T) {
 	}
 	if f := Window(hours, d0, now); !f.OK || math.Abs(f.Value-(1-30.0/(34*60))) > 1e-9 {
 		t.Errorf("all = %+v", f)
+	}
+}
+
+// TestDaysFromHoursInThePageZone: the bars' days are the page's calendar
+// days, not UTC's: in Tokyo (UTC+9) the hours from 15:00 UTC belong to the
+// next day, and across a daylight-saving change a day has 23 or 25 hours.
+func TestDaysFromHoursInThePageZone(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	d0 := at("2026-11-21T00:00:00Z")
+	var hours []Hour
+	for h := d0; h.Before(at("2026-11-23T00:00:00Z")); h = h.Add(time.Hour) {
+		hours = append(hours, Hour{Start: h, Observed: time.Hour})
+	}
+	hours[20].Major = time.Hour // 2026-11-21 20:00 UTC: 2026-11-22 05:00 in Tokyo
+	days := DaysFromHours(hours, 3, at("2026-11-23T01:30:00Z"), tokyo)
+	want := []struct {
+		date     time.Time
+		observed time.Duration
+		major    time.Duration
+	}{
+		{time.Date(2026, 11, 21, 0, 0, 0, 0, tokyo), 15 * time.Hour, 0},         // 00:00–14:59 UTC on the 21st
+		{time.Date(2026, 11, 22, 0, 0, 0, 0, tokyo), 24 * time.Hour, time.Hour}, // 15:00 on the 21st to 14:59 on the 22nd
+		{time.Date(2026, 11, 23, 0, 0, 0, 0, tokyo), 9 * time.Hour, 0},          // today, to 23:59 UTC on the 22nd
+	}
+	for i, w := range want {
+		if d := days[i]; !d.Date.Equal(w.date) || d.Date.Location() != tokyo || d.Observed != w.observed || d.Major != w.major {
+			t.Errorf("Tokyo day %d = %v %v major %v, want %v %v major %v", i, d.Date, d.Observed, d.Major, w.date, w.observed, w.major)
+		}
+	}
+
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no time zone database:", err)
+	}
+	// Clocks go back at 03:00 CEST on 2026-10-25: that day has 25 hours.
+	from := at("2026-10-23T22:00:00Z") // 2026-10-24 00:00 CEST
+	hours = hours[:0]
+	for h := from; h.Before(at("2026-10-26T23:00:00Z")); h = h.Add(time.Hour) {
+		hours = append(hours, Hour{Start: h, Observed: time.Hour})
+	}
+	days = DaysFromHours(hours, 3, at("2026-10-26T12:00:00Z"), berlin)
+	for i, w := range []time.Duration{24 * time.Hour, 25 * time.Hour, 24 * time.Hour} {
+		if days[i].Observed != w || days[i].Date.Hour() != 0 {
+			t.Errorf("Berlin day %d (%v) observed %v, want %v", i, days[i].Date, days[i].Observed, w)
+		}
 	}
 }

@@ -459,8 +459,8 @@ var indicatorRank = map[string]int{
 
 // componentIndicator maps a component status to the indicator it raises
 // the page to: degraded performance and a partial outage are minor, a major
-// outage is major (critical is only an incident's impact), under
-// maintenance is maintenance.
+// outage is major (critical when every component is in it, see
+// OverallStatus), under maintenance is maintenance.
 var componentIndicator = map[string]string{
 	Operational:         IndicatorNone,
 	DegradedPerformance: IndicatorMinor,
@@ -473,8 +473,10 @@ var componentIndicator = map[string]string{
 // descriptions. The indicator is the worst of the unresolved published
 // incidents' impacts (none, minor, major, critical) and of what the
 // components' statuses raise it to — degraded_performance and
-// partial_outage: minor; major_outage: major (critical only ever comes
-// from an incident's impact) — and else maintenance when a scheduled
+// partial_outage: minor; major_outage: major, and critical when every
+// component (groups aside) is in major_outage, as Statuspage has it: a full
+// outage reads "Major System Outage", never "Partial System Outage" — and
+// else maintenance when a scheduled
 // maintenance is in progress or verifying or a component is under
 // maintenance, else none. Groups are skipped: their status is their worst
 // child's.
@@ -485,6 +487,7 @@ var componentIndicator = map[string]string{
 // critical "Major System Outage"; maintenance "Service Under Maintenance".
 func OverallStatus(components []ComponentView, incidents, maintenances []Incident) Overall {
 	ind, worst := IndicatorNone, Operational
+	counted, down := 0, 0
 	raise := func(to string) {
 		if indicatorRank[to] > indicatorRank[ind] {
 			ind = to
@@ -492,6 +495,10 @@ func OverallStatus(components []ComponentView, incidents, maintenances []Inciden
 	}
 	for _, c := range components {
 		if !c.Group {
+			counted++
+			if c.Status == MajorOutage {
+				down++
+			}
 			raise(componentIndicator[c.Status])
 			if componentRank[c.Status] > componentRank[worst] {
 				worst = c.Status
@@ -517,6 +524,9 @@ func OverallStatus(components []ComponentView, incidents, maintenances []Inciden
 		if !m.Draft && (m.Status == InProgress || m.Status == Verifying) {
 			raise(IndicatorMaintenance)
 		}
+	}
+	if counted > 0 && down == counted {
+		raise(IndicatorCritical)
 	}
 	if ind == IndicatorMinor && worst == DegradedPerformance {
 		return Overall{Indicator: ind, Description: DescriptionDegraded}
