@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/alerting"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/linkwatch/linkwatch/edge"
 )
 
 // Config is the API's configuration.
@@ -78,17 +77,16 @@ type API struct {
 	channels    Channels
 	status      StatusPage
 	bootstrap   *linkwatch.Token
-	durations   *prometheus.HistogramVec
 	hub         *hub // pushes changes and check requests to probers
 	signals     Signals
 }
 
-// New returns the API. durations is the server-wide request histogram
-// (labels route and code).
-func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.HistogramVec) *API {
+// New returns the API. Its requests are measured, limited and shed by the
+// server's edge (package edge), not here.
+func New(cfg Config, log *slog.Logger, st Stores) *API {
 	a := &API{cfg: cfg, log: log, now: cfg.Now, links: st.Links, scans: st.Scans, tokens: st.Tokens,
 		monitors: st.Monitors, healthStore: st.Health, probes: st.Probes, alerts: st.Alerts, silences: st.Silences,
-		rules: st.Rules, channels: st.Channels, status: st.Status, durations: durations, hub: newHub(), signals: st.Signals}
+		rules: st.Rules, channels: st.Channels, status: st.Status, hub: newHub(), signals: st.Signals}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -105,46 +103,18 @@ func New(cfg Config, log *slog.Logger, st Stores, durations *prometheus.Histogra
 // extra ones, each behind authentication for its scope.
 func (a *API) Handler(extra ...Route) http.Handler {
 	r := chi.NewRouter()
-	r.Use(a.measure)
 	for _, rt := range append(a.routes(), extra...) {
 		r.Method(rt.Method, rt.Pattern, a.require(rt.Scope, rt.Handler))
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		edge.Unmatched(r)
 		writeError(w, r, a.log, linkwatch.Errorf(linkwatch.ENOTFOUND, "no such API endpoint"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		edge.Unmatched(r)
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody{errorDetail{Code: "method_not_allowed", Message: "method not allowed on this endpoint"}})
 	})
 	return r
 }
-
-// measure records request durations by route pattern, not raw path, so the
-// metric's cardinality stays bounded.
-func (a *API) measure(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		next.ServeHTTP(sw, r)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = "/api/v1" + rc.RoutePattern()
-		}
-		a.durations.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
-	})
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.code = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Unwrap lets http.ResponseController reach the connection (the probe
-// stream flushes each event).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func slugParam(r *http.Request) string { return chi.URLParam(r, "slug") }

@@ -19,7 +19,6 @@ import (
 	"github.com/linkwatch/linkwatch/alerting"
 	"github.com/linkwatch/linkwatch/qrcode"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 const adminSecret = "test-admin-token-0123456789"
@@ -48,14 +47,13 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(st.Close)
 	public, _ := url.Parse("https://lw.example.com")
-	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
 	e := &env{t: t, store: st, sent: &recordingNotifier{}}
 	chans := alerting.NewChannels([]alerting.ChannelInfo{{Name: "oncall", Type: "slack", Target: "#oncall", Source: "config"}},
 		map[string]alerting.Notifier{"oncall": e.sent})
 	a := New(Config{PublicURL: public, AdminToken: adminSecret, Now: func() time.Time { return testNow }, Rules: configRules(t),
 		Routes: []alerting.RouteSpec{{Match: `{severity="critical"}`, Channels: []string{"oncall"}}}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)), Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st,
-			Alerts: st, Silences: st, Rules: st, Channels: chans, Status: testStatus{st}}, durations)
+			Alerts: st, Silences: st, Rules: st, Channels: chans, Status: testStatus{st}})
 	mux := chi.NewRouter()
 	mux.Mount("/api/v1", a.Handler())
 	e.srv, e.api = httptest.NewServer(mux), a

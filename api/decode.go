@@ -12,13 +12,16 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch"
+	"github.com/linkwatch/linkwatch/edge"
 )
 
 // maxBody bounds every JSON request body but result pushes; maxResultsBody
-// bounds those (maxResultBatch results with full redirect chains).
+// bounds those (maxResultBatch results with full redirect chains). They are
+// the edge's limits for these routes, so in the server the edge sees a body
+// over them first and answers 413; these keep the API safe on its own.
 const (
-	maxBody        = 64 << 10
-	maxResultsBody = 8 << 20
+	maxBody        = edge.APIBodyLimit
+	maxResultsBody = edge.ProbeResultsBodyLimit
 )
 
 // decodeJSON reads exactly one JSON object from the request body into v,

@@ -19,7 +19,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // testAdminSecret is the bootstrap admin token of every frameEnv.
@@ -67,10 +66,9 @@ func newFrameEnv(t *testing.T, setup func(e *frameEnv, cfg *Config, deps *Deps))
 	t.Cleanup(st.Close)
 	e := &frameEnv{t: t, store: st, clock: &clock{t: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}}
 	public, _ := url.Parse("http://lw.example.com")
-	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
 	e.api = api.New(api.Config{PublicURL: public, AdminToken: testAdminSecret, Now: e.clock.now},
 		slog.New(slog.NewTextHandler(io.Discard, nil)),
-		api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st, Rules: st}, durations)
+		api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st, Rules: st})
 	apiHandler := e.api.Handler()
 	mux := chi.NewRouter()
 	mux.Mount("/api/v1", apiHandler)

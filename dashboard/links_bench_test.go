@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/storage/sqlite"
@@ -100,8 +98,7 @@ func BenchmarkLinksPage(b *testing.B) {
 	public, _ := url.Parse("https://lw.example.com")
 	clock := func() time.Time { return now }
 	a := api.New(api.Config{PublicURL: public, Now: clock}, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st, Rules: st},
-		prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"}))
+		api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st, Rules: st})
 	d := New(Config{PublicURL: public, Now: clock}, Deps{API: a.Handler(), Tokens: a, Sessions: st, Links: st})
 	h := d.Handler()
 

@@ -19,6 +19,7 @@ import (
 	"github.com/linkwatch/linkwatch/api"
 	"github.com/linkwatch/linkwatch/config"
 	"github.com/linkwatch/linkwatch/dashboard"
+	"github.com/linkwatch/linkwatch/edge"
 	"github.com/linkwatch/linkwatch/prober"
 	"github.com/linkwatch/linkwatch/redirector"
 	"github.com/linkwatch/linkwatch/storage"
@@ -81,15 +82,17 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	reg.MustRegister(storage.NewPoolCollector(st.PoolStats))
-	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "linkwatch_http_request_duration_seconds",
-		Help:    "HTTP request durations by route pattern and status code.",
-		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-	}, []string{"route", "code"})
+	durations := edge.NewDurations()
 	reg.MustRegister(durations)
+	// The edge sets each request's deadlines, body limit and admission by
+	// its route's class. Bulk routes include "check now", which waits for a
+	// check's timeout and a push.
+	guard := edge.New(edge.Config{Timeout: cfg.ClientTimeout,
+		BulkTimeout: max(6*cfg.ClientTimeout, cfg.ProbeTimeout+5*time.Second+cfg.ClientTimeout)}, reg)
 
 	var draining atomic.Bool
 	mux := chi.NewRouter()
+	mux.Use(edge.Measure(durations)) // every route but redirects, which the redirector measures
 	g, gctx := errgroup.WithContext(ctx)
 	// The recorder stops only after the HTTP server has, so it gets every scan.
 	recCtx, stopRecorder := context.WithCancel(context.Background())
@@ -136,7 +139,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		a := api.New(api.Config{PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken, Rules: cfg.AlertRules, Routes: cfg.Routes,
 			Probers: cfg.ProberLifecycle(), CheckTimeout: cfg.ProbeTimeout + 5*time.Second}, log,
 			api.Stores{Links: st, Scans: st, Tokens: st, Monitors: st, Health: st, Probes: st, Alerts: st, Silences: st,
-				Rules: st, Channels: chans, Status: page, Signals: st}, durations)
+				Rules: st, Channels: chans, Status: page, Signals: st})
 		apiHandler := a.Handler()
 		mux.Mount("/api/v1", apiHandler)
 		// The dashboard calls the API's handler in-process as its sessions'
@@ -205,10 +208,12 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)})
 	mux.Method(http.MethodGet, "/metrics", metrics)
 
+	// No server-wide read or write timeout: the edge sets both per request,
+	// and none for the probers' stream.
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		Handler:           guard.Handler(handler),
+		ReadHeaderTimeout: guard.ReadHeaderTimeout(),
+		IdleTimeout:       guard.IdleTimeout(),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if control != nil {
@@ -240,7 +245,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	log.Info("linkwatch started", "addr", ln.Addr().String(), "db", describeDB(cfg.DB), "public_url", cfg.PublicURL.String())
 
 	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(guard.Listener(ln, edge.MaxConns)); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
