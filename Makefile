@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres test-stress build bench bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet drills
+.PHONY: run test test-postgres test-stress build bench bench-summary bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet drills
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -45,31 +45,42 @@ drills:
 	$(GO) test -count=1 -timeout 90m ./drills -args -drills.full -drills.table=$(CURDIR)/bin/drills.md; \
 	status=$$?; cat bin/drills.md 2>/dev/null; exit $$status
 
-## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober, alerting and status page benchmarks
+## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober, alerting and status page benchmarks;
+## each leaves its figures in bench/out/ and bench/results.md is rendered from them after each (bench-summary alone: again)
 bench: bench-go bench-redirect bench-prober bench-alerting bench-statuspage
 
+BENCH_SUMMARY = $(GO) run ./bench/benchtool summary --out bench/out --results bench/results.md
+bench-summary:
+	$(BENCH_SUMMARY)
+
+## bench-go: every Go benchmark with its bare-library baseline (bench/baseline)
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./...
+	./bench/go.sh
+	$(BENCH_SUMMARY)
 
 ## bench-redirect: wrk, 64 connections: bare net/http map baseline vs linkwatch on SQLite and PostgreSQL
 bench-redirect:
 	./bench/redirect.sh
+	$(BENCH_SUMMARY)
 
 ## bench-prober: one prober, LINKS (10,000) links every 60s against a local target for BENCH_DURATION (3m)
 bench-prober:
 	./bench/prober.sh
+	$(BENCH_SUMMARY)
 
 ## bench-alerting: the alert engine's cycle over 10k and 1k links (Go benchmark), then detection latency end to
 ## end: destination broken -> link_down in a fake Slack, via control + redirector on PostgreSQL and three remote
 ## probers, check intervals 10s and 60s side by side, p95 against interval + 10s (~5-15 min; TRIALS_10S, TRIALS_60S)
 bench-alerting:
-	$(GO) test -run '^$$' -bench Evaluate -benchmem ./alerting
+	BENCH=Evaluate BENCHTIME=1s BENCH_FRAGMENT=alerting-evaluate ./bench/go.sh ./alerting
 	./bench/alerting.sh
+	$(BENCH_SUMMARY)
 
 ## bench-statuspage: wrk, 64 connections: the status page's static stylesheet (baseline) vs /status and
 ## /api/v2/summary.json, 200 components with 90 days of seeded history on SQLite; target /status >= 5,000 req/s (~3 min)
 bench-statuspage:
 	./bench/statuspage.sh
+	$(BENCH_SUMMARY)
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s

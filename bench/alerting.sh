@@ -16,7 +16,9 @@
 # two intervals run side by side. Prints each trial's time and per interval
 # min / p50 / p95 / max against the target, the interval plus 10 s at p95
 # (nearest rank: with fewer than 20 trials p95 is the slowest trial), with
-# PASS/FAIL; exits 1 if an interval fails.
+# PASS/FAIL; exits 1 if an interval fails. The figures, each against its
+# check interval as the baseline, go to $BENCH_OUT/alerting.tsv (default
+# bench/out) for `benchtool summary`.
 #
 # Run time: a trial waits up to one interval before it breaks the link, then
 # for the page, the resolution and every region seeing the link up again:
@@ -51,6 +53,8 @@ PORT_SLACK="${PORT_SLACK:-18113}"
 PORT_REDIRECTOR="${PORT_REDIRECTOR:-18114}"
 PG_SERVER="${LINKWATCH_BENCH_POSTGRES_SERVER:-postgres://postgres@127.0.0.1:5432}"
 REGIONS=(eu-west us-east ap-south)
+FRAG_DIR="${BENCH_OUT:-bench/out}"
+mkdir -p "$FRAG_DIR"
 TOKEN="bench-admin-token-$(date +%s)"
 CONTROL="http://127.0.0.1:$PORT_CONTROL"
 REDIRECTOR="http://127.0.0.1:$PORT_REDIRECTOR"
@@ -185,6 +189,7 @@ fi
 # In the background, so a signal to this script is handled at once.
 "$TMP/benchtool" alertlatency --server "$CONTROL" --token "$TOKEN" --regions "$nregions" \
   --target-addr "127.0.0.1:$PORT_TARGET" --slack-addr "127.0.0.1:$PORT_SLACK" \
-  --intervals 10s,60s --trials "$TRIALS_10S,$TRIALS_60S" --messages "$TMP/slack.jsonl" &
+  --intervals 10s,60s --trials "$TRIALS_10S,$TRIALS_60S" --messages "$TMP/slack.jsonl" \
+  --fragment "$FRAG_DIR/alerting.tsv" &
 pids+=($!) names+=(benchtool)
 wait "${pids[-1]}"

@@ -6,7 +6,10 @@
 # minute (each full minute from the first, counted from when every link is on
 # the schedule), schedule lag p50/p99 from the prober's histogram, prober CPU
 # per HTTP request (utime+stime from /proc over the requests the redirector
-# and the target answered), and peak RSS (VmHWM), next to the targets.
+# and the target answered), and peak RSS (VmHWM), next to the targets; then,
+# as the in-run baseline of CPU per request, a bare net/http client's against
+# the same target. The figures go to $BENCH_OUT/prober.tsv (default
+# bench/out) for `benchtool summary`.
 #
 # The prober's settings come from the environment as usual, e.g.
 # LINKWATCH_PROBE_CONCURRENCY=400 LINKWATCH_PROBE_PER_HOST=8 make bench-prober.
@@ -28,7 +31,8 @@ CONTROL="http://127.0.0.1:$PORT_CONTROL"
 REDIRECTOR="http://127.0.0.1:$PORT_REDIRECTOR"
 PROBER="http://127.0.0.1:$PORT_PROBER"
 
-mkdir -p "$OUT"
+FRAG_DIR="${BENCH_OUT:-bench/out}"
+mkdir -p "$OUT" "$FRAG_DIR"
 go build -o "$OUT/linkwatch" ./cmd/linkwatch
 go build -o "$OUT/benchtool" ./bench/benchtool
 
@@ -122,7 +126,8 @@ show_logs() {
 
 status=0
 "$OUT/benchtool" probewatch --prober "$PROBER" --pid "$prober_pid" --target "$TARGET" --redirector "$REDIRECTOR" \
-  --links "$LINKS" --duration "$DURATION" --period "$INTERVAL" --clk-tck "$(getconf CLK_TCK)" || status=$?
+  --links "$LINKS" --duration "$DURATION" --period "$INTERVAL" --clk-tck "$(getconf CLK_TCK)" \
+  --fragment "$FRAG_DIR/prober.tsv" || status=$?
 echo
 show_logs
 exit "$status"

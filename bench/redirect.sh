@@ -2,7 +2,8 @@
 # Redirect benchmark: wrk with 64 connections against the bare net/http map
 # baseline and against linkwatch on SQLite and on PostgreSQL, scans recorded,
 # in the same run, in interleaved rounds. Prints req/s, p50, p99 and the ratio
-# to the baseline.
+# to the baseline, and writes them to $BENCH_OUT/redirect.tsv (default
+# bench/out) for `benchtool summary`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is not installed: sudo apt-get install wrk" >&2; exit 1; }
@@ -14,7 +15,8 @@ LINKS="${LINKS:-1000}"
 PG="${LINKWATCH_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/linkwatch_bench?sslmode=disable}"
 TOKEN="bench-admin-token-$(date +%s)"
 OUT=.bench
-mkdir -p "$OUT"
+FRAG_DIR="${BENCH_OUT:-bench/out}"
+mkdir -p "$OUT" "$FRAG_DIR"
 go build -o "$OUT/linkwatch" ./cmd/linkwatch
 go build -o "$OUT/benchtool" ./bench/benchtool
 
@@ -73,15 +75,29 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 sleep 1
-echo "scans written: sqlite $(scans_written 18082), postgres $(scans_written 18083)"
+scans="scans written: sqlite $(scans_written 18082), postgres $(scans_written 18083)"
+echo "$scans"
 echo
+frag="$FRAG_DIR/redirect.tsv.tmp"
+{
+  printf '# title\tRedirects: wrk -t2 -c%s -d%s, %s links, median of %s interleaved rounds (`make bench-redirect`)\n' "$CONNS" "$DURATION" "$LINKS" "$ROUNDS"
+  printf '# note\twrk, the servers and PostgreSQL share the machine'"'"'s cores\n'
+  printf '# note\t%s\n' "$scans"
+} >"$frag"
 printf '%-28s %12s %10s %10s %8s\n' "median of $ROUNDS rounds" "req/s" "p50" "p99" "ratio"
-base=""
+base="" basename=""
 for t in "${targets[@]}"; do
   name="${t%%=*}"
   row=$(tr ';' '\n' <<<"${results[$name]}" | grep . | sort -n -k1 | awk -v n="$ROUNDS" 'NR==int((n+1)/2)')
   read -r rps p50 p99 <<<"$row"
-  [ -z "$base" ] && base=$rps
-  printf '%-28s %12.0f %9.2fms %9.2fms %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base" 'BEGIN{print a/b}')"
+  printf '%-28s %12.0f %9.2fms %9.2fms %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="${base:-$rps}" 'BEGIN{print a/b}')"
+  if [ -z "$base" ]; then
+    base=$rps basename=$name
+    printf '%s\treq/s\t%s\treq/s\t\t\t\n%s\tp50\t%s\tms\t\t\t\n%s\tp99\t%s\tms\t\t\t\n' "$name" "$rps" "$name" "$p50" "$name" "$p99" >>"$frag"
+  else
+    printf '%s\treq/s\t%s\treq/s\t%s\tratio>=0.90\t\n%s\tp50\t%s\tms\t%s\t\t\n%s\tp99\t%s\tms\t%s\t<=5\t\n' \
+      "$name" "$rps" "$basename" "$name" "$p50" "$basename" "$name" "$p99" "$basename" >>"$frag"
+  fi
 done
+mv "$frag" "$FRAG_DIR/redirect.tsv"
 echo "targets: ratio >= 0.90, p99 <= 5ms"

@@ -12,7 +12,8 @@
 #   - and, for information, /status without Accept-Encoding (the whole page).
 # Prints req/s, p50, p99 and the ratio to the baseline (median round), the
 # page's size, and PASS/FAIL against the target of >= 5,000 req/s on /status
-# (with gzip, as browsers ask).
+# (with gzip, as browsers ask); writes the figures to $BENCH_OUT/statuspage.tsv
+# (default bench/out) for `benchtool summary`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
@@ -30,10 +31,11 @@ TOKEN="bench-admin-token-$(date +%s)"
 OUT=.bench
 DB="$OUT/statuspage.db"
 CFG="$OUT/statuspage.yaml"
+FRAG_DIR="${BENCH_OUT:-bench/out}"
 BASE="http://127.0.0.1:$PORT"
 COMPONENTS=$((NGROUPS * PER_GROUP))
 
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$FRAG_DIR"
 go build -o "$OUT/linkwatch" ./cmd/linkwatch
 go build -o "$OUT/benchtool" ./bench/benchtool
 
@@ -97,9 +99,12 @@ targets=("static: stylesheet (baseline)=$BASE$CSS" "/status=$BASE/status" "/api/
   "/status (no gzip)=$BASE/status")
 echo
 echo "response sizes (gzip / identity):"
+declare -A sizes
 for t in "${targets[@]:0:3}"; do
+  sizes["${t%%=*}"]="$(kib "$(size "${t#*=}" gzip)") gzipped, $(kib "$(size "${t#*=}")") identity"
   printf '  %-30s %12s / %s\n' "${t%%=*}" "$(kib "$(size "${t#*=}" gzip)")" "$(kib "$(size "${t#*=}")")"
 done
+sizes["/status (no gzip)"]=${sizes[/status]}
 echo
 
 # Rounds interleave the targets so drift on a shared machine hits all alike;
@@ -114,16 +119,31 @@ done
 
 echo
 printf '%-32s %12s %10s %10s %8s\n' "median of $ROUNDS rounds" "req/s" "p50" "p99" "ratio"
-base=""
+frag="$FRAG_DIR/statuspage.tsv.tmp"
+{
+  printf '# title\tStatus page: %s components, %s days of history, wrk -t2 -c%s -d%s (gzip), median of %s interleaved rounds (`make bench-statuspage`)\n' \
+    "$COMPONENTS" "$DAYS" "$CONNS" "$DURATION" "$ROUNDS"
+  printf '# note\tthe baseline is the page'"'"'s own stylesheet, a static file served by the same server; wrk shares the cores\n'
+} >"$frag"
+base="" basename=""
 status_rps=0
 for t in "${targets[@]}"; do
   name="${t%%=*}"
   row=$(tr ';' '\n' <<<"${results[$name]}" | grep . | sort -n -k1 | awk -v n="$ROUNDS" 'NR==int((n+1)/2)')
   read -r rps p50 p99 <<<"$row"
-  [ -z "$base" ] && base=$rps
   [ "$name" = /status ] && status_rps=$rps
-  printf '%-32s %12.0f %9.2fms %9.2fms %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base" 'BEGIN{print a/b}')"
+  printf '%-32s %12.0f %9.2fms %9.2fms %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="${base:-$rps}" 'BEGIN{print a/b}')"
+  target=""
+  [ "$name" = /status ] && target=">=$TARGET_RPS"
+  if [ -z "$base" ]; then
+    base=$rps basename=$name
+    printf '%s\treq/s\t%s\treq/s\t\t\t%s\n%s\tp50\t%s\tms\t\t\t\n%s\tp99\t%s\tms\t\t\t\n' "$name" "$rps" "${sizes[$name]:-}" "$name" "$p50" "$name" "$p99" >>"$frag"
+  else
+    printf '%s\treq/s\t%s\treq/s\t%s\t%s\t%s\n%s\tp50\t%s\tms\t%s\t\t\n%s\tp99\t%s\tms\t%s\t\t\n' \
+      "$name" "$rps" "$basename" "$target" "${sizes[$name]:-}" "$name" "$p50" "$basename" "$name" "$p99" "$basename" >>"$frag"
+  fi
 done
+mv "$frag" "$FRAG_DIR/statuspage.tsv"
 warn=$(grep -c . "$OUT/statuspage-serve.err" || true)
 [ "$warn" = 0 ] || { echo "the server logged $warn lines at warn or above ($OUT/statuspage-serve.err), the first:"; head -n 3 "$OUT/statuspage-serve.err" | cut -c1-300 | sed 's/^/  /'; }
 echo

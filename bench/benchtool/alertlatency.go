@@ -40,6 +40,7 @@ type alertConfig struct {
 	tag                   string
 	ready                 time.Duration // how long a new link may take to be seen up
 	messages              string        // file to write every Slack message to, one JSON line each
+	fragment              string        // file to write the figures to for `benchtool summary` ("": none)
 }
 
 // alertTarget is the detection target of issue 10: the check interval plus
@@ -58,6 +59,7 @@ func alertLatency(args []string) error {
 	fs.IntVar(&c.regions, "regions", 1, "how many regions must see a link up before each trial")
 	fs.StringVar(&c.tag, "tag", "bench-alerting", "campaign tag of the links, suffixed with the interval (empty: none)")
 	fs.StringVar(&c.messages, "messages", "", "write every message Slack received to this file (JSON lines)")
+	fs.StringVar(&c.fragment, "fragment", "", "write the figures to this file for benchtool summary")
 	fs.DurationVar(&c.ready, "ready", 3*time.Minute, "how long a new link may take to be checked and up in every region")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -210,7 +212,14 @@ func runAlertLatency(c alertConfig, out io.Writer) (bool, error) {
 	if err := errors.Join(errs...); err != nil {
 		return false, err
 	}
-	return alertSummary(out, c, results, b.slack), nil
+	frag := &fragment{title: "Alert detection: destination broken → link_down in Slack, control + redirector on PostgreSQL, remote probers (`make bench-alerting`)"}
+	pass := alertSummary(out, c, results, b.slack, frag)
+	if c.fragment != "" {
+		if err := frag.write(c.fragment); err != nil {
+			return false, err
+		}
+	}
+	return pass, nil
 }
 
 // trials breaks and fixes slug n times.
@@ -270,9 +279,12 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[max(rank, 1)-1]
 }
 
-// alertSummary prints the distribution per interval against the target.
+// alertSummary prints the distribution per interval against the target,
+// and adds it to frag: per interval, min, p50, p95 and max against the
+// check interval itself as the baseline (a broken destination waits up to
+// one interval for its next check; the rest is linkwatch's).
 // A trial that never paged counts as slower than any that did.
-func alertSummary(out io.Writer, c alertConfig, results [][]trial, slack *fakeSlack) bool {
+func alertSummary(out io.Writer, c alertConfig, results [][]trial, slack *fakeSlack, frag *fragment) bool {
 	fmt.Fprintln(out, "detection latency: destination broken (every region) → FIRING link_down received by Slack")
 	fmt.Fprintln(out, "p95 is the nearest rank (the ⌈0.95·n⌉-th fastest trial): with fewer than 20 trials it is the slowest")
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -318,6 +330,23 @@ func alertSummary(out io.Writer, c alertConfig, results [][]trial, slack *fakeSl
 		}
 		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t<= %s\t%s\t%s\n", iv, paged, len(results[i]), mn, p50, p95, mx,
 			secs(alertTarget(iv)), verdict, rs)
+		base := fmt.Sprintf("%s: the check interval", iv)
+		frag.add(figure{subject: base, metric: "detection", value: iv.Seconds(), unit: "s", details: "the longest wait for the next check"})
+		if len(det) == 0 {
+			continue
+		}
+		for _, q := range []struct {
+			name   string
+			d      time.Duration
+			target string
+		}{{"min", det[0], ""}, {"p50", percentile(det, 50), ""}, {"p95", percentile(det, 95), fmt.Sprintf("<=%g", alertTarget(iv).Seconds())}, {"max", det[len(det)-1], ""}} {
+			if q.d == never {
+				frag.notes = append(frag.notes, fmt.Sprintf("%s: %s never paged (%d of %d trials paged)", iv, q.name, paged, len(results[i])))
+				continue
+			}
+			frag.add(figure{subject: fmt.Sprintf("%s: %s", iv, q.name), metric: "detection", value: q.d.Seconds(), unit: "s",
+				baseline: base, target: q.target, details: fmt.Sprintf("%d/%d trials paged; resolution p50 %s", paged, len(results[i]), rs)})
+		}
 	}
 	tw.Flush()
 

@@ -69,22 +69,39 @@ func TestAlertSummary(t *testing.T) {
 		trials [][]trial
 		pass   bool
 		want   []string
+		p95    map[string]float64 // the fragment's p95 figures by interval; absent: none
 	}{
 		{"met", [][]trial{{paged(12 * time.Second), paged(20 * time.Second)}, {paged(70 * time.Second)}}, true,
-			[]string{"10s       2/2    12.00s  12.00s  20.00s  20.00s  <= 20.00s", "PASS"}},
+			[]string{"10s       2/2    12.00s  12.00s  20.00s  20.00s  <= 20.00s", "PASS"},
+			map[string]float64{"10s": 20, "1m0s": 70}},
 		{"slow at p95", [][]trial{{paged(12 * time.Second), paged(21 * time.Second)}, {paged(30 * time.Second)}}, false,
-			[]string{"21.00s  <= 20.00s                FAIL"}},
+			[]string{"21.00s  <= 20.00s                FAIL"}, map[string]float64{"10s": 21, "1m0s": 30}},
 		{"never paged", [][]trial{{paged(5 * time.Second)}, {paged(30 * time.Second), {}}}, false,
-			[]string{"1m0s      1/2    30.00s  30.00s  never  never  <= 70.00s                FAIL"}},
+			[]string{"1m0s      1/2    30.00s  30.00s  never  never  <= 70.00s                FAIL"}, map[string]float64{"10s": 5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if got := alertSummary(&out, c, tc.trials, newFakeSlack()); got != tc.pass {
+			frag := &fragment{}
+			if got := alertSummary(&out, c, tc.trials, newFakeSlack(), frag); got != tc.pass {
 				t.Errorf("pass = %v, want %v", got, tc.pass)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("summary lacks %q:\n%s", w, out.String())
+				}
+			}
+			s := section{figures: frag.figures}
+			if err := checkBaselines(&s); err != nil {
+				t.Error(err)
+			}
+			for _, iv := range []string{"10s", "1m0s"} {
+				f := s.find(iv+": p95", "detection")
+				want, ok := tc.p95[iv]
+				switch {
+				case ok && (f == nil || f.value != want || f.baseline != iv+": the check interval"):
+					t.Errorf("%s p95 figure %+v, want %v s against the interval", iv, f, want)
+				case !ok && f != nil:
+					t.Errorf("%s p95 figure %+v, want none (never paged)", iv, f)
 				}
 			}
 		})

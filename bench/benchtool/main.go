@@ -3,7 +3,8 @@
 // fastest a Go redirector can be) and seeds links into a running linkwatch
 // through its API. For the prober benchmark it also runs a fast target
 // server, creates a prober token, and watches a running prober, printing
-// what it achieved each minute.
+// what it achieved each minute. Its summary command renders
+// bench/results.md from what every benchmark left in bench/out/.
 package main
 
 import (
@@ -31,7 +32,7 @@ func main() {
 	}
 }
 
-const usage = "usage: benchtool baseline|seed|target|token|probewatch|alertlatency|statuspage [flags]"
+const usage = "usage: benchtool baseline|seed|target|token|probewatch|alertlatency|statuspage|summary [flags]"
 
 func run(args []string) error {
 	if len(args) == 0 {
@@ -42,6 +43,9 @@ func run(args []string) error {
 	}
 	if args[0] == "statuspage" { // its own flags: see statuspage.go
 		return statusPage(args[1:])
+	}
+	if args[0] == "summary" { // its own flags: see summary.go
+		return summaryCmd(args[1:], os.Stdout)
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:18081", "listen address (baseline, target)")
@@ -61,6 +65,7 @@ func run(args []string) error {
 	fs.DurationVar(&w.duration, "duration", 3*time.Minute, "probewatch: how long to measure")
 	fs.DurationVar(&w.period, "period", time.Minute, "probewatch: sampling period (the links' check interval)")
 	fs.IntVar(&w.clkTck, "clk-tck", 100, "probewatch: clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK)")
+	fs.StringVar(&w.fragment, "fragment", "", "probewatch: write the figures, with a bare client's CPU per request as baseline, to this file for benchtool summary")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

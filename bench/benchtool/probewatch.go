@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -23,6 +24,7 @@ type watchConfig struct {
 	duration   time.Duration
 	period     time.Duration
 	clkTck     int
+	fragment   string // where to write the figures for `benchtool summary` ("": nowhere)
 }
 
 // Targets of the prober benchmark.
@@ -128,8 +130,23 @@ func probewatch(c watchConfig, out io.Writer) error {
 		samples = append(samples, cur)
 		prev = cur
 	}
-	summary(out, c, samples, perMinute)
-	return nil
+	frag := &fragment{title: fmt.Sprintf("Prober: one prober, %s links every %s, %s (`make bench-prober`)",
+		thousands(float64(c.links)), c.period, c.duration)}
+	summary(out, c, samples, perMinute, frag)
+	if c.fragment == "" {
+		return nil
+	}
+	// The in-run baseline of CPU per request: a bare net/http client here,
+	// against the same target, after the prober's run.
+	bare, err := bareClientCPU(context.Background(), c.target+"/landing/0", 10_000, 8)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  baseline: a bare net/http client (8 goroutines, this process) used %.3fms of CPU per request to the target\n",
+		float64(bare)/1e6)
+	frag.add(figure{subject: "bare net/http client", metric: "CPU per request", value: float64(bare) / 1e6, unit: "ms",
+		details: "10,000 GETs of the target, 8 at a time"})
+	return frag.write(c.fragment)
 }
 
 // sleepUntil waits for t, failing as soon as the prober exits.
@@ -195,7 +212,8 @@ func printWindow(out io.Writer, label string, a, b *sample, clkTck int) {
 }
 
 // summary prints the figures against the targets.
-func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float64) {
+// Each figure also goes into frag.
+func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float64, frag *fragment) {
 	first, last := samples[0], samples[len(samples)-1]
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "prober benchmark: %s links at a %s interval, one prober, %s measured\n",
@@ -216,6 +234,12 @@ func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float6
 	}
 	fmt.Fprintf(out, "  checks per minute:      %-34s target %s in every minute from the first (within 0.1%%): %s\n",
 		strings.Join(mins, ", "), thousands(float64(c.links)), v)
+	frag.add(figure{subject: "links due", metric: "checks per minute", value: float64(c.links), unit: "checks",
+		details: "the schedule's demand"})
+	for i, n := range perMinute {
+		frag.add(figure{subject: fmt.Sprintf("minute %d", i+1), metric: "checks per minute", value: n, unit: "checks",
+			baseline: "links due", target: fmt.Sprintf("ratio>=%g", 1-boundarySlack)})
+	}
 
 	checks := last.checks()
 	notOK := checks - last.results["ok"]
@@ -227,6 +251,12 @@ func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float6
 	p99, over, ok := last.lag.quantile(0.99)
 	fmt.Fprintf(out, "  schedule lag:           p50 %s, p99 %-22s target p99 < 1s: %s\n",
 		quantile(last.lag, 0.50), quantile(last.lag, 0.99), verdict(ok && !over && p99 < targetLagP99))
+	if p50, _, ok50 := last.lag.quantile(0.50); ok50 && ok && !over {
+		frag.add(figure{subject: "whole run", metric: "schedule lag p99", value: p99 * 1e3, unit: "ms",
+			target: fmt.Sprintf("<=%g", targetLagP99*1e3), details: fmt.Sprintf("p50 %.2f ms", p50*1e3)})
+	} else {
+		frag.notes = append(frag.notes, "schedule lag p99: "+quantile(last.lag, 0.99)+" (beyond the histogram: no figure)")
+	}
 
 	// CPU over the prober's whole life, assignment loading and the first
 	// checks' QR codes included, per HTTP request it made to the redirector
@@ -241,6 +271,11 @@ func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float6
 		fmt.Sprintf("%.3fs (%.3fms per request)", perReq*1e3, perReq*1e3), verdict(perReq <= targetCPUPerReq))
 	fmt.Fprintf(out, "                          %.2fs CPU over %s requests (%s short link + %s destination)\n",
 		cpu, thousands(reqs), thousands(last.shortLinks), thousands(last.dest))
+	if reqs > 0 {
+		frag.add(figure{subject: "prober, whole run", metric: "CPU per request", value: perReq * 1e3, unit: "ms",
+			baseline: "bare net/http client", target: fmt.Sprintf("<=%g", targetCPUPerReq*1e3),
+			details: fmt.Sprintf("%.2f s CPU over %s requests", cpu, thousands(reqs))})
+	}
 	// A link's first check also renders and decodes its QR code, so the
 	// first minute costs more than the ones after it.
 	if len(perMinute) >= 2 {
@@ -248,12 +283,18 @@ func summary(out io.Writer, c watchConfig, samples []*sample, perMinute []float6
 		steadyCPU := float64(last.cpuTicks-m1.cpuTicks) / float64(c.clkTck)
 		if steadyReqs := last.requests() - m1.requests(); steadyReqs > 0 {
 			fmt.Fprintf(out, "                          after the first minute (no QR codes): %.3fms per request\n", steadyCPU/steadyReqs*1e3)
+			frag.add(figure{subject: "prober, after the first minute", metric: "CPU per request", value: steadyCPU / steadyReqs * 1e3,
+				unit: "ms", baseline: "bare net/http client", target: fmt.Sprintf("<=%g", targetCPUPerReq*1e3),
+				details: "no QR codes to render"})
 		}
 	}
 
 	peak := float64(last.hwmKB) * 1024
 	fmt.Fprintf(out, "  peak RSS (VmHWM):       %-34s target <= 150MB: %s\n",
 		fmt.Sprintf("%.1fMB", peak/1e6), verdict(peak <= targetPeakRSSBytes))
+	frag.add(figure{subject: "prober", metric: "peak RSS", value: peak / 1e6, unit: "MB", target: fmt.Sprintf("<=%g", targetPeakRSSBytes/1e6)})
+	frag.notes = append(frag.notes, fmt.Sprintf("results to the control plane: %s pushed, %s spooled, %s dropped; %s checks not ok; %s skipped",
+		thousands(last.pushed), thousands(last.spooled), thousands(last.dropped), thousands(checks-last.results["ok"]), thousands(last.skipped)))
 
 	fmt.Fprintf(out, "  results to the control plane: %s pushed, %s spooled, %s dropped; %s checks skipped (previous run still going)\n",
 		thousands(last.pushed), thousands(last.spooled), thousands(last.dropped), thousands(last.skipped))
