@@ -135,4 +135,3 @@ func TestPostgresCopyWritesEveryRow(t *testing.T) {
 		t.Fatalf("rows after copying 123: %d, %v", n, err)
 	}
 }
-
