@@ -1,0 +1,191 @@
+package edge
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// admitted takes places of class c until one is refused, and returns them.
+func admitted(t *testing.T, l *Limiter, c Class) []func() {
+	t.Helper()
+	var dones []func()
+	for range 1000 {
+		done, ok := l.Admit(c)
+		if !ok {
+			return dones
+		}
+		dones = append(dones, done)
+	}
+	t.Fatalf("class %s: 1000 admitted, no bound", c)
+	return nil
+}
+
+func TestLimiterBoundsPerClass(t *testing.T) {
+	l := NewLimiter(LimiterConfig{Procs: 2})
+	for c, want := range map[Class]int{API: 8, Public: 8, Dashboard: 4} {
+		dones := admitted(t, l, c)
+		if len(dones) != want {
+			t.Errorf("%s: %d admitted, want %d", c, len(dones), want)
+		}
+		dones[0]()
+		dones[0]() // a second release frees nothing more
+		if _, ok := l.Admit(c); !ok {
+			t.Errorf("%s: refused after a release", c)
+		}
+		if _, ok := l.Admit(c); ok {
+			t.Errorf("%s: a double release freed two places", c)
+		}
+	}
+	// The classes are independent, and some are never shed.
+	for _, c := range []Class{Redirect, Stream, Ops} {
+		if l.Sheds(c) {
+			t.Errorf("%s is shed", c)
+		}
+		for range 1000 {
+			if _, ok := l.Admit(c); !ok {
+				t.Fatalf("%s refused", c)
+			}
+		}
+	}
+}
+
+func TestLimiterRedirectsInFlight(t *testing.T) {
+	l := NewLimiter(LimiterConfig{Procs: 1}) // pressure at 32 redirects in flight
+	var ends []func(time.Duration)
+	for range 31 {
+		ends = append(ends, l.StartRedirect())
+	}
+	if l.Pressure() {
+		t.Fatal("pressure at 31 redirects in flight")
+	}
+	ends = append(ends, l.StartRedirect())
+	if !l.Pressure() {
+		t.Fatal("no pressure at 32 redirects in flight")
+	}
+	if n := len(admitted(t, l, API)); n != 1 {
+		t.Errorf("under pressure %d API requests admitted, want 1", n)
+	}
+	for _, end := range ends {
+		end(time.Millisecond)
+	}
+	if l.Pressure() {
+		t.Fatal("pressure after every redirect ended")
+	}
+	if n := len(admitted(t, l, Public)); n != 4 {
+		t.Errorf("after pressure %d public requests admitted, want 4", n)
+	}
+}
+
+func TestLimiterSlowRedirects(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(LimiterConfig{Procs: 1, Now: func() time.Time { return now }})
+	l.StartRedirect()(100 * time.Microsecond)
+	if l.Pressure() {
+		t.Fatal("pressure after a fast redirect")
+	}
+	l.StartRedirect()(time.Second) // one outlier moves the average past the bound
+	if !l.Pressure() {
+		t.Fatal("no pressure after a slow redirect")
+	}
+	// Fast redirects bring the average down again.
+	for range 30 {
+		l.StartRedirect()(100 * time.Microsecond)
+	}
+	if l.Pressure() {
+		t.Fatal("pressure after many fast redirects")
+	}
+	// With no redirects after slow ones, the pressure ends when the last
+	// slow observation is stale: the limiter recovers by itself.
+	for range 5 {
+		l.StartRedirect()(time.Second)
+	}
+	if !l.Pressure() {
+		t.Fatal("no pressure after slow redirects")
+	}
+	now = now.Add(latencyFresh - time.Nanosecond)
+	if !l.Pressure() {
+		t.Fatal("pressure ended before the observation was stale")
+	}
+	now = now.Add(time.Nanosecond)
+	if l.Pressure() {
+		t.Fatal("pressure outlives the last slow redirect by more than latencyFresh")
+	}
+}
+
+// chanListener's Accept returns the connections sent on conns and records
+// how many the limit listener held open at each call.
+type chanListener struct {
+	conns  chan net.Conn
+	open   prometheus.Gauge
+	mu     sync.Mutex
+	seen   []float64
+	closed chan struct{}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	l.seen = append(l.seen, testutil.ToFloat64(l.open))
+	l.mu.Unlock()
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+func (l *chanListener) Close() error   { close(l.closed); return nil }
+func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+func TestLimitListener(t *testing.T) {
+	open := prometheus.NewGauge(prometheus.GaugeOpts{Name: "g"})
+	inner := &chanListener{conns: make(chan net.Conn, 3), open: open, closed: make(chan struct{})}
+	ln := LimitListener(inner, 2, open)
+	accepted := make(chan net.Conn)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	for range 3 {
+		c, peer := net.Pipe()
+		defer peer.Close()
+		inner.conns <- c
+	}
+	first, second := <-accepted, <-accepted
+	if v := testutil.ToFloat64(open); v != 2 {
+		t.Fatalf("open connections %v, want 2", v)
+	}
+	first.Close()
+	first.Close() // closing twice releases one place
+	third := <-accepted
+	second.Close()
+	third.Close()
+	if v := testutil.ToFloat64(open); v != 0 {
+		t.Errorf("open connections %v after all closed, want 0", v)
+	}
+	ln.Close() // a waiting Accept returns
+	if _, ok := <-accepted; ok {
+		t.Fatal("accepted after close")
+	}
+	inner.mu.Lock()
+	defer inner.mu.Unlock()
+	// The inner Accept is called only with a place free: never with 2 open.
+	for i, v := range inner.seen {
+		if v >= 2 {
+			t.Errorf("inner Accept %d called with %v connections open", i+1, v)
+		}
+	}
+	if len(inner.seen) < 3 {
+		t.Errorf("inner Accept called %d times, want >= 3", len(inner.seen))
+	}
+}
