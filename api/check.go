@@ -177,7 +177,7 @@ func (a *API) checkLinkNow() http.Handler {
 				lt.Failures = 1
 			}
 			rh := regionHealth(health.RegionOf(lt, l.CheckInterval, a.now()))
-			cur := !res.At.Before(l.UpdatedAt)
+			cur := health.Current(res.At, l.UpdatedAt)
 			rh.Current = &cur
 			out.Regions = append(out.Regions, CheckRegionDoc{Region: reg, State: rh.State, Result: rh})
 		}

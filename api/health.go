@@ -117,14 +117,10 @@ func regionHealth(r health.Region) RegionHealthDoc {
 	return rh
 }
 
-// currentFor marks each region's check current when it began at or after
-// the link's last change (UpdatedAt). Comparing times, not the checked URL
-// with the target, is the robust rule: it covers every field that shapes a
-// check (destination, fallback, expectations, the redirect code, a
-// failover switch), and a redirect chain's URLs need no interpretation.
+// currentFor marks each region's check current or not (health.Current).
 func currentFor(h *HealthDoc, l *linkwatch.Link) {
 	for i := range h.Regions {
-		cur := !h.Regions[i].CheckedAt.Before(l.UpdatedAt)
+		cur := health.Current(h.Regions[i].CheckedAt, l.UpdatedAt)
 		h.Regions[i].Current = &cur
 	}
 }

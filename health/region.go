@@ -27,6 +27,15 @@ func Fresh(at time.Time, interval time.Duration, now time.Time) bool {
 	return now.Sub(at) <= 3*interval+30*time.Second
 }
 
+// Current reports whether a check that began at at saw a link last changed
+// at changed, as it is now: it began at or after the change. Time, not the
+// checked URL, is the rule: it covers every field that shapes a check
+// (destination, fallback, expectations, redirect code, a failover switch),
+// and a redirect chain needs no interpretation. (Probers retry a check that
+// beat the redirectors to a change they just heard of, so a check begun
+// after a change also saw it served.)
+func Current(at, changed time.Time) bool { return !at.Before(changed) }
+
 // Freshness returns Fresh for a target checked every interval, at now, as a
 // predicate over a region's latest result.
 func Freshness(interval time.Duration, now time.Time) func(linkwatch.Latest) bool {
