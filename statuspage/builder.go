@@ -67,9 +67,10 @@ type Builder struct {
 	loc    *time.Location // the page's time zone: the bars' days are its days
 
 	mu      sync.Mutex
-	hours   map[string][]Hour // by component ID, oldest first
-	full    time.Time         // when hours were last read in full
-	targets map[string]string // component ID → its targets, to notice changes
+	hours   map[string][]Hour         // by component ID, oldest first
+	full    time.Time                 // when hours were last read in full
+	targets map[string]string         // component ID → its targets, to notice changes
+	stamps  map[string]ComponentTimes // the configuration's components' times, as last stored
 	last    *Snapshot
 }
 
@@ -96,7 +97,7 @@ func NewBuilder(cfg BuilderConfig, store Store, src Sources, alerts Alerts, pub 
 		loc = time.UTC
 	}
 	return &Builder{cfg: cfg, store: store, src: src, alerts: alerts, pub: pub, log: log, kick: make(chan struct{}, 1),
-		loc: loc, hours: map[string][]Hour{}, targets: map[string]string{}}
+		loc: loc, hours: map[string][]Hour{}, targets: map[string]string{}, stamps: map[string]ComponentTimes{}}
 }
 
 // Changed asks for a rebuild now (an incident or component changed).
@@ -270,6 +271,9 @@ func (b *Builder) Rebuild(ctx context.Context) error {
 	}
 	for i := range views {
 		views[i].Hidden = views[i].OnlyShowIfDegraded && views[i].Status == Operational
+	}
+	if err := b.stampConfigComponents(ctx, views, now); err != nil && ctx.Err() == nil {
+		b.log.Warn("could not record when the configuration's components changed; keeping the times last read", "err", err)
 	}
 	if full {
 		b.mu.Lock()

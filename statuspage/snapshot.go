@@ -120,6 +120,8 @@ type Store interface {
 	// before and never confirmed, and returns how many.
 	DeleteUnconfirmedSubscribers(ctx context.Context, before time.Time) (int, error)
 
+	ComponentTimesStore
+
 	// SaveMonth stores a closed month's figures unless that month is
 	// already stored (figures are frozen once written).
 	SaveMonth(ctx context.Context, m Month) error

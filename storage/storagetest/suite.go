@@ -126,6 +126,7 @@ func Run(t *testing.T, open Open) {
 		{"Leases/Race", testLeaseRace},
 		{"Leases/StaleLeader", testLeaseStaleLeader},
 		{"DashboardKeys", testDashboardKeys},
+		{"StatusComponentTimes", testStatusComponentTimes},
 	}
 	for _, tt := range shared {
 		t.Run(tt.name, func(t *testing.T) {
