@@ -86,8 +86,10 @@ type LinkFailover struct {
 	// FailedOver is the decision.
 	FailedOver bool
 	// Since and Reason, when Since is set, replace the link's
-	// FailoverSince and FailoverReason; a zero Since keeps them (a pinned
-	// link's are its pin's).
+	// FailoverSince and FailoverReason, and Since its UpdatedAt (what the
+	// link serves changed, so checks begun before are not current); a zero
+	// Since keeps them all (a pinned link's are its pin's, and it serves
+	// what its pin says).
 	Since  time.Time
 	Reason string
 }

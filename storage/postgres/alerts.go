@@ -105,7 +105,8 @@ func switchLinks(ctx context.Context, tx pgx.Tx, fs []alerting.LinkFailover) err
 		var domain, slug string
 		err := tx.QueryRow(ctx, `UPDATE links SET failed_over = $1,
 				failover_since = CASE WHEN $2::timestamptz IS NULL THEN failover_since ELSE $2::timestamptz END,
-				failover_reason = CASE WHEN $2::timestamptz IS NULL THEN failover_reason ELSE $3 END
+				failover_reason = CASE WHEN $2::timestamptz IS NULL THEN failover_reason ELSE $3 END,
+				updated_at = CASE WHEN $2::timestamptz IS NULL THEN updated_at ELSE $2::timestamptz END
 			WHERE id = $4 AND failover_mode = $5 AND failed_over = $6 RETURNING domain, slug`,
 			f.FailedOver, nullTime(f.Since), f.Reason, f.LinkID, f.Mode, f.Was).Scan(&domain, &slug)
 		if errors.Is(err, pgx.ErrNoRows) {

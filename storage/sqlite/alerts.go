@@ -113,7 +113,8 @@ func switchLinks(ctx context.Context, tx *sql.Tx, fs []alerting.LinkFailover) ([
 		var c linkwatch.LinkChange
 		err := tx.QueryRowContext(ctx, `UPDATE links SET failed_over = ?1,
 				failover_since = CASE WHEN ?2 IS NULL THEN failover_since ELSE ?2 END,
-				failover_reason = CASE WHEN ?2 IS NULL THEN failover_reason ELSE ?3 END
+				failover_reason = CASE WHEN ?2 IS NULL THEN failover_reason ELSE ?3 END,
+				updated_at = CASE WHEN ?2 IS NULL THEN updated_at ELSE ?2 END
 			WHERE id = ?4 AND failover_mode = ?5 AND failed_over = ?6 RETURNING domain, slug`,
 			f.FailedOver, nullMS(f.Since), f.Reason, f.LinkID, f.Mode, f.Was).Scan(&c.Domain, &c.Slug)
 		if errors.Is(err, sql.ErrNoRows) {
