@@ -125,7 +125,7 @@ func TestDrill7FailoverUnderLoad(t *testing.T) {
 		}
 		return last, true
 	}
-	if err := sleepCtx(t.Context(), interval); err != nil {
+	if err := sleepCtx(t.Context(), scaled(interval, time.Second)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -150,7 +150,7 @@ func TestDrill7FailoverUnderLoad(t *testing.T) {
 		fmt.Sprintf("%s (target ≤ 2 intervals + 1 s = %s)", ms(took), target), took <= target)
 	r.info("failover decision (link's failover.since) → both redirectors serve it",
 		ms(max(switched.Sub(decided), 0)))
-	if err := sleepCtx(t.Context(), interval); err != nil {
+	if err := sleepCtx(t.Context(), scaled(interval, time.Second)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -17,6 +17,7 @@ type row struct {
 	drill, measured, result string
 	pass                    bool
 	gap                     bool // a promise Linkwatch does not keep yet: reported, not asserted
+	skipped                 bool
 }
 
 // report is one drill's part of the table. Each measurement is a row; when
@@ -35,7 +36,7 @@ func newReport(t *testing.T, drill string) *report {
 	t.Cleanup(func() {
 		switch {
 		case t.Skipped():
-			drills.table.add(row{drill: drill, measured: "—", result: "skipped (see the test log)", pass: true})
+			drills.table.add(row{drill: drill, measured: "—", result: "not run (see the test log)", pass: true, skipped: true})
 		case t.Failed() && !r.bad:
 			drills.table.add(row{drill: drill, measured: "the drill as a whole", result: "failed: see the test log"})
 		case r.rows == 0:
@@ -103,6 +104,8 @@ func (tb *table) String() string {
 			verdict = "**FAIL**"
 		case r.gap:
 			verdict = "gap (not asserted)"
+		case r.skipped:
+			verdict = "skipped"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", esc(r.drill), esc(r.measured), esc(r.result), verdict)
 	}
