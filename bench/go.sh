@@ -8,6 +8,8 @@
 #
 #   BENCH           (.)          the -bench pattern
 #   BENCHTIME       (2s)         the -benchtime
+#   COUNT           (1)          the -count: with 3, each figure is the median
+#                                run (steadier on a busy machine, 3x the time)
 #   BENCH_OUT       (bench/out)  where fragments go
 #   BENCH_FRAGMENT  (go)         the fragment's name
 set -euo pipefail
@@ -17,5 +19,5 @@ name="${BENCH_FRAGMENT:-go}"
 [ $# -gt 0 ] || set -- ./...
 mkdir -p "$OUT"
 tmp="$OUT/$name.gobench.tmp"
-go test -run '^$' -bench "${BENCH:-.}" -benchmem -benchtime "${BENCHTIME:-2s}" "$@" | tee "$tmp"
+go test -run '^$' -bench "${BENCH:-.}" -benchmem -benchtime "${BENCHTIME:-2s}" -count "${COUNT:-1}" "$@" | tee "$tmp"
 mv "$tmp" "$OUT/$name.gobench"

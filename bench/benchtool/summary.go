@@ -10,7 +10,8 @@ package main
 // allocs/op, custom metrics) go into the figure's details. A benchmark's
 // baseline is its sibling sub-benchmark named "baseline" (Handler/linkwatch
 // against Handler/baseline), or the one goBaselines names (mostly the
-// bare-library benchmarks of bench/baseline).
+// bare-library benchmarks of bench/baseline). With -count N (bench/go.sh's
+// COUNT) a figure is the median of its N runs.
 //
 // NAME.tsv is a fragment any script can write with printf: header lines,
 // then one figure per line, fields separated by one tab:
@@ -34,6 +35,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -265,13 +267,27 @@ func parseGoBench(s *section, data []byte) error {
 		r.name = pkg + "." + r.name
 		results = append(results, r)
 	}
-	names := make(map[string]bool, len(results))
+	// With -count N a benchmark has N lines: its figure is the run with the
+	// median primary value.
+	var order []string
+	runs := map[string][]goResult{}
 	for _, r := range results {
-		names[r.name] = true
+		if _, ok := runs[r.name]; !ok {
+			order = append(order, r.name)
+		}
+		runs[r.name] = append(runs[r.name], r)
 	}
-	for _, r := range results {
+	names := make(map[string]bool, len(order))
+	for _, n := range order {
+		names[n] = true
+	}
+	for _, name := range order {
+		r, n := medianRun(runs[name])
 		metric, unit, v := primary(r)
 		var parts []string
+		if n > 1 {
+			parts = append(parts, fmt.Sprintf("median of %d runs", n))
+		}
 		for _, u := range r.units {
 			parts = append(parts, formatNumber(r.metrics[u])+" "+u)
 		}
@@ -292,6 +308,18 @@ func parseGoBench(s *section, data []byte) error {
 		return errors.New("no benchmark results")
 	}
 	return nil
+}
+
+// medianRun returns the run with the median primary value (the lower
+// middle one of an even count) and how many runs there were.
+func medianRun(runs []goResult) (goResult, int) {
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b goResult) int {
+		_, _, va := primary(a)
+		_, _, vb := primary(b)
+		return cmp.Compare(va, vb)
+	})
+	return sorted[(len(sorted)-1)/2], len(runs)
 }
 
 // parseGoLine reads "BenchmarkX/sub-2  N  v unit  v unit ...".

@@ -67,6 +67,31 @@ func TestParseGoBench(t *testing.T) {
 	}
 }
 
+// With -count 3 each benchmark's figure is its median run, whole.
+func TestParseGoBenchMedianOfRuns(t *testing.T) {
+	out := `pkg: github.com/linkwatch/linkwatch/redirector
+BenchmarkHandler/baseline-2   100   300 ns/op   16 B/op
+BenchmarkHandler/baseline-2   100   100 ns/op   17 B/op
+BenchmarkHandler/baseline-2   100   200 ns/op   18 B/op
+pkg: github.com/linkwatch/linkwatch/storage/sqlite
+BenchmarkInsertScans-2   5   1 ns/op   70000 scans/s
+BenchmarkInsertScans-2   5   1 ns/op   90000 scans/s
+`
+	s := section{name: "go"}
+	if err := parseGoBench(&s, []byte(out)); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.figures) != 2 {
+		t.Fatalf("figures %+v, want one per benchmark", s.figures)
+	}
+	if f := s.figures[0]; f.value != 200 || f.details != "median of 3 runs, 200 ns/op, 18 B/op" {
+		t.Errorf("Handler/baseline = %v (%s), want the median run, 200 ns/op with its 18 B/op", f.value, f.details)
+	}
+	if f := s.figures[1]; f.value != 70000 {
+		t.Errorf("InsertScans = %v, want the lower middle of two runs, 70000", f.value)
+	}
+}
+
 func TestParseGoBenchWithoutResultsIsAnError(t *testing.T) {
 	var s section
 	if err := parseGoBench(&s, []byte("PASS\nok  \tx\t0.1s\n")); err == nil {
