@@ -229,6 +229,7 @@ type embedData struct {
 	Active   string
 	CSS      template.CSS // the embedded asset, never user text
 	JS       string       // the refresh script's path
+	Favicon  string
 }
 
 // pageView is one snapshot prepared for rendering: the time zone, the
@@ -380,7 +381,7 @@ func (r *pageRenderer) renderNotFound(v *pageView) ([]byte, error) {
 // file: the widget refreshes by script only, never by a meta refresh.
 func (r *pageRenderer) renderEmbed(v *pageView) ([]byte, error) {
 	o := v.overall()
-	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS), JS: r.assets.EmbedJS}
+	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS), JS: r.assets.EmbedJS, Favicon: r.assets.Icon}
 	if d.PageName == "" {
 		d.PageName = "Status"
 	}

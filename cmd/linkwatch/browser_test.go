@@ -215,10 +215,15 @@ type overflowFacts struct {
 // TestBrowserStatusPage loads the public status page in headless Chromium:
 // the overall banner, a component's status and its 90 day bars, an
 // incident with its latest update, all from the rendered DOM with no
-// JavaScript error; the same content with JavaScript disabled; no
-// horizontal overflow on a 375 px wide phone; and full-page screenshots.
+// JavaScript error; the header's subscribe control; the incident page's
+// duration and changes; the embed's icon colour and script refresh; the
+// same content with JavaScript disabled; on a 375 px wide phone no
+// horizontal overflow and 30 day cells of at least 24 px that open on a
+// tap; axe-core's rules on every page (LINKWATCH_TEST_AXE); and full-page
+// screenshots.
 func TestBrowserStatusPage(t *testing.T) {
 	chromium := chromiumPath(t)
+	axe := axeScript(t)
 	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer dest.Close()
 	cfgFile := filepath.Join(t.TempDir(), "linkwatch.yaml")
@@ -275,7 +280,7 @@ status_components:
 		t.Fatalf("summary during the incident: %+v", sum)
 	}
 
-	bctx := startBrowser(t, chromium, 40*time.Second)
+	bctx := startBrowser(t, chromium, 4*time.Minute) // a failure bound: axe-core runs on seven pages
 	consoleProblems := watchConsole(t, bctx)
 
 	statusURL := s.url + "/status"
@@ -338,6 +343,43 @@ status_components:
 	}
 	screenshot("status-desktop.png")
 
+	checkStatusA11y(t, bctx, axe, "/status (desktop)")
+
+	// The header's subscribe control opens on a click, with the webhook
+	// form and the feeds; closed, its form is not shown.
+	sub, err := chromedp.Run(bctx, chromedp.Evaluate[subscribeFacts](openSubscribe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sub.InHeader || sub.ShownBefore || !sub.ShownAfter || !sub.Feeds {
+		t.Errorf("subscribe control: %+v, want in the header, hidden until opened, then the form and the feeds", sub)
+	}
+	checkStatusA11y(t, bctx, axe, "/status with the subscribe control open")
+
+	// The incident page: its duration so far, and what each update changed.
+	navigate(t, bctx, s.url+"/status/incidents/"+in.ID)
+	inc, err := chromedp.Run(bctx, chromedp.Evaluate[incidentPageFacts](readIncidentPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(inc.Duration, "so far") || len(inc.Changes) != 2 || len(inc.Changes[1]) != 1 ||
+		inc.Changes[1][0] != "Checkout: Operational → Partial outage" || len(inc.Changes[0]) != 0 {
+		t.Errorf("incident page: %+v, want a running duration and the first update's change of Checkout", inc)
+	}
+	checkStatusA11y(t, bctx, axe, "incident page")
+
+	// The embed: refreshed by its script only, its icon in its state's
+	// colour (the text keeps the page's).
+	navigate(t, bctx, s.url+"/status/embed")
+	emb, err := chromedp.Run(bctx, chromedp.Evaluate[embedFacts](readEmbed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emb.MetaRefresh || !emb.Script || emb.Icon == emb.Text || emb.Icon != "rgb(149, 56, 0)" {
+		t.Errorf("embed: %+v, want no meta refresh, its script, and the icon in the partial outage colour rgb(149, 56, 0)", emb)
+	}
+	checkStatusA11y(t, bctx, axe, "/status/embed")
+
 	// 2. JavaScript off: the page is complete without it.
 	disabled := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
@@ -351,6 +393,9 @@ status_components:
 		t.Fatalf("JavaScript is still on in the page (scripting off: %v, %v)", off, err)
 	}
 	check("without JavaScript", noJS)
+	if sub, err := chromedp.Run(bctx, chromedp.Evaluate[subscribeFacts](openSubscribe)); err != nil || !sub.ShownAfter {
+		t.Errorf("without JavaScript the subscribe control does not open: %+v %v", sub, err)
+	}
 	if noJS.Banner != desktop.Banner || len(noJS.Components) != len(desktop.Components) || len(noJS.Incidents) != len(desktop.Incidents) {
 		t.Errorf("without JavaScript the page differs: %+v vs %+v", noJS, desktop)
 	}
@@ -376,7 +421,24 @@ status_components:
 		t.Errorf("mobile 375x800: the page is %d px wide in a %d px viewport (want ≤ 375 in 375); sticking out: %v",
 			of.ScrollWidth, of.ClientWidth, of.Offenders)
 	}
+	// The bars show the last 30 days as cells at least 24 px square; a tap
+	// opens a day's text.
+	days, err := chromedp.Run(bctx, chromedp.Evaluate[narrowDayFacts](readNarrowDays))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days.Wide != 0 || days.Rows < 2 || days.Cells != 30*days.Rows || days.Smallest < 24 || !strings.Contains(days.Tip, "(today): ") || !days.TipShown {
+		t.Errorf("mobile day cells: %+v, want 30 a row, none under 24 px, the 90-day bars hidden, and a tap opening today's text", days)
+	}
+	of, err = chromedp.Run(bctx, chromedp.Evaluate[overflowFacts](overflow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if of.ScrollWidth > of.ClientWidth {
+		t.Errorf("mobile with a day open: %d px wide in %d; sticking out: %v", of.ScrollWidth, of.ClientWidth, of.Offenders)
+	}
 	screenshot("status-mobile.png")
+	checkStatusA11y(t, bctx, axe, "/status (mobile)")
 
 	// Late console messages (the deferred script, the icon) come before the
 	// page has finished loading; a round trip after that orders them before
@@ -388,3 +450,129 @@ status_components:
 		t.Errorf("the browser reported JavaScript or loading errors:\n  %s", strings.Join(p, "\n  "))
 	}
 }
+
+// checkStatusA11y runs axe-core over the loaded page in light and dark
+// mode: no critical or serious violation.
+func checkStatusA11y(t *testing.T, ctx context.Context, axe, page string) {
+	t.Helper()
+	if axe == "" {
+		return
+	}
+	for _, scheme := range []string{"light", "dark"} {
+		media := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, media); err != nil {
+			t.Fatalf("emulating %s mode: %v", scheme, err)
+		}
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`typeof axe === "object" || (() => { `+axe+"\n})()")); err != nil {
+			t.Fatalf("%s: loading axe-core: %v", page, err)
+		}
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](runAxe, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: running axe-core: %v", page, err)
+		}
+		for _, v := range found {
+			t.Errorf("%s (%s mode): axe %s %s: %s\n    %s", page, scheme, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n    "))
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// navigate loads url in the tab and waits for its body.
+func navigate(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(url))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("loading %s: %v (%v)", url, err, resp)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type subscribeFacts struct {
+	InHeader    bool `json:"inHeader"`
+	ShownBefore bool `json:"shownBefore"`
+	ShownAfter  bool `json:"shownAfter"`
+	Feeds       bool `json:"feeds"`
+}
+
+// openSubscribe opens the header's subscribe control as a click does and
+// reports whether its webhook field shows before and after.
+const openSubscribe = `(() => {
+  const menu = document.querySelector("header .subscribe-menu");
+  const field = document.getElementById("subscribe-url");
+  // checkVisibility: a closed <details> hides its content by content-visibility, which boxes alone do not show
+  const shown = () => !!field && field.checkVisibility() && field.getBoundingClientRect().height > 0;
+  const before = shown();
+  if (menu && !menu.open) menu.querySelector("summary").click();
+  const after = shown();
+  const feeds = !!menu && !!menu.querySelector('a[href="/status/history.atom"]') && !!menu.querySelector('a[href="/status/history.rss"]');
+  if (menu) menu.open = false;
+  return {inHeader: !!menu, shownBefore: before, shownAfter: after, feeds: feeds};
+})()`
+
+type incidentPageFacts struct {
+	Duration string     `json:"duration"`
+	Changes  [][]string `json:"changes"` // per update, newest first
+}
+
+const readIncidentPage = `(() => {
+  let duration = "";
+  for (const div of document.querySelectorAll(".summary div")) {
+    if (div.querySelector("dt").textContent === "Duration") duration = div.querySelector("dd").textContent;
+  }
+  const changes = [...document.querySelectorAll(".timeline > li")].map((li) =>
+    [...li.querySelectorAll(".changes li")].map((c) => c.textContent));
+  return {duration: duration, changes: changes};
+})()`
+
+type embedFacts struct {
+	MetaRefresh bool   `json:"metaRefresh"`
+	Script      bool   `json:"script"`
+	Icon        string `json:"icon"`
+	Text        string `json:"text"`
+}
+
+const readEmbed = `(() => ({
+  metaRefresh: !!document.querySelector("meta[http-equiv]"),
+  script: !!document.querySelector('script[src^="/status/assets/embed."]'),
+  icon: getComputedStyle(document.querySelector("a.w .icon")).color,
+  text: getComputedStyle(document.querySelector("a.w .t")).color,
+}))()`
+
+type narrowDayFacts struct {
+	Wide     int     `json:"wide"` // 90-day bars shown
+	Rows     int     `json:"rows"` // 30-day grids shown
+	Cells    int     `json:"cells"`
+	Smallest float64 `json:"smallest"` // the smallest cell side, px
+	Tip      string  `json:"tip"`
+	TipShown bool    `json:"tipShown"`
+}
+
+// readNarrowDays measures the shown day cells and taps the first grid's
+// last (today's) cell.
+const readNarrowDays = `(() => {
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const wide = [...document.querySelectorAll("svg.bar")].filter(shown).length;
+  const grids = [...document.querySelectorAll("ol.recent")].filter(shown);
+  let cells = 0, smallest = 1e9;
+  for (const g of grids) {
+    for (const s of g.querySelectorAll("summary")) {
+      if (!shown(s)) continue;
+      cells++;
+      const r = s.getBoundingClientRect();
+      smallest = Math.min(smallest, r.width, r.height);
+    }
+  }
+  let tip = "", tipShown = false;
+  if (grids.length) {
+    const last = [...grids[0].querySelectorAll("summary")].pop();
+    last.click();
+    const t = last.querySelector(".tip");
+    tip = t.textContent;
+    tipShown = t.getBoundingClientRect().width > 100;
+  }
+  return {wide: wide, rows: grids.length, cells: cells, smallest: smallest, tip: tip, tipShown: tipShown};
+})()`

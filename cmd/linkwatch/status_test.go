@@ -96,6 +96,29 @@ status_components:
 	if sum.Page.Name != "Acme status" || sum.Page.TimeZone != "Europe/Berlin" || len(sum.Components) != 3 {
 		t.Fatalf("summary %+v", sum)
 	}
+	// A Statuspage client given page.url finds the API under it, and the
+	// configuration's components have real times there.
+	var comps struct {
+		Page       struct{ URL string }
+		Components []struct {
+			ID        string
+			CreatedAt *time.Time `json:"created_at"`
+			UpdatedAt *time.Time `json:"updated_at"`
+		}
+	}
+	_, body := s.get("/api/v2/components.json")
+	if err := json.Unmarshal([]byte(body), &comps); err != nil || comps.Page.URL != s.url+"/status" {
+		t.Fatalf("components.json: %v, page.url %q", err, comps.Page.URL)
+	}
+	resp, under := s.get(strings.TrimPrefix(comps.Page.URL, s.url) + "/api/v2/components.json")
+	if resp.StatusCode != 200 || under != body {
+		t.Fatalf("page.url + /api/v2/components.json: %d, the same as at the origin: %v", resp.StatusCode, under == body)
+	}
+	for _, c := range comps.Components {
+		if c.CreatedAt == nil || c.UpdatedAt == nil || c.UpdatedAt.Before(*c.CreatedAt) {
+			t.Fatalf("component %s: created_at %v updated_at %v", c.ID, c.CreatedAt, c.UpdatedAt)
+		}
+	}
 
 	// The checkout destination breaks: link_down opens a published incident.
 	mu.Lock()
@@ -120,7 +143,7 @@ status_components:
 	mu.Unlock()
 	waitUntil(t, 40*time.Second, func() bool { return len(summary().Incidents) == 0 })
 	var resolved struct{ Incidents []struct{ Status string } }
-	_, body := s.get("/api/v2/incidents.json")
+	_, body = s.get("/api/v2/incidents.json")
 	json.Unmarshal([]byte(body), &resolved)
 	if len(resolved.Incidents) != 1 || resolved.Incidents[0].Status != "resolved" {
 		t.Fatalf("incidents.json after recovery: %s", body)
