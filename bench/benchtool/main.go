@@ -117,7 +117,10 @@ func baseline(addr string, n int) error {
 	})})
 }
 
-// seed creates the links through the API, 16 at a time.
+// seed creates the links through the API, 16 at a time. A request the
+// server sheds (503 or 429, as an overloaded control plane answers) is sent
+// again after its Retry-After (at most 2 s; 100 ms without one), up to
+// seedAttempts times.
 func seed(server, token string, n int, dest, interval string) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -131,7 +134,7 @@ func seed(server, token string, n int, dest, interval string) error {
 				body += fmt.Sprintf(`,"check_interval":%q`, interval)
 			}
 			body += "}"
-			resp, err := apiPost(server, token, "/api/v1/links", body)
+			resp, err := postRetrying(server, token, "/api/v1/links", body)
 			if err != nil {
 				errs <- err
 				return
@@ -172,6 +175,26 @@ func createToken(server, token, name, scope, region string) error {
 	}
 	fmt.Println(out.Token)
 	return nil
+}
+
+const seedAttempts = 50
+
+// postRetrying is apiPost, sent again while the server sheds it.
+func postRetrying(server, token, path, body string) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := apiPost(server, token, path, body)
+		if err != nil || attempt == seedAttempts ||
+			(resp.StatusCode != http.StatusServiceUnavailable && resp.StatusCode != http.StatusTooManyRequests) {
+			return resp, err
+		}
+		wait := 100 * time.Millisecond
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = min(time.Duration(s)*time.Second, 2*time.Second)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(wait)
+	}
 }
 
 func apiPost(server, token, path, body string) (*http.Response, error) {
