@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/url"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -28,11 +27,14 @@ const (
 
 var sections = []string{sectionChannels, sectionRoutes, sectionAlertRules, sectionComponents}
 
+func isSection(key string) bool { return slices.Contains(sections, key) }
+
 // fileConfig is what the YAML file holds: the scalar settings, and the
 // structured sections with each entry's node, for line numbers.
 type fileConfig struct {
 	path   string
 	values map[string]string
+	lines  map[string]int // the line of each setting's key
 
 	channels  []alerting.ChannelSpec
 	routes    []alerting.RouteSpec
@@ -94,7 +96,7 @@ func (f *fileConfig) errorAt(line int, what, field, msg string) error {
 // parseSection decodes and checks one structured section: everything that
 // does not depend on the other sources (names unique, channels valid,
 // secrets expanded, matchers and rules compiled).
-func (f *fileConfig) parseSection(key *yaml.Node, v *yaml.Node, getenv func(string) string) error {
+func (f *fileConfig) parseSection(key *yaml.Node, v *yaml.Node) error {
 	d := &decoder{budget: decodeBudget}
 	v = d.resolve(v)
 	if v == nil {
@@ -117,7 +119,7 @@ func (f *fileConfig) parseSection(key *yaml.Node, v *yaml.Node, getenv func(stri
 		var err error
 		switch key.Value {
 		case sectionChannels:
-			err = f.parseChannel(d, n, what, getenv)
+			err = f.parseChannel(d, n, what)
 		case sectionRoutes:
 			err = f.parseRoute(d, n, what)
 		case sectionAlertRules:
@@ -143,34 +145,25 @@ func (f *fileConfig) decodeEntry(d *decoder, n *yaml.Node, what string, out any)
 	return nil
 }
 
-// secretFields are the channel fields that may hold ${VAR} references.
-var secretFields = []struct {
+// urlSecrets are the channel fields holding URLs that are credentials.
+var urlSecrets = []struct {
 	key   string
 	field func(*alerting.ChannelSpec) *linkwatch.Secret
-	isURL bool
 }{
-	{"webhook_url", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.WebhookURL }, true},
-	{"token", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.Token }, false},
-	{"url", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.URL }, true},
-	{"secret", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.Secret }, false},
+	{"webhook_url", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.WebhookURL }},
+	{"url", func(c *alerting.ChannelSpec) *linkwatch.Secret { return &c.URL }},
 }
 
-func (f *fileConfig) parseChannel(d *decoder, n *yaml.Node, what string, getenv func(string) string) error {
+func (f *fileConfig) parseChannel(d *decoder, n *yaml.Node, what string) error {
 	var ch alerting.ChannelSpec
 	if err := f.decodeEntry(d, n, what, &ch); err != nil {
 		return err
 	}
-	for _, s := range secretFields {
-		p := s.field(&ch)
-		v, err := expand(p.Reveal(), getenv)
-		if err != nil {
-			return f.errorAt(lineOf(n, s.key), what, s.key, err.Error())
-		}
-		if s.isURL && v != "" && !httpURL(v) {
+	for _, s := range urlSecrets {
+		if v := s.field(&ch).Reveal(); v != "" && !httpURL(v) {
 			// Never echo it: the URL may be (or carry) the credential.
 			return f.errorAt(lineOf(n, s.key), what, s.key, "must be an absolute http(s) URL")
 		}
-		*p = linkwatch.Secret(v)
 	}
 	if ch.APIURL != "" && !httpURL(ch.APIURL) {
 		return f.errorAt(lineOf(n, "api_url"), what, "api_url", fmt.Sprintf("must be an absolute http(s) URL; got %q", ch.APIURL))
@@ -377,38 +370,6 @@ func findKey(n *yaml.Node, key string, depth int) (k, v *yaml.Node) {
 	return nil, nil
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// expand replaces each ${NAME} in s with the environment variable's value.
-// Only the braced form is expanded, so a literal secret may hold a '$'; a
-// variable that is unset or empty is an error naming it. Errors never quote
-// s.
-func expand(s string, getenv func(string) string) (string, error) {
-	if !strings.Contains(s, "${") {
-		return s, nil
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 || !envName.MatchString(s[i+2:i+j]) {
-			return "", errors.New("${ must enclose an environment variable name, as in ${SLACK_TOKEN}")
-		}
-		name := s[i+2 : i+j]
-		v := getenv(name)
-		if v == "" {
-			return "", fmt.Errorf("environment variable %s is empty or not set", name)
-		}
-		b.WriteString(s[:i])
-		b.WriteString(v)
-		s = s[i+j+1:]
-	}
-}
-
 func httpURL(v string) bool {
 	u, err := url.Parse(v)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
@@ -549,11 +510,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, fields map[string][]int
 		}
 		idx, ok := fields[k.Value]
 		if !ok || k.Kind != yaml.ScalarNode {
-			msg := fmt.Sprintf("unknown field %q", k.Value)
-			if names := slices.Sorted(maps.Keys(fields)); len(names) > 0 {
-				msg += " (fields: " + strings.Join(names, ", ") + ")"
-			}
-			return &fieldError{k.Line, path, msg}
+			return &fieldError{k.Line, path, unknownKey(k.Value, slices.Sorted(maps.Keys(fields)))}
 		}
 		if seen[k.Value] {
 			return &fieldError{k.Line, path, fmt.Sprintf("%q appears twice", k.Value)}

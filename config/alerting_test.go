@@ -181,15 +181,17 @@ func TestAlertingInvalid(t *testing.T) {
 		want string
 	}{
 		{"unknown field in a rule", edit("    severity: warning\n", "    severity: warning\n    sevrity: info\n"), nil,
-			`config: linkwatch.yaml: line 11: alert_rules[0] (spring_scans_drop): unknown field "sevrity" (fields: condition, for, for_checks, keep_firing_for, labels, metric, name, recover_checks, runbook_url, scope, severity)`},
+			"config: linkwatch.yaml: line 11: alert_rules[0] (spring_scans_drop): unknown key `sevrity` (did you mean `severity`?)"},
 		{"unknown field in a condition", edit("window: 1h", "windw: 1h"), nil,
-			`config: linkwatch.yaml: line 12: alert_rules[0] (spring_scans_drop): condition.rate.change: unknown field "windw" (fields: aggregate, ago, at_least, baseline, baseline_floor, baseline_window, by, direction, min_baseline_samples, min_change, min_level, min_samples, window)`},
+			"config: linkwatch.yaml: line 12: alert_rules[0] (spring_scans_drop): condition.rate.change: unknown key `windw` (did you mean `window`?)"},
 		{"unknown field in a channel", edit(`channel: "#oncall"`, `chanel: "#oncall"`), nil,
-			`config: linkwatch.yaml: line 2: channels[0] (oncall): unknown field "chanel" (fields: api_url, channel, name, secret, token, type, url, webhook_url)`},
+			"config: linkwatch.yaml: line 2: channels[0] (oncall): unknown key `chanel` (did you mean `channel`?)"},
+		{"unknown field, nothing near", edit(`channels: [oncall]`, `targets: [oncall]`), nil,
+			"config: linkwatch.yaml: line 5: routes[0]: unknown key `targets` (keys: channels, match)"},
 		{"unknown field in a route", edit(`channels: [oncall]`, `channel: [oncall]`), nil,
-			`config: linkwatch.yaml: line 5: routes[0]: unknown field "channel" (fields: channels, match)`},
+			"config: linkwatch.yaml: line 5: routes[0]: unknown key `channel` (did you mean `channels`?)"},
 		{"unknown field through a merge key", "alert_rules:\n  - &r {name: a, scope: {tag: s}, severity: warning, metric: scans, condition: {threshold: {window: 5m, op: <, limit: 1}}}\n  - {<<: *r, name: b, sevrity: x}\n", nil,
-			`config: linkwatch.yaml: line 3: alert_rules[1] (b): unknown field "sevrity" (fields: condition, for, for_checks, keep_firing_for, labels, metric, name, recover_checks, runbook_url, scope, severity)`},
+			"config: linkwatch.yaml: line 3: alert_rules[1] (b): unknown key `sevrity` (did you mean `severity`?)"},
 		{"bad condition", edit("baseline: last_week", "baseline: ago, ago: soon"), nil,
 			`config: linkwatch.yaml: line 12: alert_rules[0] (spring_scans_drop): condition.rate.change.ago: rate.change.ago must be a duration such as 5m; got "soon"`},
 		{"lookback too long for check results", edit("metric: scans", "metric: failure_ratio"), nil,
@@ -221,7 +223,7 @@ func TestAlertingInvalid(t *testing.T) {
 		{"missing env var", baseYAML, map[string]string{"CRM_SECRET": ""},
 			`config: linkwatch.yaml: line 3: channels[1] (growth): secret: environment variable CRM_SECRET is empty or not set`},
 		{"bad env var reference", edit(`"${CRM_SECRET}"`, `"${CRM SECRET}"`), nil,
-			`config: linkwatch.yaml: line 3: channels[1] (growth): secret: ${ must enclose an environment variable name, as in ${SLACK_TOKEN}`},
+			`config: linkwatch.yaml: line 3: channels[1] (growth): secret: ${ must enclose an environment variable name, as in ${SLACK_TOKEN} (write $$ for a literal $)`},
 		{"unquoted env var in a flow mapping", edit(`"${SLACK_TOKEN}"`, `${SLACK_TOKEN}`), nil,
 			`config: linkwatch.yaml: line 1: did not find expected ',' or '}' (inside {…} or […], quote ${VAR} references: token: "${SLACK_TOKEN}")`},
 		{"webhook url not a URL", edit("url: https://crm.example.com/hook", "url: "+secret), nil,
@@ -338,13 +340,17 @@ func TestExpand(t *testing.T) {
 		{"plain", "plain", ""},
 		{"${A}", "1", ""},
 		{"x${A}y${B_2}z", "x1ytwoz", ""},
-		{"$A and $$ and $", "$A and $$ and $", ""}, // only ${NAME} expands
-		{"$${A}", "$1", ""},
+		{"$A and $ and $", "$A and $ and $", ""}, // only ${NAME} expands
+		{"$$", "$", ""},
+		{"a$$b$$$${A}", "a$b$${A}", ""}, // $$ escapes, left to right
+		{"$${A}", "${A}", ""},
+		{"$$${A}", "$1", ""},
+		{"x$", "x$", ""},
 		{"${EMPTY}", "", "environment variable EMPTY is empty or not set"},
 		{"${UNSET}", "", "environment variable UNSET is empty or not set"},
-		{"${}", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN}"},
-		{"ab${A", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN}"},
-		{"${1A}", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN}"},
+		{"${}", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN} (write $$ for a literal $)"},
+		{"ab${A", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN} (write $$ for a literal $)"},
+		{"${1A}", "", "${ must enclose an environment variable name, as in ${SLACK_TOKEN} (write $$ for a literal $)"},
 	} {
 		got, err := expand(tt.in, getenv)
 		if tt.err != "" {

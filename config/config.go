@@ -374,15 +374,6 @@ func durationIn(field func(*Config) *time.Duration, lo, hi time.Duration) func(*
 	}
 }
 
-// Flags registers every setting, and --config, on fs. Call Load after
-// fs.Parse.
-func Flags(fs *flag.FlagSet) {
-	fs.String("config", "", "YAML configuration file (env LINKWATCH_CONFIG)")
-	for _, s := range settings() {
-		fs.String(strings.ReplaceAll(s.key, "_", "-"), "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
-	}
-}
-
 // Load builds the configuration from defaults, the YAML file named by
 // --config or LINKWATCH_CONFIG, the environment and the flags set on fs.
 func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
@@ -425,7 +416,7 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 			if source[s.key] == "--"+strings.ReplaceAll(s.key, "_", "-") {
 				name = source[s.key]
 			} else if source[s.key] != s.env && source[s.key] != "default" {
-				name = source[s.key] + ": " + s.key
+				name = fmt.Sprintf("%s: line %d: %s", source[s.key], file.lines[s.key], s.key)
 			}
 			return nil, fmt.Errorf("config: %s %s", name, err)
 		}
@@ -517,7 +508,7 @@ func parseYAML(path string, data []byte, all []setting, getenv func(string) stri
 		return nil, fmt.Errorf("config: %s: %s", path, msg)
 	}
 	out := map[string]string{}
-	file := &fileConfig{path: path, values: out}
+	file := &fileConfig{path: path, values: out, lines: map[string]int{}}
 	if len(doc.Content) == 0 {
 		return file, nil // an empty file
 	}
@@ -525,25 +516,30 @@ func parseYAML(path string, data []byte, all []setting, getenv func(string) stri
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("config: %s: line %d: the file must be a mapping of settings", path, root.Line)
 	}
+	if err := expandFile(path, root, getenv); err != nil {
+		return nil, err
+	}
 	known := map[string]bool{}
+	keys := slices.Clone(sections)
 	for _, s := range all {
 		known[s.key] = true
+		keys = append(keys, s.key)
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if k.Kind == yaml.ScalarNode && slices.Contains(sections, k.Value) {
+		if k.Kind == yaml.ScalarNode && isSection(k.Value) {
 			if seen[k.Value] {
 				return nil, fmt.Errorf("config: %s: line %d: section %q appears twice", path, k.Line, k.Value)
 			}
 			seen[k.Value] = true
-			if err := file.parseSection(k, v, getenv); err != nil {
+			if err := file.parseSection(k, v); err != nil {
 				return nil, err
 			}
 			continue
 		}
 		if !known[k.Value] {
-			return nil, fmt.Errorf("config: %s: line %d: unknown setting %q", path, k.Line, k.Value)
+			return nil, fmt.Errorf("config: %s: line %d: %s", path, k.Line, unknownKey(k.Value, keys))
 		}
 		if _, dup := out[k.Value]; dup {
 			return nil, fmt.Errorf("config: %s: line %d: setting %q appears twice", path, k.Line, k.Value)
@@ -552,6 +548,7 @@ func parseYAML(path string, data []byte, all []setting, getenv func(string) stri
 			return nil, fmt.Errorf("config: %s: line %d: %s must be a single value", path, v.Line, k.Value)
 		}
 		out[k.Value] = v.Value
+		file.lines[k.Value] = k.Line
 	}
 	return file, nil
 }

@@ -109,16 +109,18 @@ func TestPrecedence(t *testing.T) {
 // TestInvalid pins the exact one-line error for each failure mode.
 func TestInvalid(t *testing.T) {
 	want := map[string]string{
-		"invalid-unknown-key.yaml":         `config: testdata/invalid-unknown-key.yaml: line 1: unknown setting "adr"`,
+		"invalid-unknown-key.yaml":         "config: testdata/invalid-unknown-key.yaml: line 4: unknown key `pubic_url` (did you mean `public_url`?)",
+		"invalid-unknown-key-far.yaml":     "config: testdata/invalid-unknown-key-far.yaml: line 2: unknown key `redirect_timeout`",
+		"invalid-unset-variable.yaml":      `config: testdata/invalid-unset-variable.yaml: line 2: public_url: environment variable LW_TEST_UNSET_HOST is empty or not set`,
 		"invalid-duplicate-key.yaml":       `config: testdata/invalid-duplicate-key.yaml: line 2: setting "addr" appears twice`,
-		"invalid-public-url.yaml":          `config: testdata/invalid-public-url.yaml: public_url must be an absolute http(s) URL with no path, such as https://go.example.com; got "go.example.com"`,
-		"invalid-duration.yaml":            `config: testdata/invalid-duration.yaml: scan_flush_interval must be a duration from 1ms to 24h0m0s, such as 30s; got "soon"`,
-		"invalid-negative.yaml":            `config: testdata/invalid-negative.yaml: scan_queue_size must be a whole number from 1 to 50000000; got "-5"`,
+		"invalid-public-url.yaml":          `config: testdata/invalid-public-url.yaml: line 3: public_url must be an absolute http(s) URL with no path, such as https://go.example.com; got "go.example.com"`,
+		"invalid-duration.yaml":            `config: testdata/invalid-duration.yaml: line 1: scan_flush_interval must be a duration from 1ms to 24h0m0s, such as 30s; got "soon"`,
+		"invalid-negative.yaml":            `config: testdata/invalid-negative.yaml: line 1: scan_queue_size must be a whole number from 1 to 50000000; got "-5"`,
 		"invalid-not-mapping.yaml":         `config: testdata/invalid-not-mapping.yaml: line 1: the file must be a mapping of settings`,
 		"invalid-list-value.yaml":          `config: testdata/invalid-list-value.yaml: line 1: addr must be a single value`,
 		"invalid-syntax.yaml":              `config: testdata/invalid-syntax.yaml: line 2: found unexpected end of stream`,
-		"invalid-log-format.yaml":          `config: testdata/invalid-log-format.yaml: log_format must be one of json, text; got "xml"`,
-		"invalid-prober-retire-after.yaml": `config: testdata/invalid-prober-retire-after.yaml: prober_retire_after must be a duration from 2m0s to 720h0m0s, such as 30s; got "30s"`,
+		"invalid-log-format.yaml":          `config: testdata/invalid-log-format.yaml: line 1: log_format must be one of json, text; got "xml"`,
+		"invalid-prober-retire-after.yaml": `config: testdata/invalid-prober-retire-after.yaml: line 1: prober_retire_after must be a duration from 2m0s to 720h0m0s, such as 30s; got "30s"`,
 	}
 	files, _ := filepath.Glob("testdata/invalid-*.yaml")
 	if len(files) != len(want) {
