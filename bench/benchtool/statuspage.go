@@ -229,7 +229,7 @@ func seedStatusPage(c seedConfig) error {
 
 var (
 	cssRE  = regexp.MustCompile(`<link rel="stylesheet" href="(/status/assets/[^"]+)"`)
-	barRE  = regexp.MustCompile(`(?s)<svg class="bar".*?</svg>`)
+	barRE  = regexp.MustCompile(`(?s)<svg class="bar(?: [^"]*)?".*?</svg>`)
 	rectRE = regexp.MustCompile(`<rect [^>]*class="(u[0-9])"`)
 	nameRE = regexp.MustCompile(`class="comp-name"`)
 )
