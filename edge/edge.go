@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -26,6 +27,8 @@ type Config struct {
 	Limiter *Limiter
 	// Now is the clock of the redirect latencies the Limiter is told.
 	Now func() time.Time
+	// Log receives each change of the overload pressure; nil: discarded.
+	Log *slog.Logger
 }
 
 // DefaultTimeout is the short routes' deadline when none is configured.
@@ -40,6 +43,7 @@ type Edge struct {
 	timeout, bulk time.Duration
 	lim           *Limiter
 	now           func() time.Time
+	log           *slog.Logger
 	shed          *prometheus.CounterVec
 	tooLarge      *prometheus.CounterVec
 	conns         prometheus.Gauge
@@ -58,6 +62,9 @@ func New(cfg Config, reg prometheus.Registerer) *Edge {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.log = cfg.Log; e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
 	}
 	if e.lim == nil {
 		e.lim = NewLimiter(LimiterConfig{Procs: procs(), Now: e.now})

@@ -27,6 +27,8 @@ type Limiter struct {
 	now           func() time.Time
 	latency       atomic.Uint64 // EWMA of redirect latency, float64 seconds bits
 	lastSlow      atomic.Int64  // unix nanoseconds of the last slow observation
+	sched         atomic.Int64  // the last scheduling latency observed, nanoseconds
+	schedAt       atomic.Int64  // unix nanoseconds of that observation
 }
 
 // LimiterConfig sizes a Limiter.
@@ -37,11 +39,16 @@ type LimiterConfig struct {
 	Now func() time.Time
 }
 
-// Redirect pressure: redirects in flight per processor, and a latency, over
-// which the shed classes are cut to one request in flight.
+// Pressure: redirects in flight per processor, a redirect latency and a
+// scheduling latency (goroutines waiting for a processor) over which the
+// shed classes are cut to one request in flight, and the latencies over
+// which they are refused altogether. An observation counts for latencyFresh.
 const (
 	redirectsPerProc = 32
 	slowRedirect     = 20 * time.Millisecond
+	severeRedirect   = 100 * time.Millisecond
+	slowSched        = 5 * time.Millisecond
+	severeSched      = 25 * time.Millisecond
 	latencyFresh     = time.Second
 	ewmaWeight       = 0.2
 )
@@ -71,7 +78,10 @@ func (l *Limiter) Admit(c Class) (done func(), ok bool) {
 		return func() {}, true
 	}
 	limit := l.limits[c]
-	if l.Pressure() {
+	switch l.pressure() {
+	case severe:
+		limit = 0
+	case some:
 		limit = 1
 	}
 	if n := l.inflight[c].Add(1); n > limit {
@@ -109,17 +119,61 @@ func (l *Limiter) observe(d time.Duration) {
 	}
 }
 
+// ObserveScheduling tells the limiter how long goroutines lately waited for
+// a processor (Edge.Run samples the runtime's scheduling latencies): when
+// the processors are short, the shed classes are cut before redirects queue.
+func (l *Limiter) ObserveScheduling(d time.Duration) {
+	l.sched.Store(int64(d))
+	l.schedAt.Store(l.now().UnixNano())
+}
+
 // Pressure reports whether redirects are under pressure: many in flight, or
-// slow lately. Latency counts only while fresh, so the limiter recovers when
-// redirects stop.
-func (l *Limiter) Pressure() bool {
+// slow lately, or the processors short. Latencies count only while fresh,
+// so the limiter recovers when observations stop.
+func (l *Limiter) Pressure() bool { return l.pressure() != none }
+
+type level int
+
+const (
+	none level = iota
+	some
+	severe
+)
+
+func (lv level) String() string {
+	switch lv {
+	case some:
+		return "shedding: the API, dashboard and public pages are cut to one request in flight each"
+	case severe:
+		return "shedding: the API, dashboard and public pages are refused"
+	}
+	return "recovered: no pressure"
+}
+
+// redirectLatency is the redirects' average latency lately.
+func (l *Limiter) redirectLatency() time.Duration {
+	return time.Duration(math.Float64frombits(l.latency.Load()) * float64(time.Second))
+}
+
+func (l *Limiter) pressure() level {
+	lv := none
 	if l.redirects.Load() >= l.redirectsHigh {
-		return true
+		lv = some
 	}
-	if math.Float64frombits(l.latency.Load()) < l.slow.Seconds() {
-		return false
+	now := l.now().UnixNano()
+	if ewma := math.Float64frombits(l.latency.Load()); ewma >= l.slow.Seconds() && now-l.lastSlow.Load() < int64(l.fresh) {
+		lv = max(lv, some)
+		if ewma >= severeRedirect.Seconds() {
+			return severe
+		}
 	}
-	return l.now().UnixNano()-l.lastSlow.Load() < int64(l.fresh)
+	if d := time.Duration(l.sched.Load()); d >= slowSched && now-l.schedAt.Load() < int64(l.fresh) {
+		lv = max(lv, some)
+		if d >= severeSched {
+			return severe
+		}
+	}
+	return lv
 }
 
 func procs() int { return runtime.GOMAXPROCS(0) }

@@ -1,7 +1,10 @@
 package edge
 
 import (
+	"context"
+	"math"
 	"net"
+	"runtime/metrics"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +191,73 @@ func TestLimitListener(t *testing.T) {
 	if len(inner.seen) < 3 {
 		t.Errorf("inner Accept called %d times, want >= 3", len(inner.seen))
 	}
+}
+
+func TestLimiterScheduling(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(LimiterConfig{Procs: 2, Now: func() time.Time { return now }})
+	l.ObserveScheduling(time.Millisecond)
+	if l.Pressure() {
+		t.Fatal("pressure at 1ms of scheduling latency")
+	}
+	l.ObserveScheduling(10 * time.Millisecond)
+	if n := len(admitted(t, l, API)); n != 1 {
+		t.Errorf("processors short: %d API requests admitted, want 1", n)
+	}
+	l2 := NewLimiter(LimiterConfig{Procs: 2, Now: func() time.Time { return now }})
+	l2.ObserveScheduling(50 * time.Millisecond)
+	if n := len(admitted(t, l2, Dashboard)); n != 0 {
+		t.Errorf("processors very short: %d dashboard requests admitted, want 0", n)
+	}
+	if _, ok := l2.Admit(Redirect); !ok {
+		t.Error("a redirect refused")
+	}
+	now = now.Add(latencyFresh)
+	if l2.Pressure() {
+		t.Error("pressure outlives a stale observation")
+	}
+}
+
+func TestQuantileSince(t *testing.T) {
+	buckets := []float64{0, 0.001, 0.01, 0.1, math.Inf(1)}
+	prev := &metrics.Float64Histogram{Buckets: buckets, Counts: []uint64{10, 5, 0, 0}}
+	if _, ok := quantileSince(prev, prev, 0.99); ok {
+		t.Error("a quantile of no observations")
+	}
+	// Since prev: 98 under 1ms, 2 between 10ms and 100ms.
+	cur := &metrics.Float64Histogram{Buckets: buckets, Counts: []uint64{108, 5, 0, 2}}
+	if d, ok := quantileSince(prev, cur, 0.5); !ok || d != time.Millisecond {
+		t.Errorf("p50 %v %v, want 1ms", d, ok)
+	}
+	if d, ok := quantileSince(prev, cur, 0.99); !ok || d != 100*time.Millisecond {
+		t.Errorf("p99 %v %v, want 100ms", d, ok)
+	}
+	last := &metrics.Float64Histogram{Buckets: []float64{0, 1, math.Inf(1)}, Counts: []uint64{0, 3}}
+	if d, ok := quantileSince(&metrics.Float64Histogram{Buckets: last.Buckets, Counts: []uint64{0, 0}}, last, 0.99); !ok || d != time.Second {
+		t.Errorf("open last bucket: %v %v, want its lower bound 1s", d, ok)
+	}
+}
+
+// TestRunObservesScheduling: Run feeds the runtime's scheduling latencies
+// to the limiter.
+func TestRunObservesScheduling(t *testing.T) {
+	lim := NewLimiter(LimiterConfig{Procs: 1})
+	e := New(Config{Limiter: lim}, prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for lim.schedAt.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no scheduling latency observed in 30s")
+		}
+		var wg sync.WaitGroup // goroutines to schedule
+		for range 10 {
+			wg.Go(func() {})
+		}
+		wg.Wait()
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }

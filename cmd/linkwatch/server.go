@@ -87,13 +87,14 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	// The edge sets each request's deadlines, body limit and admission by
 	// its route's class. Bulk routes include "check now", which waits for a
 	// check's timeout and a push.
-	guard := edge.New(edge.Config{Timeout: cfg.ClientTimeout,
+	guard := edge.New(edge.Config{Timeout: cfg.ClientTimeout, Log: log,
 		BulkTimeout: max(6*cfg.ClientTimeout, cfg.ProbeTimeout+5*time.Second+cfg.ClientTimeout)}, reg)
 
 	var draining atomic.Bool
 	mux := chi.NewRouter()
 	mux.Use(edge.Measure(durations)) // every route but redirects, which the redirector measures
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { guard.Run(gctx); return nil }) // tells the admission limiter when processors are short
 	// The recorder stops only after the HTTP server has, so it gets every scan.
 	recCtx, stopRecorder := context.WithCancel(context.Background())
 	defer stopRecorder()

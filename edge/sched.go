@@ -1,0 +1,82 @@
+package edge
+
+import (
+	"context"
+	"runtime/metrics"
+	"slices"
+	"time"
+)
+
+// schedSample is how often Run samples the scheduling latencies.
+const schedSample = 100 * time.Millisecond
+
+const schedMetric = "/sched/latencies:seconds"
+
+// Run tells the Limiter, every 100 ms until ctx ends, the 99th percentile
+// of how long goroutines waited for a processor since the last sample: the
+// first sign of overload, visible before any handler runs slowly.
+func (e *Edge) Run(ctx context.Context) {
+	sample := []metrics.Sample{{Name: schedMetric}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return // not this runtime's metric
+	}
+	prev := clone(sample[0].Value.Float64Histogram())
+	last := none
+	t := time.NewTicker(schedSample)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		metrics.Read(sample)
+		cur := clone(sample[0].Value.Float64Histogram())
+		d, ok := quantileSince(prev, cur, 0.99)
+		if ok {
+			e.lim.ObserveScheduling(d)
+		}
+		prev = cur
+		// Each change of the pressure is logged, not each sample.
+		if lv := e.lim.pressure(); lv != last {
+			e.log.Info("overload: "+lv.String(), "sched_latency_p99", d, "redirect_latency", e.lim.redirectLatency(),
+				"redirects_in_flight", e.lim.redirects.Load())
+			last = lv
+		}
+	}
+}
+
+// clone copies h: metrics.Read reuses a sample's histogram.
+func clone(h *metrics.Float64Histogram) *metrics.Float64Histogram {
+	return &metrics.Float64Histogram{Counts: slices.Clone(h.Counts), Buckets: h.Buckets}
+}
+
+// quantileSince is the q quantile of the observations cur has and prev had
+// not (the same histogram read twice), by the upper bound of its bucket;
+// false when there were none.
+func quantileSince(prev, cur *metrics.Float64Histogram, q float64) (time.Duration, bool) {
+	if prev == nil || len(prev.Counts) != len(cur.Counts) {
+		return 0, false
+	}
+	var total uint64
+	for i := range cur.Counts {
+		total += cur.Counts[i] - prev.Counts[i]
+	}
+	if total == 0 {
+		return 0, false
+	}
+	rank := uint64(q*float64(total-1)) + 1
+	var seen uint64
+	for i := range cur.Counts {
+		seen += cur.Counts[i] - prev.Counts[i]
+		if seen >= rank {
+			upper := cur.Buckets[i+1]
+			if upper > 3600 { // the last bucket is open (+Inf)
+				upper = cur.Buckets[i]
+			}
+			return time.Duration(upper * float64(time.Second)), true
+		}
+	}
+	return 0, false
+}
