@@ -4,7 +4,7 @@ BIN     := bin/linkwatch
 # The PostgreSQL suite runs when LINKWATCH_TEST_POSTGRES is set (.ci/run sets it).
 export LINKWATCH_TEST_POSTGRES
 
-.PHONY: run test test-postgres test-stress build bench bench-summary bench-go bench-redirect bench-prober bench-alerting bench-statuspage fuzz vet drills
+.PHONY: run test test-postgres test-stress build bench bench-summary bench-go bench-redirect bench-prober bench-alerting bench-statuspage bench-overload fuzz vet drills
 
 ## run: everything in one process on embedded SQLite (linkwatch.db), on :8080
 run:
@@ -47,7 +47,7 @@ drills:
 
 ## bench: Go benchmarks (scan ingest, QR, alert evaluation), the redirect, prober, alerting and status page benchmarks;
 ## each leaves its figures in bench/out/ and bench/results.md is rendered from them after each (bench-summary alone: again)
-bench: bench-go bench-redirect bench-prober bench-alerting bench-statuspage
+bench: bench-go bench-redirect bench-prober bench-alerting bench-statuspage bench-overload
 
 BENCH_SUMMARY = $(GO) run ./bench/benchtool summary --out bench/out --results bench/results.md
 bench-summary:
@@ -81,6 +81,12 @@ bench-alerting:
 bench-statuspage:
 	./bench/statuspage.sh
 	$(BENCH_SUMMARY)
+
+## bench-overload: serve on SQLite (and PostgreSQL when LINKWATCH_TEST_POSTGRES is set): capacity of a mix of
+## redirects, API and status page calls (closed loop), then 1x and 2x that rate open-loop and 0.5x after:
+## redirect p50/p99, the API's 503 share, RSS and recovery (~2 min per database)
+bench-overload:
+	./bench/overload.sh
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s
