@@ -221,25 +221,25 @@ func TestLimiterScheduling(t *testing.T) {
 func TestQuantileSince(t *testing.T) {
 	buckets := []float64{0, 0.001, 0.01, 0.1, math.Inf(1)}
 	prev := &metrics.Float64Histogram{Buckets: buckets, Counts: []uint64{10, 5, 0, 0}}
-	if _, ok := quantileSince(prev, prev, 0.99); ok {
+	if _, n := quantileSince(prev, prev, 0.99); n != 0 {
 		t.Error("a quantile of no observations")
 	}
 	// Since prev: 98 under 1ms, 2 between 10ms and 100ms.
 	cur := &metrics.Float64Histogram{Buckets: buckets, Counts: []uint64{108, 5, 0, 2}}
-	if d, ok := quantileSince(prev, cur, 0.5); !ok || d != time.Millisecond {
-		t.Errorf("p50 %v %v, want 1ms", d, ok)
+	if d, n := quantileSince(prev, cur, 0.5); n != 100 || d != time.Millisecond {
+		t.Errorf("p50 %v of %d, want 1ms of 100", d, n)
 	}
-	if d, ok := quantileSince(prev, cur, 0.99); !ok || d != 100*time.Millisecond {
-		t.Errorf("p99 %v %v, want 100ms", d, ok)
+	if d, n := quantileSince(prev, cur, 0.99); n != 100 || d != 100*time.Millisecond {
+		t.Errorf("p99 %v of %d, want 100ms of 100", d, n)
 	}
 	last := &metrics.Float64Histogram{Buckets: []float64{0, 1, math.Inf(1)}, Counts: []uint64{0, 3}}
-	if d, ok := quantileSince(&metrics.Float64Histogram{Buckets: last.Buckets, Counts: []uint64{0, 0}}, last, 0.99); !ok || d != time.Second {
-		t.Errorf("open last bucket: %v %v, want its lower bound 1s", d, ok)
+	if d, n := quantileSince(&metrics.Float64Histogram{Buckets: last.Buckets, Counts: []uint64{0, 0}}, last, 0.99); n != 3 || d != time.Second {
+		t.Errorf("open last bucket: %v of %d, want its lower bound 1s of 3", d, n)
 	}
 }
 
 // TestRunObservesScheduling: Run feeds the runtime's scheduling latencies
-// to the limiter.
+// to the limiter once the process is busy.
 func TestRunObservesScheduling(t *testing.T) {
 	lim := NewLimiter(LimiterConfig{Procs: 1})
 	e := New(Config{Limiter: lim}, prometheus.NewRegistry())
@@ -247,16 +247,15 @@ func TestRunObservesScheduling(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); e.Run(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
-	for lim.schedAt.Load() == 0 {
+	for lim.sched.Load() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no scheduling latency observed in 30s")
 		}
-		var wg sync.WaitGroup // goroutines to schedule
-		for range 10 {
+		var wg sync.WaitGroup // a busy process: many goroutines to schedule
+		for range 100 {
 			wg.Go(func() {})
 		}
 		wg.Wait()
-		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	<-done

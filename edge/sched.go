@@ -12,6 +12,11 @@ const schedSample = 100 * time.Millisecond
 
 const schedMetric = "/sched/latencies:seconds"
 
+// schedBusy is how many goroutines must have been scheduled in a sample for
+// its latency to count: a process that is nearly idle on a busy machine, or
+// starting, has few and noisy ones, and is not overloaded.
+const schedBusy = 1000
+
 // Run tells the Limiter, every 100 ms until ctx ends, the 99th percentile
 // of how long goroutines waited for a processor since the last sample: the
 // first sign of overload, visible before any handler runs slowly.
@@ -33,10 +38,11 @@ func (e *Edge) Run(ctx context.Context) {
 		}
 		metrics.Read(sample)
 		cur := clone(sample[0].Value.Float64Histogram())
-		d, ok := quantileSince(prev, cur, 0.99)
-		if ok {
-			e.lim.ObserveScheduling(d)
+		d, n := quantileSince(prev, cur, 0.99)
+		if n < schedBusy {
+			d = 0
 		}
+		e.lim.ObserveScheduling(d)
 		prev = cur
 		// Each change of the pressure is logged, not each sample.
 		if lv := e.lim.pressure(); lv != last {
@@ -53,18 +59,18 @@ func clone(h *metrics.Float64Histogram) *metrics.Float64Histogram {
 }
 
 // quantileSince is the q quantile of the observations cur has and prev had
-// not (the same histogram read twice), by the upper bound of its bucket;
-// false when there were none.
-func quantileSince(prev, cur *metrics.Float64Histogram, q float64) (time.Duration, bool) {
+// not (the same histogram read twice), by the upper bound of its bucket, and
+// how many there were.
+func quantileSince(prev, cur *metrics.Float64Histogram, q float64) (time.Duration, uint64) {
 	if prev == nil || len(prev.Counts) != len(cur.Counts) {
-		return 0, false
+		return 0, 0
 	}
 	var total uint64
 	for i := range cur.Counts {
 		total += cur.Counts[i] - prev.Counts[i]
 	}
 	if total == 0 {
-		return 0, false
+		return 0, 0
 	}
 	rank := uint64(q*float64(total-1)) + 1
 	var seen uint64
@@ -75,8 +81,8 @@ func quantileSince(prev, cur *metrics.Float64Histogram, q float64) (time.Duratio
 			if upper > 3600 { // the last bucket is open (+Inf)
 				upper = cur.Buckets[i]
 			}
-			return time.Duration(upper * float64(time.Second)), true
+			return time.Duration(upper * float64(time.Second)), total
 		}
 	}
-	return 0, false
+	return 0, total
 }
