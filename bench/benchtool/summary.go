@@ -461,7 +461,7 @@ func renderSummary(w io.Writer, m machine, secs []section) {
 		for _, f := range s.figures {
 			name := f.subject
 			if f.metric != "rate" && f.metric != "time/op" && f.metric != f.unit {
-				name += " " + f.metric
+				name += " (" + f.metric + ")"
 			}
 			base, baseValue, ratio := "—", "—", "—"
 			isBaseline := false
@@ -482,14 +482,14 @@ func renderSummary(w io.Writer, m machine, secs []section) {
 				base, ratio = "(is the baseline)", "1.000"
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(name), mdCell(formatValue(f.value, f.unit)),
-				mdCell(base), baseValue, ratio, mdCell(targetVerdict(f.target, f.value, r, hasRatio)), mdCell(f.details))
+				mdCell(base), baseValue, ratio, mdCell(targetVerdict(f.target, f.value, f.unit, r, hasRatio)), mdCell(f.details))
 		}
 	}
 }
 
 // targetVerdict checks a target of the forms ">=N", "<=N", "ratio>=N",
 // "ratio<=N"; any other is shown as written.
-func targetVerdict(target string, value, ratio float64, hasRatio bool) string {
+func targetVerdict(target string, value float64, unit string, ratio float64, hasRatio bool) string {
 	t := strings.ReplaceAll(target, " ", "")
 	if t == "" {
 		return "—"
@@ -499,7 +499,7 @@ func targetVerdict(target string, value, ratio float64, hasRatio bool) string {
 		if !hasRatio {
 			return target + ": no ratio"
 		}
-		t, v, what = rest, ratio, "ratio "
+		t, v, what, unit = rest, ratio, "ratio ", ""
 	}
 	var ok bool
 	var limit float64
@@ -517,10 +517,11 @@ func targetVerdict(target string, value, ratio float64, hasRatio bool) string {
 	if err != nil {
 		return target
 	}
+	bound := what + t[:2] + " " + strings.TrimSpace(formatNumber(limit)+" "+unit)
 	if ok {
-		return what + t[:2] + " " + formatNumber(limit) + ": met"
+		return bound + ": met"
 	}
-	return what + t[:2] + " " + formatNumber(limit) + ": **not met**"
+	return bound + ": **not met**"
 }
 
 // formatValue prints a value with its unit, times per operation in the

@@ -138,23 +138,25 @@ func TestParseTSVErrors(t *testing.T) {
 
 func TestTargetVerdict(t *testing.T) {
 	for _, tc := range []struct {
-		target       string
-		value, ratio float64
-		hasRatio     bool
-		want         string
+		target   string
+		value    float64
+		unit     string
+		ratio    float64
+		hasRatio bool
+		want     string
 	}{
-		{"", 1, 0, false, "—"},
-		{">=5000", 14000, 0, false, ">= 5,000: met"},
-		{">=5000", 4000, 0, false, ">= 5,000: **not met**"},
-		{"<= 5", 14, 0, false, "<= 5: **not met**"},
-		{"ratio>=0.90", 1, 0.95, true, "ratio >= 0.9: met"},
-		{"ratio>=0.90", 1, 0.85, true, "ratio >= 0.9: **not met**"},
-		{"ratio>=0.90", 1, 0, false, "ratio>=0.90: no ratio"},
-		{"every minute", 1, 0, false, "every minute"},
-		{">=fast", 1, 0, false, ">=fast"},
+		{"", 1, "ms", 0, false, "—"},
+		{">=5000", 14000, "req/s", 0, false, ">= 5,000 req/s: met"},
+		{">=5000", 4000, "req/s", 0, false, ">= 5,000 req/s: **not met**"},
+		{"<= 5", 14, "ms", 0, false, "<= 5 ms: **not met**"},
+		{"ratio>=0.90", 1, "req/s", 0.95, true, "ratio >= 0.9: met"},
+		{"ratio>=0.90", 1, "req/s", 0.85, true, "ratio >= 0.9: **not met**"},
+		{"ratio>=0.90", 1, "req/s", 0, false, "ratio>=0.90: no ratio"},
+		{"every minute", 1, "", 0, false, "every minute"},
+		{">=fast", 1, "", 0, false, ">=fast"},
 	} {
-		if got := targetVerdict(tc.target, tc.value, tc.ratio, tc.hasRatio); got != tc.want {
-			t.Errorf("targetVerdict(%q, %v, %v) = %q, want %q", tc.target, tc.value, tc.ratio, got, tc.want)
+		if got := targetVerdict(tc.target, tc.value, tc.unit, tc.ratio, tc.hasRatio); got != tc.want {
+			t.Errorf("targetVerdict(%q, %v %s, %v) = %q, want %q", tc.target, tc.value, tc.unit, tc.ratio, got, tc.want)
 		}
 	}
 }
@@ -204,7 +206,8 @@ func TestSummaryCommand(t *testing.T) {
 	}
 	write("statuspage.tsv", "# title\tStatus page\nstylesheet\treq/s\t50000\treq/s\t\t\n/status\treq/s\t14000\treq/s\tstylesheet\t>=5000\n")
 	write("go.gobench", goBenchOutput)
-	write("redirect.tsv", "# title\tRedirects | wrk\nmap\treq/s\t30000\treq/s\t\t\nsqlite\treq/s\t27000\treq/s\tmap\tratio>=0.90\n")
+	write("redirect.tsv", "# title\tRedirects | wrk\nmap\treq/s\t30000\treq/s\t\t\nsqlite\treq/s\t27000\treq/s\tmap\tratio>=0.90\n"+
+		"map\tp99\t10\tms\t\t\nsqlite\tp99\t14\tms\tmap\t<=5\n")
 	write("ignored.txt", "not a fragment")
 	results := filepath.Join(dir, "results.md")
 	var stdout bytes.Buffer
@@ -222,8 +225,9 @@ func TestSummaryCommand(t *testing.T) {
 		"| redirector.Handler/baseline | 100 ns/op | (is the baseline) | — | 1.000 |",
 		"| storage/sqlite.InsertScans | 70,000 scans/s | bench/baseline.SQLiteInsert | 100,000 rows/s | 0.700 |",
 		"| sqlite | 27,000 req/s | map | 30,000 req/s | 0.900 | ratio >= 0.9: met |",
-		"| /status | 14,000 req/s | stylesheet | 50,000 req/s | 0.280 | >= 5,000: met |",
+		"| /status | 14,000 req/s | stylesheet | 50,000 req/s | 0.280 | >= 5,000 req/s: met |",
 		"## Redirects | wrk",
+		"| sqlite (p99) | 14 ms | map | 10 ms | 1.400 | <= 5 ms: **not met** |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("results.md lacks %q:\n%s", want, md)
