@@ -28,7 +28,8 @@ type Limiter struct {
 	latency       atomic.Uint64 // EWMA of redirect latency, float64 seconds bits
 	lastSlow      atomic.Int64  // unix nanoseconds of the last slow observation
 	sched         atomic.Int64  // the last scheduling latency observed, nanoseconds
-	schedAt       atomic.Int64  // unix nanoseconds of that observation
+	schedHigh     atomic.Int64  // the last one at or over slowSched
+	schedAt       atomic.Int64  // unix nanoseconds of that one
 }
 
 // LimiterConfig sizes a Limiter.
@@ -122,9 +123,19 @@ func (l *Limiter) observe(d time.Duration) {
 // ObserveScheduling tells the limiter how long goroutines lately waited for
 // a processor (Edge.Run samples the runtime's scheduling latencies): when
 // the processors are short, the shed classes are cut before redirects queue.
+// A high latency holds for latencyFresh, so that the shedding does not flap
+// from one sample to the next.
 func (l *Limiter) ObserveScheduling(d time.Duration) {
 	l.sched.Store(int64(d))
-	l.schedAt.Store(l.now().UnixNano())
+	if d < slowSched {
+		return
+	}
+	now := l.now().UnixNano()
+	if d < severeSched && time.Duration(l.schedHigh.Load()) >= severeSched && now-l.schedAt.Load() < int64(l.fresh) {
+		return // a severe observation still holds
+	}
+	l.schedHigh.Store(int64(d))
+	l.schedAt.Store(now)
 }
 
 // Pressure reports whether redirects are under pressure: many in flight, or
@@ -167,7 +178,7 @@ func (l *Limiter) pressure() level {
 			return severe
 		}
 	}
-	if d := time.Duration(l.sched.Load()); d >= slowSched && now-l.schedAt.Load() < int64(l.fresh) {
+	if d := time.Duration(l.schedHigh.Load()); d >= slowSched && now-l.schedAt.Load() < int64(l.fresh) {
 		lv = max(lv, some)
 		if d >= severeSched {
 			return severe

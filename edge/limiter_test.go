@@ -204,6 +204,10 @@ func TestLimiterScheduling(t *testing.T) {
 	if n := len(admitted(t, l, API)); n != 1 {
 		t.Errorf("processors short: %d API requests admitted, want 1", n)
 	}
+	l.ObserveScheduling(time.Millisecond) // one quiet sample does not end it
+	if !l.Pressure() {
+		t.Error("pressure ended with one quiet sample")
+	}
 	l2 := NewLimiter(LimiterConfig{Procs: 2, Now: func() time.Time { return now }})
 	l2.ObserveScheduling(50 * time.Millisecond)
 	if n := len(admitted(t, l2, Dashboard)); n != 0 {
@@ -211,6 +215,10 @@ func TestLimiterScheduling(t *testing.T) {
 	}
 	if _, ok := l2.Admit(Redirect); !ok {
 		t.Error("a redirect refused")
+	}
+	l2.ObserveScheduling(10 * time.Millisecond) // a lesser one does not lower a severe one
+	if _, ok := l2.Admit(Dashboard); ok {
+		t.Error("severe pressure lowered by a lesser observation")
 	}
 	now = now.Add(latencyFresh)
 	if l2.Pressure() {

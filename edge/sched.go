@@ -15,7 +15,7 @@ const schedMetric = "/sched/latencies:seconds"
 // schedBusy is how many goroutines must have been scheduled in a sample for
 // its latency to count: a process that is nearly idle on a busy machine, or
 // starting, has few and noisy ones, and is not overloaded.
-const schedBusy = 1000
+const schedBusy = 200
 
 // Run tells the Limiter, every 100 ms until ctx ends, the 99th percentile
 // of how long goroutines waited for a processor since the last sample: the
