@@ -17,7 +17,13 @@ const schedMetric = "/sched/latencies:seconds"
 // starting, has few and noisy ones, and is not overloaded.
 const schedBusy = 200
 
-// Run tells the Limiter, every 100 ms until ctx ends, the 99th percentile
+// schedQuantile is the quantile of the scheduling latencies Run reports: the
+// 90th percentile rises when the process's goroutines queue for processors,
+// while the last ones are long whenever another process on the machine
+// takes the processors for a moment.
+const schedQuantile = 0.9
+
+// Run tells the Limiter, every 100 ms until ctx ends, the 90th percentile
 // of how long goroutines waited for a processor since the last sample: the
 // first sign of overload, visible before any handler runs slowly.
 func (e *Edge) Run(ctx context.Context) {
@@ -38,7 +44,7 @@ func (e *Edge) Run(ctx context.Context) {
 		}
 		metrics.Read(sample)
 		cur := clone(sample[0].Value.Float64Histogram())
-		d, n := quantileSince(prev, cur, 0.99)
+		d, n := quantileSince(prev, cur, schedQuantile)
 		if n < schedBusy {
 			d = 0
 		}
@@ -46,7 +52,7 @@ func (e *Edge) Run(ctx context.Context) {
 		prev = cur
 		// Each change of the pressure is logged, not each sample.
 		if lv := e.lim.pressure(); lv != last {
-			e.log.Info("overload: "+lv.String(), "sched_latency_p99", d, "redirect_latency", e.lim.redirectLatency(),
+			e.log.Info("overload: "+lv.String(), "sched_latency_p90", d, "redirect_latency", e.lim.redirectLatency(),
 				"redirects_in_flight", e.lim.redirects.Load())
 			last = lv
 		}
