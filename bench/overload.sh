@@ -3,7 +3,7 @@
 # PostgreSQL when LINKWATCH_TEST_POSTGRES or LINKWATCH_BENCH_POSTGRES names a
 # reachable server), 200 links. bench/overload measures the capacity of a
 # mix of 80% redirects, 10% control API and 10% status page requests in a
-# closed loop, then offers the mix open-loop at 1x and 2x that rate and at
+# closed loop, then offers the mix open-loop at 0.5x, 1x and 2x that rate and at
 # 0.5x after, and prints redirect p50/p99, the 503 shares and the RSS.
 # The client and the server share the machine's cores.
 set -euo pipefail

@@ -1,8 +1,8 @@
 // Command overload is the overload benchmark (make bench-overload). It starts
 // `linkwatch serve` on a fresh database, seeds links, measures the capacity
 // of a mix of redirects, control API and public page requests in a closed
-// loop, then offers that mix open-loop at 1x and at 2x the capacity, then at
-// 0.5x to see it recover. For each phase it reports redirect p50/p99 (from
+// loop, then offers that mix open-loop at 0.5x, 1x and 2x the capacity, then
+// at 0.5x again to see it recover. For each phase it reports redirect p50/p99 (from
 // each request's scheduled time, so queueing counts), the API's and the
 // public pages' 503 share, and the server's RSS.
 package main
@@ -61,7 +61,7 @@ func run(args []string) error {
 	fs.DurationVar(&o.capacity, "capacity", 10*time.Second, "closed-loop capacity measurement")
 	fs.DurationVar(&o.step, "step", 10*time.Second, "length of the 1x phase")
 	fs.DurationVar(&o.overload, "overload", 15*time.Second, "length of the 2x phase")
-	fs.DurationVar(&o.recovery, "recovery", 10*time.Second, "length of the 0.5x phase after it")
+	fs.DurationVar(&o.recovery, "recovery", 10*time.Second, "length of each 0.5x phase, before and after the overload")
 	fs.Float64Var(&o.apiShare, "api", 0.1, "share of control API requests (GET /api/v1/links)")
 	fs.Float64Var(&o.pageShare, "pages", 0.1, "share of public requests (/status, /api/v2/summary.json)")
 	fs.IntVar(&o.maxOutstanding, "max-outstanding", 100000, "requests the open-loop client queues (more are counted as client drops)")
@@ -134,6 +134,8 @@ func bench(o options) error {
 			s.dropped.Load(), mb(rss(pid)))
 	}
 	report("closed loop", 0, capStats, cmd.Process.Pid)
+	s0 := open.openLoop(capacity/2, o.recovery)
+	report("0.5x before", capacity/2, s0, cmd.Process.Pid)
 	s1 := open.openLoop(capacity, o.step)
 	report("1x", capacity, s1, cmd.Process.Pid)
 	s2 := open.openLoop(2*capacity, o.overload)
@@ -142,7 +144,7 @@ func bench(o options) error {
 	report("0.5x after", capacity/2, s3, cmd.Process.Pid)
 	fmt.Printf("\nRSS before the 1x phase %s, peak %s, after recovery %s; sheds by class: %s\n", mb(rssBefore),
 		mb(hwm(cmd.Process.Pid)), mb(rss(cmd.Process.Pid)), sheds(base))
-	fmt.Printf("Recovery: the 0.5x phase's %s\n\n", recoveryLine(s3))
+	fmt.Printf("Recovery: before the overload, at 0.5x, %s; after it %s\n\n", recoveryLine(s0), recoveryLine(s3))
 	return nil
 }
 
