@@ -168,7 +168,7 @@ else
   start redirector "${common[@]}" LINKWATCH_ADDR="127.0.0.1:$PORT_REDIRECTOR" -- redirector
   ready redirector "$REDIRECTOR"
   for r in "${REGIONS[@]}"; do
-    tok=$("$TMP/linkwatch" tokens create --server "$CONTROL" --token "$TOKEN" --name "bench $r prober" \
+    tok=$("$TMP/linkwatch" tokens create --json --server "$CONTROL" --token "$TOKEN" --name "bench $r prober" \
       --scope prober --region "$r" | jq -r .token)
     [ -n "$tok" ] && [ "$tok" != null ] || { echo "no prober token for $r" >&2; exit 1; }
     start "prober-$r" LINKWATCH_PROBE_ALLOW_PRIVATE=true LINKWATCH_PROBER_TOKEN="$tok" -- \

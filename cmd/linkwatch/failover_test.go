@@ -29,7 +29,7 @@ func TestLinksFailoverCLI(t *testing.T) {
 	env := map[string]string{"LINKWATCH_SERVER": srv.URL, "LINKWATCH_TOKEN": "admin"}
 	getenv := func(k string) string { return env[k] }
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"links", "failover", "spring", "--mode", "fallback"}, getenv, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"links", "failover", "spring", "--mode", "fallback", "--json"}, getenv, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	if !strings.Contains(out.String(), `"reason": "pinned to the fallback by hand"`) {
@@ -65,7 +65,7 @@ func TestServeFailoverPin(t *testing.T) {
 	defer backup.Close()
 	env := map[string]string{"LINKWATCH_SCAN_FLUSH_INTERVAL": "1h", "LINKWATCH_PUBLIC_URL": "http://lw.test"}
 	s := startServer(t, env, "serve", "--db", filepath.Join(t.TempDir(), "linkwatch.db"))
-	out := s.cli(t, s.token, "links", "create", "--slug", "spring", "--code", "301",
+	out := s.cli(t, s.token, "links", "create", "--json", "--slug", "spring", "--code", "301",
 		"--destination", primary.URL+"/", "--fallback", backup.URL+"/")
 	var l struct {
 		Failover       string `json:"failover"`
@@ -82,7 +82,7 @@ func TestServeFailoverPin(t *testing.T) {
 	}
 	waitUntil(t, 20*time.Second, serves(301, primary.URL+"/", "public, max-age=86400"))
 
-	out = s.cli(t, s.token, "links", "failover", "spring", "--mode", "fallback")
+	out = s.cli(t, s.token, "links", "failover", "spring", "--mode", "fallback", "--json")
 	var f struct {
 		Active bool
 		Mode   string

@@ -8,11 +8,18 @@ import (
 	"github.com/linkwatch/linkwatch/config"
 )
 
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, *flag.FlagSet, error) {
-	fs := flag.NewFlagSet("linkwatch "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config.Flags(fs)
-	if err := fs.Parse(args); err != nil {
+// loadConfig parses the flags of the command named name — the settings it
+// uses, see commandSettings — and loads the configuration. -h prints the
+// command's usage to out and returns flag.ErrHelp.
+func loadConfig(name string, args []string, getenv func(string) string, out io.Writer) (*config.Config, *flag.FlagSet, error) {
+	fs := newFlagSet(name, out)
+	return loadFlags(fs, args, getenv)
+}
+
+// loadFlags parses args into fs, which holds the settings' flags and maybe
+// the command's own, and loads the configuration.
+func loadFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (*config.Config, *flag.FlagSet, error) {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	cfg, err := config.Load(fs, getenv)

@@ -156,7 +156,7 @@ func TestServeQuickStart(t *testing.T) {
 		t.Fatal("the admin token reached the log")
 	}
 
-	out := s.cli(t, s.token, "links", "create", "--destination", "https://example.com/landing?c=1", "--slug", "launch", "--tag", "spring,eu")
+	out := s.cli(t, s.token, "links", "create", "--json", "--destination", "https://example.com/landing?c=1", "--slug", "launch", "--tag", "spring,eu")
 	var created struct {
 		ShortURL string `json:"short_url"`
 	}
@@ -166,7 +166,7 @@ func TestServeQuickStart(t *testing.T) {
 	if out := s.cli(t, s.token, "links", "list", "--tag", "spring"); !strings.Contains(out, "launch") || !strings.Contains(out, "https://example.com/landing?c=1") {
 		t.Fatalf("links list printed %s", out)
 	}
-	if out := s.cli(t, s.token, "links", "get", "launch"); !strings.Contains(out, `"slug": "launch"`) {
+	if out := s.cli(t, s.token, "links", "get", "launch", "--json"); !strings.Contains(out, `"slug": "launch"`) {
 		t.Fatalf("links get printed %s", out)
 	}
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,18 +124,13 @@ func runRetention(ctx context.Context, st pruner, cfg *config.Config, log *slog.
 // runProber is `linkwatch prober`: a remote prober for one region that pulls
 // its share of the checks from the control plane and pushes results back.
 func runProber(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("linkwatch prober", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config.Flags(fs)
+	fs := newFlagSet("prober", stderr) // the settings a prober uses
 	control := fs.String("control", "", "control plane base URL (env LINKWATCH_CONTROL)")
 	token := fs.String("token", "", "prober-scoped API token (env LINKWATCH_PROBER_TOKEN)")
 	spool := fs.String("spool", "", "directory for results the control plane cannot take yet (default: linkwatch-spool-<region>)")
 	spoolMax := fs.Int64("spool-max-bytes", 256<<20, "bound of the spool")
 	id := fs.String("id", "", "this prober's id among its region's probers, at most 128 bytes (default: region/hostname)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load(fs, getenv)
+	cfg, _, err := loadFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}
