@@ -10,9 +10,11 @@ export LINKWATCH_TEST_POSTGRES
 run:
 	LINKWATCH_LOG_FORMAT=$${LINKWATCH_LOG_FORMAT:-text} $(GO) run ./cmd/linkwatch serve
 
-## test: vet, then every test (with the race detector); fuzz seed corpora included
+## test: vet, then every test (with the race detector); fuzz seed corpora included; then the deploy module's
+## (deploy/go.mod: the Kubernetes manifests, PrometheusRule and Grafana dashboard against the binary)
 test: vet
 	$(GO) test -race -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## test-postgres: the same, with the PostgreSQL suite against the local server; its tests fail, never skip,
 ## when the server is unreachable
