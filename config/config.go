@@ -428,13 +428,30 @@ func Load(fs *flag.FlagSet, getenv func(string) string) (*Config, error) {
 	if c.PublicURL == nil {
 		c.PublicURL = localURL(c.Addr)
 	}
+	// Settings that need each other are named where they were set: the
+	// variable, the flag, or the file's key and line.
+	name := func(key string) string {
+		src := source[key]
+		for _, s := range all {
+			if s.key != key {
+				continue
+			}
+			switch {
+			case src == "default" || src == s.env:
+				return s.env
+			case strings.HasPrefix(src, "--"):
+				return src
+			}
+		}
+		return fmt.Sprintf("%s (%s line %d)", key, src, file.lines[key])
+	}
 	if (c.WebhookURL == "") != (c.WebhookSecret == "") {
-		return nil, errors.New("config: LINKWATCH_WEBHOOK_URL and LINKWATCH_WEBHOOK_SECRET go together")
+		return nil, fmt.Errorf("config: %s and %s go together", name("webhook_url"), name("webhook_secret"))
 	}
 	if c.SlackToken != "" && c.SlackChannel == "" {
-		return nil, errors.New("config: LINKWATCH_SLACK_CHANNEL is required with LINKWATCH_SLACK_TOKEN")
+		return nil, fmt.Errorf("config: %s is required with %s", name("slack_channel"), name("slack_token"))
 	}
-	if err := c.checkSMTP(); err != nil {
+	if err := c.checkSMTP(name); err != nil {
 		return nil, err
 	}
 	if file != nil {
@@ -455,24 +472,25 @@ func localURL(addr string) *url.URL {
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort("localhost", port)}
 }
 
-// checkSMTP checks what the SMTP settings need of each other. The password
-// is never part of an error.
-func (c *Config) checkSMTP() error {
+// checkSMTP checks what the SMTP settings need of each other, naming each
+// setting by name (where it was set). The password is never part of an
+// error.
+func (c *Config) checkSMTP(name func(key string) string) error {
 	if c.SMTPAddr == "" {
 		if c.SMTPFrom != "" || c.SMTPUsername != "" || c.SMTPPassword != "" {
-			return errors.New("config: LINKWATCH_SMTP_ADDR is required with LINKWATCH_SMTP_FROM, LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD")
+			return fmt.Errorf("config: %s is required with %s, %s and %s", name("smtp_addr"), name("smtp_from"), name("smtp_username"), name("smtp_password"))
 		}
 		return nil
 	}
 	if c.SMTPFrom == "" {
-		return errors.New("config: LINKWATCH_SMTP_FROM is required with LINKWATCH_SMTP_ADDR")
+		return fmt.Errorf("config: %s is required with %s", name("smtp_from"), name("smtp_addr"))
 	}
 	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
-		return errors.New("config: LINKWATCH_SMTP_USERNAME and LINKWATCH_SMTP_PASSWORD go together")
+		return fmt.Errorf("config: %s and %s go together", name("smtp_username"), name("smtp_password"))
 	}
 	host, _, _ := net.SplitHostPort(c.SMTPAddr)
 	if c.SMTPUsername != "" && c.SMTPTLS == "none" && host != "localhost" && host != "127.0.0.1" && host != "::1" {
-		return errors.New("config: LINKWATCH_SMTP_TLS none would send the SMTP password in the clear: use starttls or tls, or a relay on localhost")
+		return fmt.Errorf("config: %s none would send the SMTP password in the clear: use starttls or tls, or a relay on localhost", name("smtp_tls"))
 	}
 	return nil
 }

@@ -144,3 +144,18 @@ func FuzzExpand(f *testing.F) {
 		}
 	})
 }
+
+// TestPairedSettingsNamedWhereSet: settings that need each other are named
+// by the file's key and line when the file set them, by the variable when
+// the environment did.
+func TestPairedSettingsNamedWhereSet(t *testing.T) {
+	_, err := loadYAML(t, "addr: \":0\"\nwebhook_url: https://crm.example.com/hook\n", nil)
+	if err == nil || err.Error() != "config: webhook_url (linkwatch.yaml line 2) and LINKWATCH_WEBHOOK_SECRET go together" {
+		t.Errorf("webhook_url alone: %v", err)
+	}
+	_, err = loadYAML(t, "smtp_addr: smtp.example.com:587\n\nsmtp_from: status@example.com\nsmtp_password: hunter2-smtp-password\n", nil)
+	if err == nil || err.Error() != "config: LINKWATCH_SMTP_USERNAME and smtp_password (linkwatch.yaml line 4) go together" ||
+		strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("smtp_password alone: %v", err)
+	}
+}
