@@ -146,10 +146,10 @@ func TestShedWith503(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	})
-	lim := NewLimiter(LimiterConfig{Procs: 1}) // 4 API requests in flight
+	lim := NewLimiter(LimiterConfig{Procs: 1}) // 8 API requests in flight
 	_, reg, url := serve(t, Config{Limiter: lim}, next)
-	results := make(chan int, 4)
-	for range 4 {
+	results := make(chan int, 8)
+	for range 8 {
 		go func() {
 			resp, err := http.Get(url + "/api/v1/slow")
 			if err != nil {
@@ -160,7 +160,7 @@ func TestShedWith503(t *testing.T) {
 			results <- resp.StatusCode
 		}()
 	}
-	for range 4 {
+	for range 8 {
 		<-entered
 	}
 	resp, err := http.Get(url + "/api/v1/links")
@@ -170,7 +170,7 @@ func TestShedWith503(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != RetryAfter || !strings.Contains(string(b), `"code":"unavailable"`) {
-		t.Errorf("fifth API request: %d %v %s", resp.StatusCode, resp.Header, b)
+		t.Errorf("ninth API request: %d %v %s", resp.StatusCode, resp.Header, b)
 	}
 	// Redirects, the public pages and operations go on.
 	for _, p := range []string{"/spring-sale", "/status", "/healthz"} {
@@ -181,7 +181,7 @@ func TestShedWith503(t *testing.T) {
 		}
 	}
 	close(release)
-	for range 4 {
+	for range 8 {
 		if code := <-results; code != 200 {
 			t.Errorf("admitted request: %d", code)
 		}

@@ -55,15 +55,16 @@ const (
 )
 
 // NewLimiter returns a limiter whose bounds scale with cfg.Procs: per
-// processor, 4 API, 4 public and 2 dashboard requests in flight.
+// processor, 8 API, 8 public and 2 dashboard requests in flight (API
+// requests mostly wait on the database).
 func NewLimiter(cfg LimiterConfig) *Limiter {
 	p := int64(max(cfg.Procs, 1))
 	l := &Limiter{redirectsHigh: redirectsPerProc * p, slow: slowRedirect, fresh: latencyFresh, now: cfg.Now}
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.limits[API] = 4 * p
-	l.limits[Public] = 4 * p
+	l.limits[API] = 8 * p
+	l.limits[Public] = 8 * p
 	l.limits[Dashboard] = 2 * p
 	return l
 }

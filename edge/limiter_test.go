@@ -30,7 +30,7 @@ func admitted(t *testing.T, l *Limiter, c Class) []func() {
 
 func TestLimiterBoundsPerClass(t *testing.T) {
 	l := NewLimiter(LimiterConfig{Procs: 2})
-	for c, want := range map[Class]int{API: 8, Public: 8, Dashboard: 4} {
+	for c, want := range map[Class]int{API: 16, Public: 16, Dashboard: 4} {
 		dones := admitted(t, l, c)
 		if len(dones) != want {
 			t.Errorf("%s: %d admitted, want %d", c, len(dones), want)
@@ -79,8 +79,8 @@ func TestLimiterRedirectsInFlight(t *testing.T) {
 	if l.Pressure() {
 		t.Fatal("pressure after every redirect ended")
 	}
-	if n := len(admitted(t, l, Public)); n != 4 {
-		t.Errorf("after pressure %d public requests admitted, want 4", n)
+	if n := len(admitted(t, l, Public)); n != 8 {
+		t.Errorf("after pressure %d public requests admitted, want 8", n)
 	}
 }
 
