@@ -36,8 +36,18 @@ var defaultTexts = map[string]struct{ runbook, members string }{
 		"a prober stopped on purpose can be retired (DELETE /api/v1/probers/{id}).", "silent"},
 }
 
-// runbookText is a default rule's built-in runbook; "" for declared rules.
-func runbookText(rule string) string { return defaultTexts[rule].runbook }
+// runbookDocs is where each default rule's long runbook is: its heading in
+// docs/operations.md (the deploy module's tests check every heading exists).
+const runbookDocs = "https://github.com/linkwatch/linkwatch/blob/main/docs/operations.md#"
+
+// runbookText is a default rule's built-in runbook and a link to its long
+// form; "" for declared rules.
+func runbookText(rule string) string {
+	if t := defaultTexts[rule].runbook; t != "" {
+		return t + " Runbook: " + runbookDocs + rule
+	}
+	return ""
+}
 
 // membersAre says what a group's members are when they fire: "down".
 func membersAre(rule string) string {
