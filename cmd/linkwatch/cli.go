@@ -61,7 +61,7 @@ func newClient(fs *flag.FlagSet, getenv func(string) string) *client {
 // the token, and --json.
 func clientFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := newFlagSet(name, stderr)
-	fs.String("server", "", "server base URL (env LINKWATCH_SERVER, default http://localhost:8080)")
+	fs.String("server", "", "server base `URL` (env LINKWATCH_SERVER, default http://localhost:8080)")
 	fs.String("token", "", "API token (env LINKWATCH_TOKEN or LINKWATCH_ADMIN_TOKEN)")
 	fs.Bool("json", false, "print the server's JSON instead of a table")
 	return fs

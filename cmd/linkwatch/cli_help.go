@@ -171,7 +171,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	type line struct{ flag, typ, help string }
 	groups := map[string][]line{}
 	fs.VisitAll(func(f *flag.Flag) {
-		group, l := "Flags", line{flag: "--" + f.Name}
+		group, l := ownGroup(name), line{flag: "--" + f.Name}
 		if s, ok := settings[f.Name]; ok {
 			group, l.typ = s.Group, s.Type
 			def := s.Default
@@ -223,6 +223,17 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 		}
 		tw.Flush()
 	}
+}
+
+// ownGroup names the group of a command's own flags.
+func ownGroup(cmd string) string {
+	switch {
+	case strings.HasPrefix(cmd, "links "):
+		return "Link"
+	case strings.HasPrefix(cmd, "tokens "):
+		return "Token"
+	}
+	return "Flags"
 }
 
 // flagType names a flag's type for help: bool, duration, int, string or a

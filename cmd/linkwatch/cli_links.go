@@ -96,13 +96,13 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 	switch sub {
 	case "create":
 		slugged = false
-		dest := fs.String("destination", "", "destination URL (required)")
+		dest := fs.String("destination", "", "destination `URL` (required)")
 		slug := fs.String("slug", "", "slug (default: generated)")
-		fallback := fs.String("fallback", "", "fallback URL")
+		fallback := fs.String("fallback", "", "fallback `URL`")
 		failover := fs.String("failover", "", "failover to the fallback when the destination is down: auto (default) or off")
 		code := fs.Int("code", 0, "redirect code: 301, 302, 307 or 308 (default 302)")
-		expires := fs.String("expires", "", "expiry time, RFC 3339")
-		interval := fs.String("interval", "", "check interval, e.g. 60s")
+		expires := fs.String("expires", "", "expiry `time`, RFC 3339")
+		interval := fs.String("interval", "", "check interval (a `duration`, e.g. 60s)")
 		var tags stringList
 		fs.Var(&tags, "tag", "tag (repeatable or comma-separated)")
 		one = func(c *client, _ string) error {
@@ -130,11 +130,11 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 			return showLink(ctx, c, fs, http.MethodGet, linkPath(slug, *domain, "", nil), nil, stdout)
 		}
 	case "update":
-		fs.String("destination", "", "new destination URL")
-		fs.String("fallback", "", `new fallback URL ("" removes it)`)
+		fs.String("destination", "", "new destination `URL`")
+		fs.String("fallback", "", "new fallback `URL` (\"\" removes it)")
 		fs.String("tags", "", `the link's tags, comma-separated, replacing the old ones ("" removes them all)`)
-		fs.String("expires", "", `expiry time, RFC 3339 ("" removes it; a past time expires the link now)`)
-		fs.String("interval", "", `check interval, e.g. 60s ("" restores the default)`)
+		fs.String("expires", "", "expiry `time`, RFC 3339 (\"\" removes it; a past time expires the link now)")
+		fs.String("interval", "", "check interval (a `duration`, e.g. 60s; \"\" restores the default)")
 		fs.Int("code", 0, "redirect code: 301, 302, 307 or 308")
 		fs.String("failover", "", "auto or off (a pin by hand is cleared)")
 		one = func(c *client, slug string) error {
@@ -168,8 +168,8 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 			return showHealth(ctx, c, fs, linkPath(slug, *domain, "/health", nil), stdout)
 		}
 	case "scans":
-		from := fs.String("from", "", "start of the range, RFC 3339 (default: 24 hours before --to)")
-		to := fs.String("to", "", "end of the range, RFC 3339 (default: now)")
+		from := fs.String("from", "", "start of the range, a `time` in RFC 3339 (default: 24 hours before --to)")
+		to := fs.String("to", "", "end of the range, a `time` in RFC 3339 (default: now)")
 		by := fs.String("by", "hour", "series bucket: hour or day")
 		one = func(c *client, slug string) error {
 			q, err := scansQuery(*from, *to, *by)
