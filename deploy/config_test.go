@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/linkwatch/linkwatch/config"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // knownEnv lists every LINKWATCH_ variable the configuration reads, from the
@@ -31,9 +32,11 @@ func knownEnv(t *testing.T) map[string]bool {
 }
 
 // checkConfig loads a ConfigMap's linkwatch.yaml with the binary's own
-// loader, with the environment the control container gets, so a rule or
-// component that does not compile fails here, not at a rollout.
-func checkConfig(t *testing.T, owner, data string) {
+// loader, in the environment the container gets when the Secret holds only
+// its required keys (optional ones absent), so a rule, a route to a channel
+// that is not configured, or a setting that does not validate fails here,
+// not at a rollout.
+func checkConfig(t *testing.T, owner, data string, c *corev1.Container) {
 	t.Helper()
 	if data == "" {
 		t.Fatalf("%s: no linkwatch.yaml", owner)
@@ -42,12 +45,25 @@ func checkConfig(t *testing.T, owner, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"LINKWATCH_CONFIG": path, "LINKWATCH_SLACK_TOKEN": "xoxb-test", "LINKWATCH_SLACK_CHANNEL": "#oncall"}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.Name == "LINKWATCH_CONFIG":
+			env[e.Name] = path
+		case e.ValueFrom == nil:
+			env[e.Name] = e.Value
+		case e.ValueFrom.SecretKeyRef != nil && (e.ValueFrom.SecretKeyRef.Optional == nil || !*e.ValueFrom.SecretKeyRef.Optional):
+			env[e.Name] = "deploy-test-" + e.ValueFrom.SecretKeyRef.Key + "-0123456789abcdef"
+		}
+	}
+	if _, ok := env["LINKWATCH_DB"]; ok {
+		env["LINKWATCH_DB"] = "postgres://linkwatch@linkwatch-db-rw:5432/linkwatch"
+	}
 	fs := flag.NewFlagSet("x", flag.ContinueOnError)
 	config.Flags(fs)
 	cfg, err := config.Load(fs, func(k string) string { return env[k] })
 	if err != nil {
-		t.Fatalf("%s: its linkwatch.yaml does not load: %v", owner, err)
+		t.Fatalf("%s: linkwatch.yaml does not load with %s's environment: %v", owner, c.Name, err)
 	}
 	if len(cfg.AlertRules) == 0 || len(cfg.StatusComponents) == 0 {
 		t.Fatalf("%s: its linkwatch.yaml declares %d rules and %d components", owner, len(cfg.AlertRules), len(cfg.StatusComponents))

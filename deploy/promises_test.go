@@ -386,9 +386,9 @@ func TestEnvironmentAndRoles(t *testing.T) {
 			t.Fatalf("ConfigMaps %v, want one", names(r.ConfigMaps))
 		}
 		cm := r.ConfigMaps[0]
-		checkConfig(t, cm.Name, cm.Data["linkwatch.yaml"])
 		d := r.deployment(t, "linkwatch-control")
 		c := container(t, d)
+		checkConfig(t, cm.Name, cm.Data["linkwatch.yaml"], c)
 		e := env(c, "LINKWATCH_CONFIG")
 		if e == nil {
 			t.Fatal("the control API reads no LINKWATCH_CONFIG")
