@@ -39,6 +39,19 @@ func readVersion(info *debug.BuildInfo, ok bool) buildVersion {
 	return v
 }
 
+// short is the version a prober reports in its heartbeats: the module
+// version, and the commit it was built from when known.
+func (v buildVersion) short() string {
+	s := v.Version
+	if v.Revision != "" {
+		s += "+" + v.Revision[:min(12, len(v.Revision))]
+		if v.Modified {
+			s += ".dirty"
+		}
+	}
+	return s
+}
+
 func (v buildVersion) String() string {
 	s := "linkwatch " + v.Version
 	var parts []string

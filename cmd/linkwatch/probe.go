@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -166,7 +167,7 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 		addr = defaultProberAddr
 	}
 	remote, err := prober.NewRemote(prober.RemoteConfig{
-		Control: cu, Token: linkwatch.Secret(*token), Region: cfg.Region, ProberID: *id, Version: "dev",
+		Control: cu, Token: linkwatch.Secret(*token), Region: cfg.Region, ProberID: *id, Version: readVersion(debug.ReadBuildInfo()).short(),
 		SpoolDir: filepath.Clean(*spool), SpoolMax: *spoolMax,
 	}, log, reg)
 	if err != nil {
