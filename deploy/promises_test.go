@@ -321,6 +321,11 @@ func TestPodSecurity(t *testing.T) {
 					t.Errorf("%s %s/%s: image %q, want linkwatch at a pinned tag", p.kind, p.name, c.Name, c.Image)
 				}
 				checkResources(t, p.kind+" "+p.name, &c)
+				for _, pr := range []*corev1.Probe{c.ReadinessProbe, c.LivenessProbe, c.StartupProbe} {
+					if pr != nil && (pr.HTTPGet == nil || containerPort(&c, pr.HTTPGet.Port) == 0) {
+						t.Errorf("%s %s/%s: probe %s is not an HTTP GET of one of its ports", p.kind, p.name, c.Name, describe(pr))
+					}
+				}
 			}
 		}
 	})
