@@ -47,6 +47,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // figure is one measured number.
@@ -453,7 +455,7 @@ func renderSummary(w io.Writer, m machine, secs []section) {
 		fmt.Fprintf(w, "## %s\n\n", title)
 		fmt.Fprintf(w, "Measured %s (`bench/out/%s`).\n", s.measured.UTC().Format("2006-01-02 15:04 MST"), s.name)
 		for _, n := range s.notes {
-			fmt.Fprintf(w, "%s.\n", strings.TrimSuffix(n, "."))
+			fmt.Fprintf(w, "%s.\n", sentence(n))
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| figure | value | baseline | baseline value | ratio | target | details |")
@@ -485,6 +487,16 @@ func renderSummary(w io.Writer, m machine, secs []section) {
 				mdCell(base), baseValue, ratio, mdCell(targetVerdict(f.target, f.value, f.unit, r, hasRatio)), mdCell(f.details))
 		}
 	}
+}
+
+// sentence is a note with a capital first letter and no final full stop
+// (the summary adds one).
+func sentence(n string) string {
+	n = strings.TrimSuffix(strings.TrimSpace(n), ".")
+	if r, size := utf8.DecodeRuneInString(n); size > 0 {
+		n = string(unicode.ToUpper(r)) + n[size:]
+	}
+	return n
 }
 
 // targetVerdict checks a target of the forms ">=N", "<=N", "ratio>=N",

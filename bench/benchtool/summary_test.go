@@ -204,7 +204,7 @@ func TestSummaryCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("statuspage.tsv", "# title\tStatus page\nstylesheet\treq/s\t50000\treq/s\t\t\n/status\treq/s\t14000\treq/s\tstylesheet\t>=5000\n")
+	write("statuspage.tsv", "# title\tStatus page\n# note\twrk shares the cores.\nstylesheet\treq/s\t50000\treq/s\t\t\n/status\treq/s\t14000\treq/s\tstylesheet\t>=5000\n")
 	write("go.gobench", goBenchOutput)
 	write("redirect.tsv", "# title\tRedirects | wrk\nmap\treq/s\t30000\treq/s\t\t\nsqlite\treq/s\t27000\treq/s\tmap\tratio>=0.90\n"+
 		"map\tp99\t10\tms\t\t\nsqlite\tp99\t14\tms\tmap\t<=5\n")
@@ -227,6 +227,7 @@ func TestSummaryCommand(t *testing.T) {
 		"| sqlite | 27,000 req/s | map | 30,000 req/s | 0.900 | ratio >= 0.9: met |",
 		"| /status | 14,000 req/s | stylesheet | 50,000 req/s | 0.280 | >= 5,000 req/s: met |",
 		"## Redirects | wrk",
+		"\nWrk shares the cores.\n",
 		"| sqlite (p99) | 14 ms | map | 10 ms | 1.400 | <= 5 ms: **not met** |",
 	} {
 		if !strings.Contains(md, want) {
