@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -108,7 +109,8 @@ func (e *Edge) IdleTimeout() time.Duration { return 6 * e.timeout }
 func (e *Edge) ReadHeaderTimeout() time.Duration { return e.timeout }
 
 // Handler wraps the server's handler: it sets the request's deadlines by its
-// route's class, refuses a body over the route's limit with 413, and sheds
+// route's class, refuses a body over the route's limit with 413, reads the
+// body of a route that is not bulk before admitting the request, and sheds
 // the classes the Limiter sheds with 503 and Retry-After.
 func (e *Edge) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +119,29 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 		if r.ContentLength > rt.BodyLimit {
 			e.refuseTooLarge(w, r, rt)
 			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body := &limitedBody{ReadCloser: r.Body, left: rt.BodyLimit, limit: rt.BodyLimit}
+			r.Body = body
+			if rt.Bulk {
+				// Streamed to the handler; its error answer becomes 413.
+				w = &limitWriter{ResponseWriter: w, r: r, body: body, e: e, rt: rt}
+			} else {
+				// Read before admission: a client trickling its body holds a
+				// connection until the read deadline, never a place of its
+				// class (slow subscriptions cannot starve the status page).
+				b, err := io.ReadAll(body)
+				switch {
+				case body.hit.Load():
+					e.refuseTooLarge(w, r, rt)
+					return
+				case err != nil: // too slow, or gone: the connection is done
+					w.Header().Set("Connection", "close")
+					w.WriteHeader(http.StatusBadRequest)
+					return
+				}
+				r.Body = io.NopCloser(bytes.NewReader(b))
+			}
 		}
 		if rt.Class == Redirect {
 			done := e.lim.StartRedirect()
@@ -130,11 +155,6 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 				return
 			}
 			defer release()
-		}
-		if r.Body != nil && r.Body != http.NoBody {
-			body := &limitedBody{ReadCloser: r.Body, left: rt.BodyLimit, limit: rt.BodyLimit}
-			r.Body = body
-			w = &limitWriter{ResponseWriter: w, r: r, body: body, e: e, rt: rt}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -194,9 +214,10 @@ func size(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// limitedBody is a request body cut at its route's limit. The handlers'
-// own limits are never lower, so when a body is too large it is this reader
-// that notices, and limitWriter turns the handler's error answer into 413.
+// limitedBody is a request body cut at its route's limit. A bulk route's
+// body is streamed to its handler, whose own limit is never lower, so when
+// it is too large it is this reader that notices, and limitWriter turns the
+// handler's error answer into 413; any other route's is read whole first.
 type limitedBody struct {
 	io.ReadCloser
 	left, limit int64

@@ -84,7 +84,11 @@ func TestBodyOverLimitIs413(t *testing.T) {
 			io.WriteString(w, "subscribed")
 			return
 		}
-		if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, APIBodyLimit)); err != nil {
+		limit := int64(APIBodyLimit)
+		if r.URL.Path == "/api/v1/probe/results" { // bulk: streamed to the handler
+			limit = ProbeResultsBodyLimit
+		}
+		if _, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
@@ -113,6 +117,10 @@ func TestBodyOverLimitIs413(t *testing.T) {
 		{"api length over", "/api/v1/links", "application/json", strings.NewReader(big), 413, "64 KiB"},
 		{"form chunked over", "/status/subscribe", "application/x-www-form-urlencoded",
 			unknownLength{strings.NewReader("email=a%40example.com&pad=" + strings.Repeat("x", SubscribeBodyLimit))}, 413, "4 KiB"},
+		{"bulk chunked over", "/api/v1/probe/results", "application/json",
+			unknownLength{strings.NewReader(strings.Repeat(" ", ProbeResultsBodyLimit+1))}, 413, "8 MiB"},
+		{"bulk at the limit", "/api/v1/probe/results", "application/json",
+			unknownLength{strings.NewReader(strings.Repeat(" ", ProbeResultsBodyLimit))}, 200, "ok"},
 		{"form under", "/status/subscribe", "application/x-www-form-urlencoded", strings.NewReader("email=a%40example.com"), 200, "subscribed"},
 		{"form missing field", "/status/subscribe", "application/x-www-form-urlencoded", strings.NewReader("x=1"), 422, "Give"},
 	} {
@@ -131,8 +139,8 @@ func TestBodyOverLimitIs413(t *testing.T) {
 	if handled.Load() != handledBefore {
 		t.Error("a body declared over the limit reached the handler")
 	}
-	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("api")); v != 3 {
-		t.Errorf("linkwatch_http_body_too_large_total{class=api} = %v, want 3", v)
+	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("api")); v != 4 {
+		t.Errorf("linkwatch_http_body_too_large_total{class=api} = %v, want 4", v)
 	}
 }
 
@@ -203,6 +211,40 @@ linkwatch_http_shed_total{class="dashboard"} 0
 linkwatch_http_shed_total{class="public"} 0
 `), "linkwatch_http_shed_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSlowBodiesHoldNoPlace: bodies trickled to the subscription form hold
+// connections, not the public class's places: the status page is served.
+func TestSlowBodiesHoldNoPlace(t *testing.T) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		io.WriteString(w, "ok")
+	})
+	lim := NewLimiter(LimiterConfig{Procs: 1}) // 8 public requests in flight
+	_, _, url := serve(t, Config{Limiter: lim, Timeout: time.Minute}, next)
+	addr := strings.TrimPrefix(url, "http://")
+	for range 9 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /status/subscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n")
+		// 100 Continue: the server has begun reading the body.
+		c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || !strings.Contains(line, " 100 ") {
+			t.Fatalf("slow body: %q %v", line, err)
+		}
+		io.WriteString(c, "email=")
+	}
+	resp, err := http.Get(url + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("status page with 9 slow subscriptions: %d", resp.StatusCode)
 	}
 }
 

@@ -27,6 +27,8 @@ type Limiter struct {
 	now           func() time.Time
 	latency       atomic.Uint64 // EWMA of redirect latency, float64 seconds bits
 	lastSlow      atomic.Int64  // unix nanoseconds of the last slow observation
+	requests      atomic.Int64  // requests begun since Run last looked
+	quiet         atomic.Bool   // too few requests lately for latencies to mean overload
 	sched         atomic.Int64  // the last scheduling latency observed, nanoseconds
 	schedHigh     atomic.Int64  // the last one at or over slowSched
 	schedAt       atomic.Int64  // unix nanoseconds of that one
@@ -76,6 +78,7 @@ func (l *Limiter) Sheds(c Class) bool { return c >= 0 && c < nClasses && l.limit
 // request must be refused; otherwise done releases the place. Classes that
 // are never shed are always admitted.
 func (l *Limiter) Admit(c Class) (done func(), ok bool) {
+	l.requests.Add(1)
 	if !l.Sheds(c) {
 		return func() {}, true
 	}
@@ -101,6 +104,7 @@ func (l *Limiter) Admit(c Class) (done func(), ok bool) {
 // StartRedirect counts a redirect in flight; done, called when it has been
 // answered, records how long it took.
 func (l *Limiter) StartRedirect() (done func(time.Duration)) {
+	l.requests.Add(1)
 	l.redirects.Add(1)
 	return func(d time.Duration) {
 		l.redirects.Add(-1)
@@ -167,10 +171,18 @@ func (l *Limiter) redirectLatency() time.Duration {
 	return time.Duration(math.Float64frombits(l.latency.Load()) * float64(time.Second))
 }
 
+// setQuiet tells the limiter whether the server has few requests lately:
+// then slow redirects and slow scheduling are the machine's, or the race
+// detector's, not overload, and shed nothing. Edge.Run decides it.
+func (l *Limiter) setQuiet(q bool) { l.quiet.Store(q) }
+
 func (l *Limiter) pressure() level {
 	lv := none
 	if l.redirects.Load() >= l.redirectsHigh {
 		lv = some
+	}
+	if l.quiet.Load() {
+		return lv
 	}
 	now := l.now().UnixNano()
 	if ewma := math.Float64frombits(l.latency.Load()); ewma >= l.slow.Seconds() && now-l.lastSlow.Load() < int64(l.fresh) {

@@ -246,6 +246,31 @@ func TestQuantileSince(t *testing.T) {
 	}
 }
 
+func TestLimiterQuiet(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(LimiterConfig{Procs: 1, Now: func() time.Time { return now }})
+	l.setQuiet(true)
+	l.ObserveScheduling(time.Second)
+	l.StartRedirect()(time.Second)
+	if l.Pressure() {
+		t.Error("pressure from latencies while quiet")
+	}
+	var ends []func(time.Duration)
+	for range 32 {
+		ends = append(ends, l.StartRedirect())
+	}
+	if !l.Pressure() {
+		t.Error("no pressure at 32 redirects in flight while quiet")
+	}
+	for _, end := range ends {
+		end(time.Millisecond)
+	}
+	l.setQuiet(false)
+	if n := len(admitted(t, l, API)); n != 0 {
+		t.Errorf("busy again: %d API requests admitted under severe latencies, want 0", n)
+	}
+}
+
 // TestRunObservesScheduling: Run feeds the runtime's scheduling latencies
 // to the limiter once the process is busy.
 func TestRunObservesScheduling(t *testing.T) {

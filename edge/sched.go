@@ -23,6 +23,11 @@ const schedBusy = 200
 // takes the processors for a moment.
 const schedQuantile = 0.9
 
+// busyPerProc is how many requests a processor must have begun in a sample
+// (500 a second) for latencies to count as overload: fewer, and the server is
+// not overloaded, however slow the machine is.
+const busyPerProc = 50
+
 // Run tells the Limiter, every 100 ms until ctx ends, the 90th percentile
 // of how long goroutines waited for a processor since the last sample: the
 // first sign of overload, visible before any handler runs slowly.
@@ -48,6 +53,7 @@ func (e *Edge) Run(ctx context.Context) {
 		if n < schedBusy {
 			d = 0
 		}
+		e.lim.setQuiet(e.lim.requests.Swap(0) < int64(busyPerProc*procs()))
 		e.lim.ObserveScheduling(d)
 		prev = cur
 		// Each change of the pressure is logged, not each sample.
