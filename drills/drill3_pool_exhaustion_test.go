@@ -109,12 +109,18 @@ func TestDrill3PoolExhaustion(t *testing.T) {
 	t0 := time.Now()
 	steps := poolMax - at85
 	var reached100 time.Time
+	type level struct {
+		at   time.Time
+		used int
+	}
+	levels := []level{{t0, at85}}
 	for i := 1; i <= steps; i++ {
 		if err := sleepCtx(ctx, ramp/time.Duration(steps)); err != nil {
 			t.Fatal(err)
 		}
 		reached := fill(at85 + i)
 		t.Logf("t0+%s: %d of %d connections in use", reached.Sub(t0).Round(time.Second), at85+i, poolMax)
+		levels = append(levels, level{reached, at85 + i})
 		if i == steps {
 			reached100 = reached
 		}
@@ -162,8 +168,15 @@ func TestDrill3PoolExhaustion(t *testing.T) {
 	res = ld.Stop()
 	a = &fired
 	before := reached100.Sub(*a.FiredAt)
+	used := 0 // connections the drill held when the page fired
+	for _, l := range levels {
+		if !l.at.After(*a.FiredAt) {
+			used = l.used
+		}
+	}
 	r.row(fmt.Sprintf("db_pool_saturation (critical) while the pool went 85%% → 100%% of %d in %s", poolMax, ramp),
-		fmt.Sprintf("paged at t0%+.0fs, %s before the pool was exhausted (%s)", a.FiredAt.Sub(t0).Seconds(), ms(before), a.Summary),
+		fmt.Sprintf("paged at t0%+.0fs with %d of %d connections held (%d%%), %s before the pool was exhausted",
+			a.FiredAt.Sub(t0).Seconds(), used, poolMax, 100*used/poolMax, ms(before)),
 		a.FiredAt.Before(reached100))
 	r.info("db_pool_saturation resolved after the leak was fixed", ms(resolvedAfter))
 	r.row(fmt.Sprintf("redirects at %d/s throughout", rate), res.String(), res.Failed == 0 && res.Sent > 0)
