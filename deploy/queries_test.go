@@ -17,6 +17,7 @@ import (
 // and what it selects.
 type query struct {
 	where   string
+	expr    string
 	metrics []string // metric names selected, recording rules included
 	jobs    []*regexp.Regexp
 	numbers []float64
@@ -29,7 +30,7 @@ func parseQuery(t *testing.T, where, expr string) query {
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", where, err, expr)
 	}
-	q := query{where: where}
+	q := query{where: where, expr: expr}
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.VectorSelector:
