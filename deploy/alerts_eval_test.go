@@ -161,6 +161,25 @@ func TestAlertsFire(t *testing.T) {
 			t.Errorf("paged at minute %d on 0.2 %% errors", got)
 		}
 	})
+	t.Run("five minutes of slow redirects page", func(t *testing.T) {
+		const minutes = 120
+		slow := func(m int) bool { return m > 90 && m <= 95 }
+		labels := `{job="linkwatch-redirector",namespace="lw",pod="r",route="/{slug}",code="302"`
+		fast := counter("linkwatch_http_request_duration_seconds_bucket"+labels+`,le="0.1"}`, minutes, func(m int) float64 {
+			if slow(m) {
+				return 0
+			}
+			return rps
+		})
+		all := counter("linkwatch_http_request_duration_seconds_count"+labels+"}", minutes, func(int) float64 { return rps })
+		if got := firstFiring(t, rs, "LinkwatchRedirectLatencyBudgetBurn", "critical", minutes, fast, all); got < 91 || got > 98 {
+			t.Errorf("paged at minute %d, want within minutes of the slowdown (91-95)", got)
+		}
+		steady := counter("linkwatch_http_request_duration_seconds_bucket"+labels+`,le="0.1"}`, minutes, func(int) float64 { return rps })
+		if got := firstFiring(t, rs, "LinkwatchRedirectLatencyBudgetBurn", "critical", minutes, steady, all); got >= 0 {
+			t.Errorf("paged at minute %d with every redirect fast", got)
+		}
+	})
 	t.Run("the seed incident pages before the pool is exhausted", func(t *testing.T) {
 		// 85 % for 10 minutes, then 85 → 100 % over 3 minutes (minutes 10-13).
 		const minutes = 20
