@@ -38,6 +38,11 @@ func TestDrill3PoolExhaustion(t *testing.T) {
 		"LINKWATCH_ALERT_EVALUATION_INTERVAL": "500ms",
 		"LINKWATCH_PROBE_ALLOW_PRIVATE":       "true",
 		"LINKWATCH_SCAN_FLUSH_INTERVAL":       "1s",
+		// The edge admits 8 API requests per processor; the leak goes
+		// through the API, so the process gets 4 (32 places) to leak more
+		// than the pool holds. With 2 the edge itself would keep API
+		// requests from exhausting a pool of 20.
+		"GOMAXPROCS": "4",
 	}, "serve")
 	api := newAPI(srv.URL(), token)
 	api.createLink(t, map[string]any{"slug": "spring", "destination": dest.URL + "/spring", "check_interval": "30s"})
@@ -131,10 +136,12 @@ func TestDrill3PoolExhaustion(t *testing.T) {
 		t.Fatal(err)
 	}
 	released := time.Now()
+	lk.stop()
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
 	lk.wait()
+	t.Logf("leaking PATCHes cut or refused and sent again: %d", lk.refused)
 	res := func() loadResult {
 		if full() {
 			return loadResult{}
@@ -221,12 +228,17 @@ func lockWaiters(t testing.TB, c *pgx.Conn, holder int) int {
 	return n
 }
 
-// leaker holds PATCH requests that wait on the drill's lock.
+// leaker holds PATCH requests that wait on the drill's lock. The server's
+// edge gives an API request a deadline (10 s), after which its connection,
+// and so its transaction, is cut: each leak sends its PATCH again whenever
+// one ends, so the number held stays what the drill set, as a leak's does.
 type leaker struct {
 	t           *testing.T
 	base, token string
 	mu          sync.Mutex
 	n           int
+	stopped     bool
+	refused     int // PATCHes refused (the edge's admission) or cut
 	wg          sync.WaitGroup
 }
 
@@ -236,13 +248,27 @@ func (l *leaker) leak() {
 	n := l.n
 	l.mu.Unlock()
 	l.wg.Go(func() {
-		body := strings.NewReader(fmt.Sprintf(`{"tags":["leak-%d"]}`, n))
-		req, _ := http.NewRequestWithContext(l.t.Context(), http.MethodPatch, l.base+"/api/v1/links/leak", body)
-		req.Header.Set("Authorization", "Bearer "+l.token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
+		for {
+			l.mu.Lock()
+			stopped := l.stopped
+			l.mu.Unlock()
+			if stopped || l.t.Context().Err() != nil {
+				return
+			}
+			body := strings.NewReader(fmt.Sprintf(`{"tags":["leak-%d"]}`, n))
+			req, _ := http.NewRequestWithContext(l.t.Context(), http.MethodPatch, l.base+"/api/v1/links/leak", body)
+			req.Header.Set("Authorization", "Bearer "+l.token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			l.mu.Lock()
+			if !l.stopped && (err != nil || resp.StatusCode != http.StatusOK) {
+				l.refused++
+			}
+			l.mu.Unlock()
+			time.Sleep(50 * time.Millisecond) // a refused PATCH is not retried in a tight loop
 		}
 	})
 }
@@ -253,4 +279,11 @@ func (l *leaker) count() int {
 	return l.n
 }
 
-func (l *leaker) wait() { l.wg.Wait() }
+// stop ends the leaks: each returns once its PATCH does (the lock gone).
+func (l *leaker) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+}
+
+func (l *leaker) wait() { l.stop(); l.wg.Wait() }
