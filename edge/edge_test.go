@@ -30,7 +30,9 @@ func TestClassify(t *testing.T) {
 		{"GET", "/spring-sale", Redirect, false, SubscribeBodyLimit},
 		{"GET", "/api/v1/links", API, false, APIBodyLimit},
 		{"POST", "/api/v1/links/x/check", API, true, APIBodyLimit},
-		{"POST", "/api/v1/probe/results", API, true, ProbeResultsBodyLimit},
+		{"POST", "/api/v1/probe/results", Probe, true, ProbeResultsBodyLimit},
+		{"POST", "/api/v1/probe/heartbeat", Probe, false, APIBodyLimit},
+		{"GET", "/api/v1/probe/assignments", Probe, false, APIBodyLimit},
 		{"GET", "/api/v1/probe/stream", Stream, false, APIBodyLimit},
 		{"GET", "/api/v2/summary.json", Public, false, SubscribeBodyLimit},
 		{"GET", "/status", Public, false, SubscribeBodyLimit},
@@ -139,8 +141,11 @@ func TestBodyOverLimitIs413(t *testing.T) {
 	if handled.Load() != handledBefore {
 		t.Error("a body declared over the limit reached the handler")
 	}
-	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("api")); v != 4 {
-		t.Errorf("linkwatch_http_body_too_large_total{class=api} = %v, want 4", v)
+	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("api")); v != 3 {
+		t.Errorf("linkwatch_http_body_too_large_total{class=api} = %v, want 3", v)
+	}
+	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("probe")); v != 1 {
+		t.Errorf("linkwatch_http_body_too_large_total{class=probe} = %v, want 1 (the result push)", v)
 	}
 }
 
@@ -154,10 +159,10 @@ func TestShedWith503(t *testing.T) {
 		}
 		io.WriteString(w, "ok")
 	})
-	lim := NewLimiter(LimiterConfig{Procs: 1}) // 8 API requests in flight
+	lim := NewLimiter(LimiterConfig{Procs: 1}) // apiPerProc API requests in flight
 	_, reg, url := serve(t, Config{Limiter: lim}, next)
-	results := make(chan int, 8)
-	for range 8 {
+	results := make(chan int, apiPerProc)
+	for range apiPerProc {
 		go func() {
 			resp, err := http.Get(url + "/api/v1/slow")
 			if err != nil {
@@ -168,7 +173,7 @@ func TestShedWith503(t *testing.T) {
 			results <- resp.StatusCode
 		}()
 	}
-	for range 8 {
+	for range apiPerProc {
 		<-entered
 	}
 	resp, err := http.Get(url + "/api/v1/links")
@@ -178,7 +183,7 @@ func TestShedWith503(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != RetryAfter || !strings.Contains(string(b), `"code":"unavailable"`) {
-		t.Errorf("ninth API request: %d %v %s", resp.StatusCode, resp.Header, b)
+		t.Errorf("API request over the bound: %d %v %s", resp.StatusCode, resp.Header, b)
 	}
 	// Redirects, the public pages and operations go on.
 	for _, p := range []string{"/spring-sale", "/status", "/healthz"} {
@@ -189,7 +194,7 @@ func TestShedWith503(t *testing.T) {
 		}
 	}
 	close(release)
-	for range 8 {
+	for range apiPerProc {
 		if code := <-results; code != 200 {
 			t.Errorf("admitted request: %d", code)
 		}

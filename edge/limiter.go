@@ -56,18 +56,28 @@ const (
 	ewmaWeight       = 0.2
 )
 
-// NewLimiter returns a limiter whose bounds scale with cfg.Procs: per
-// processor, 8 API, 8 public and 2 dashboard requests in flight (API
-// requests mostly wait on the database).
+// Bounds per processor of the shed classes' requests in flight, without
+// pressure. They bound memory and the database's share of a flood, not the
+// normal load: a page's stylesheet, script and images, a dozen probers
+// pushing results and an operator's CSV import all fit at once (API and
+// dashboard requests mostly wait on the database). Under pressure, the
+// classes are cut to one, then none.
+const (
+	apiPerProc       = 32
+	publicPerProc    = 32
+	dashboardPerProc = 16
+)
+
+// NewLimiter returns a limiter whose bounds scale with cfg.Procs.
 func NewLimiter(cfg LimiterConfig) *Limiter {
 	p := int64(max(cfg.Procs, 1))
 	l := &Limiter{redirectsHigh: redirectsPerProc * p, slow: slowRedirect, fresh: latencyFresh, now: cfg.Now}
 	if l.now == nil {
 		l.now = time.Now
 	}
-	l.limits[API] = 8 * p
-	l.limits[Public] = 8 * p
-	l.limits[Dashboard] = 2 * p
+	l.limits[API] = apiPerProc * p
+	l.limits[Public] = publicPerProc * p
+	l.limits[Dashboard] = dashboardPerProc * p
 	return l
 }
 

@@ -30,7 +30,7 @@ func admitted(t *testing.T, l *Limiter, c Class) []func() {
 
 func TestLimiterBoundsPerClass(t *testing.T) {
 	l := NewLimiter(LimiterConfig{Procs: 2})
-	for c, want := range map[Class]int{API: 16, Public: 16, Dashboard: 4} {
+	for c, want := range map[Class]int{API: 2 * apiPerProc, Public: 2 * publicPerProc, Dashboard: 2 * dashboardPerProc} {
 		dones := admitted(t, l, c)
 		if len(dones) != want {
 			t.Errorf("%s: %d admitted, want %d", c, len(dones), want)
@@ -45,7 +45,7 @@ func TestLimiterBoundsPerClass(t *testing.T) {
 		}
 	}
 	// The classes are independent, and some are never shed.
-	for _, c := range []Class{Redirect, Stream, Ops} {
+	for _, c := range []Class{Redirect, Stream, Ops, Probe} {
 		if l.Sheds(c) {
 			t.Errorf("%s is shed", c)
 		}
@@ -79,8 +79,8 @@ func TestLimiterRedirectsInFlight(t *testing.T) {
 	if l.Pressure() {
 		t.Fatal("pressure after every redirect ended")
 	}
-	if n := len(admitted(t, l, Public)); n != 8 {
-		t.Errorf("after pressure %d public requests admitted, want 8", n)
+	if n := len(admitted(t, l, Public)); n != publicPerProc {
+		t.Errorf("after pressure %d public requests admitted, want %d", n, publicPerProc)
 	}
 }
 

@@ -32,10 +32,16 @@ const (
 	Stream
 	// Ops is /healthz, /readyz and /metrics: never shed.
 	Ops
+	// Probe is the rest of the probers' protocol under /api/v1/probe/
+	// (heartbeats, result pushes, assignments): the API's deadlines, never
+	// shed. Their number is bounded by the probers', and a heartbeat
+	// refused under load would make a live prober look silent, move its
+	// share and page prober_silent — overload must not fake an outage.
+	Probe
 	nClasses
 )
 
-var classNames = [nClasses]string{"redirect", "api", "public", "dashboard", "stream", "ops"}
+var classNames = [nClasses]string{"redirect", "api", "public", "dashboard", "stream", "ops", "probe"}
 
 // String is the class's name, the value of the class label.
 func (c Class) String() string {
@@ -78,7 +84,9 @@ func Classify(r *http.Request) Route {
 	case p == "/api/v1/probe/stream":
 		return Route{Class: Stream, BodyLimit: APIBodyLimit}
 	case p == "/api/v1/probe/results":
-		return Route{Class: API, Bulk: true, BodyLimit: ProbeResultsBodyLimit}
+		return Route{Class: Probe, Bulk: true, BodyLimit: ProbeResultsBodyLimit}
+	case strings.HasPrefix(p, "/api/v1/probe/"):
+		return Route{Class: Probe, BodyLimit: APIBodyLimit}
 	case strings.HasPrefix(p, "/api/v1/"), p == "/api/v1":
 		return Route{Class: API, Bulk: m == http.MethodPost && strings.HasSuffix(p, "/check"), BodyLimit: APIBodyLimit}
 	case p == "/dashboard/import":
