@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite"
+
+	"github.com/linkwatch/linkwatch/storage/postgres/pgtest"
 )
 
 // rowsPerBatch matches the scan batches of storage's BenchmarkInsertScans.
@@ -71,14 +72,11 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 	b.ReportMetric(float64(b.N*rowsPerBatch)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// postgres connects to LINKWATCH_TEST_POSTGRES and creates a temporary
-// table of a scan's columns; without the variable the benchmark is skipped
-// (as storage/postgres's are).
+// postgres connects to LINKWATCH_TEST_POSTGRES (pgtest: skipped without
+// it, failed when it is required, as storage/postgres's benchmarks are) and
+// creates a temporary table of a scan's columns.
 func postgres(tb testing.TB) *pgx.Conn {
-	dsn := os.Getenv("LINKWATCH_TEST_POSTGRES")
-	if dsn == "" {
-		tb.Skip("LINKWATCH_TEST_POSTGRES is not set")
-	}
+	dsn := pgtest.DSN(tb)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
