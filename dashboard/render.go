@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/linkwatch/linkwatch/health"
 )
 
 //go:embed templates
@@ -129,7 +130,7 @@ func (d *Dashboard) funcs() template.FuncMap {
 		"duration":   humanDuration,
 		"ago":        func(t time.Time) string { return ago(t, d.now()) },
 		"datetime":   datetime,
-		"percent":    percent,
+		"percent":    health.Percent,
 		"current":    current,
 	}
 }
@@ -230,13 +231,4 @@ func datetime(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-// percent is a fraction in 0..1 as a percentage with up to two decimals
-// ("99.95%"); NaN is "—".
-func percent(f float64) string {
-	if math.IsNaN(f) {
-		return "—"
-	}
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f*100), "0"), ".") + "%"
 }

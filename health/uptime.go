@@ -3,6 +3,7 @@ package health
 import (
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/linkwatch/linkwatch"
@@ -242,4 +243,20 @@ func Window(hours []Hour, from, to time.Time) (float64, bool) {
 	}
 	return Uptime(time.Duration(math.Round(observed)), time.Duration(math.Round(major)),
 		time.Duration(math.Round(partial)), time.Duration(math.Round(maint)))
+}
+
+// Percent renders an uptime fraction (0..1) for people: a percentage with
+// two decimals, rounded down, so 99.996 % reads "99.99%" and only a full
+// uptime reads "100%" (rounding up would hide an outage); no data (NaN)
+// reads "—".
+func Percent(u float64) string {
+	switch {
+	case math.IsNaN(u):
+		return "—"
+	case u >= 1:
+		return "100%"
+	case u <= 0:
+		return "0%"
+	}
+	return strconv.FormatFloat(math.Floor(u*10000)/100, 'f', 2, 64) + "%"
 }

@@ -302,3 +302,14 @@ func TestWindow(t *testing.T) {
 		}
 	}
 }
+
+func TestPercent(t *testing.T) {
+	for u, want := range map[float64]string{
+		1: "100%", 1.2: "100%", 0.99996: "99.99%", 0.9995: "99.95%", 0.5: "50.00%", 0.333333: "33.33%",
+		0.00001: "0.00%", 0: "0%", -1: "0%", math.NaN(): "—",
+	} {
+		if got := Percent(u); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", u, got, want)
+		}
+	}
+}

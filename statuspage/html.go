@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // The page's HTML: templates and assets are embedded; everything a user or
@@ -597,14 +599,13 @@ func percent(f Figure) string {
 	return formatPercent(f.Value)
 }
 
+// formatPercent is an uptime for the page; no data reads 0% (a day without
+// data is shown as such by its colour and label).
 func formatPercent(u float64) string {
-	if u >= 1 {
-		return "100%"
+	if math.IsNaN(u) {
+		u = 0
 	}
-	if u <= 0 || math.IsNaN(u) {
-		return "0%"
-	}
-	return strconv.FormatFloat(math.Floor(u*10000)/100, 'f', 2, 64) + "%"
+	return health.Percent(u)
 }
 
 // uptimeClass is a day's colour: u0 no data, u1 ≥ 99.9%, u2 ≥ 99%,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linkwatch/linkwatch/api"
+	"github.com/linkwatch/linkwatch/health"
 )
 
 // showHealth prints a link's health document: its state, failover, uptime
@@ -36,7 +37,7 @@ func showHealth(ctx context.Context, c *client, fs *flag.FlagSet, path string, s
 	for _, w := range []string{"24h", "7d", "30d"} {
 		u := "no data"
 		if p := h.Uptime[w]; p != nil {
-			u = strconv.FormatFloat(*p, 'f', 3, 64) + "%"
+			u = health.Percent(*p)
 		}
 		uptime = append(uptime, w+" "+u)
 	}
