@@ -3,9 +3,12 @@ package redirector
 import (
 	"context"
 	"errors"
+	"hash/maphash"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +19,8 @@ import (
 // LinkStore is what the cache needs from storage.
 type LinkStore interface {
 	LinkBySlug(ctx context.Context, domain, slug string) (*linkwatch.Link, error)
+	// ListLinks returns the links with an ID above f.AfterID in ID order, at
+	// most f.Limit of them: the cache reads every link a page at a time.
 	ListLinks(ctx context.Context, f linkwatch.LinkFilter) ([]*linkwatch.Link, error)
 	// WatchLinks blocks, calling fn for every change, and with Reset whenever
 	// changes may have been missed (including right after it subscribes).
@@ -26,26 +31,67 @@ type key struct{ domain, slug string }
 
 // entry is a link prepared for redirecting: what to send, decided once when
 // the link is loaded or changes, not per request. Only expiry depends on the
-// clock.
+// clock. It holds nothing else of the link, so a million of them fit in a
+// couple of hundred megabytes; it is stored by value in its shard's map.
 type entry struct {
-	link *linkwatch.Link
+	id int64
+	// expires is the expiry in Unix microseconds; math.MaxInt64 for a link
+	// that never expires.
+	expires int64
 	// live is the answer while the link has not expired: the destination, or
 	// the fallback while failed over (302, no-store).
 	live response
 	// expired is the answer once it has (the fallback with the link's own
 	// code), nil for a 410.
 	expired *response
+	// gen is the reload that last confirmed the entry (see reload).
+	gen uint32
 }
 
-// response is a prepared redirect. Its header values are shared by every
-// request and never modified.
+func (e *entry) expiredAt(now time.Time) bool { return now.UnixMicro() >= e.expires }
+
+// response is a prepared redirect.
 type response struct {
-	location     string // as it is sent (linkwatch.NormalizeURL)
-	u            *url.URL
-	code         int
-	cacheControl []string
-	fallback     bool
+	location string // as it is sent (linkwatch.NormalizeURL)
+	code     int16
+	cache    cachePolicy
+	fallback bool
 }
+
+// cachePolicy selects one of the shared Cache-Control values.
+type cachePolicy uint8
+
+const (
+	policyTemporary cachePolicy = iota
+	policyPermanent
+	policyNone
+)
+
+// cacheHeaders are the Cache-Control header values by policy, shared by
+// every request and never modified.
+var cacheHeaders = [...][]string{
+	policyTemporary: {cacheTemporary},
+	policyPermanent: {cachePermanent},
+	policyNone:      {cacheNone},
+}
+
+func (r *response) cacheControl() []string { return cacheHeaders[r.cache] }
+
+// shardCount splits the links so that a reload, or its sweep, holds one
+// shard's lock at a time and lookups on other shards go on meanwhile.
+const shardCount = 256
+
+type shard struct {
+	mu    sync.RWMutex
+	links map[key]entry
+	// gone holds the links removed while a reload runs, so a page read
+	// before the removal does not bring them back.
+	gone map[key]struct{}
+	_    [64]byte // keep shards' locks on separate cache lines
+}
+
+// pageSize is how many links one ListLinks call of a reload reads.
+const pageSize = 5000
 
 // Cache holds every link in memory. It is a complete replica kept fresh by the
 // store's change feed, so a miss is an answer (404), not a reason to ask the
@@ -56,9 +102,16 @@ type Cache struct {
 	log    *slog.Logger
 	resync time.Duration
 
-	mu      sync.RWMutex
-	links   map[key]*entry
-	domains map[string]int // custom domain → number of its links
+	seed   maphash.Seed
+	shards [shardCount]shard
+
+	domainMu     sync.Mutex
+	domainCounts map[string]int                      // custom domain → number of its links
+	domainSet    atomic.Pointer[map[string]struct{}] // the custom domains, replaced when one appears or goes
+
+	reloadMu  sync.Mutex    // one reload at a time
+	gen       atomic.Uint32 // the current (or last) reload's generation
+	reloading atomic.Bool
 
 	loaded  atomic.Bool
 	dirtyMu sync.Mutex
@@ -68,14 +121,20 @@ type Cache struct {
 
 // NewCache returns an empty cache; Run fills it and keeps it fresh.
 func NewCache(store LinkStore, log *slog.Logger) *Cache {
-	return &Cache{
-		store:   store,
-		log:     log,
-		resync:  5 * time.Minute,
-		links:   map[key]*entry{},
-		domains: map[string]int{},
-		dirty:   map[key]bool{},
+	c := &Cache{
+		store:        store,
+		log:          log,
+		resync:       5 * time.Minute,
+		seed:         maphash.MakeSeed(),
+		domainCounts: map[string]int{},
+		dirty:        map[key]bool{},
 	}
+	for i := range c.shards {
+		c.shards[i].links = map[key]entry{}
+		c.shards[i].gone = map[key]struct{}{}
+	}
+	c.domainSet.Store(&map[string]struct{}{})
+	return c
 }
 
 // Loaded reports whether the cache has been filled at least once.
@@ -83,20 +142,34 @@ func (c *Cache) Loaded() bool { return c.loaded.Load() }
 
 // Len returns the number of cached links.
 func (c *Cache) Len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.links)
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.links)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+func (c *Cache) shard(slug string) *shard {
+	return &c.shards[maphash.String(c.seed, slug)%shardCount]
 }
 
 // lookup finds the link for a request host and slug. A host that is a custom
 // domain sees only its own links; every other host sees the default domain's.
-func (c *Cache) lookup(host, slug string) *entry {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if len(c.domains) > 0 && c.domains[host] > 0 {
-		return c.links[key{host, slug}]
+func (c *Cache) lookup(host, slug string) (entry, bool) {
+	k := key{"", slug}
+	if d := *c.domainSet.Load(); len(d) > 0 {
+		if _, ok := d[host]; ok {
+			k.domain = host
+		}
 	}
-	return c.links[key{"", slug}]
+	s := c.shard(slug)
+	s.mu.RLock()
+	e, ok := s.links[k]
+	s.mu.RUnlock()
+	return e, ok
 }
 
 // Run subscribes to the change feed and keeps the cache fresh until ctx ends,
@@ -178,29 +251,95 @@ func (c *Cache) apply(ch linkwatch.LinkChange) {
 	}
 }
 
+// reload brings every link up to date in place, a page of links at a time,
+// and then drops the links no page contained. It never builds a second copy
+// of the cache: memory stays at one entry per link plus one page.
+//
+// Each reload has a generation; every entry a page confirms, and every change
+// the feed applies meanwhile, carries it. A change from the feed is newer
+// than the page that may follow it, so the page leaves it alone; a link the
+// feed removes meanwhile is remembered in its shard's gone set for the same
+// reason. Only a reload that read every page sweeps: a failed one leaves the
+// cache as it was, entries refreshed so far included.
 func (c *Cache) reload(ctx context.Context) error {
-	all, err := c.store.ListLinks(ctx, linkwatch.LinkFilter{})
-	if err != nil {
-		return err
-	}
-	links := make(map[key]*entry, len(all))
-	domains := map[string]int{}
-	for _, l := range all {
-		e, err := newEntry(l)
+	c.reloadMu.Lock()
+	defer c.reloadMu.Unlock()
+	gen := c.gen.Add(1)
+	c.reloading.Store(true)
+	defer func() {
+		c.reloading.Store(false)
+		for i := range c.shards {
+			s := &c.shards[i]
+			s.mu.Lock()
+			clear(s.gone)
+			s.mu.Unlock()
+		}
+	}()
+	var after int64
+	for {
+		page, err := c.store.ListLinks(ctx, linkwatch.LinkFilter{AfterID: after, Limit: pageSize})
 		if err != nil {
-			c.log.Error("stored link has an unparsable URL; not served", "domain", l.Domain, "slug", l.Slug, "err", err)
-			continue
+			return err
 		}
-		links[key{l.Domain, l.Slug}] = e
-		if l.Domain != "" {
-			domains[l.Domain]++
+		for _, l := range page {
+			if l.ID <= after {
+				return errors.New("link store ignores paging: links are not in ID order")
+			}
+			after = l.ID
+			c.confirm(l, gen)
+		}
+		if len(page) < pageSize {
+			break
 		}
 	}
-	c.mu.Lock()
-	c.links, c.domains = links, domains
-	c.mu.Unlock()
+	for i := range c.shards {
+		c.sweep(&c.shards[i], gen)
+	}
 	c.loaded.Store(true)
 	return nil
+}
+
+// confirm applies a link read by reload gen, unless the feed changed or
+// removed it since the reload began.
+func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
+	k := key{l.Domain, l.Slug}
+	s := c.shard(l.Slug)
+	s.mu.RLock()
+	old, ok := s.links[k]
+	s.mu.RUnlock()
+	// Building an entry normalises and parses URLs: done outside the lock,
+	// and only for links that changed.
+	var e entry
+	if ok && old.same(l) {
+		e = old
+	} else {
+		var err error
+		if e, err = newEntry(l); err != nil {
+			c.log.Error("stored link has an unparsable URL; not served", "domain", l.Domain, "slug", l.Slug, "err", err)
+			return
+		}
+	}
+	e.gen = gen
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, removed := s.gone[k]; removed {
+		return
+	}
+	if cur, ok := s.links[k]; ok && cur.gen == gen {
+		return // the feed's version is newer
+	}
+	c.store1(s, k, e)
+}
+
+// sweep drops the shard's links that reload gen did not confirm.
+func (c *Cache) sweep(s *shard, gen uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.links {
+		if e.gen != gen {
+			c.delete1(s, k)
+		}
+	}
 }
 
 func (c *Cache) put(l *linkwatch.Link) {
@@ -210,43 +349,110 @@ func (c *Cache) put(l *linkwatch.Link) {
 		return
 	}
 	k := key{l.Domain, l.Slug}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.links[k]; !ok && l.Domain != "" {
-		c.domains[l.Domain]++
-	}
-	c.links[k] = e
+	s := c.shard(l.Slug)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Read under the shard's lock: a reload running now leaves it alone.
+	e.gen = c.gen.Load()
+	delete(s.gone, k)
+	c.store1(s, k, e)
 }
 
 func (c *Cache) remove(k key) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.links[k]; !ok {
+	s := c.shard(k.slug)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.reloading.Load() {
+		s.gone[k] = struct{}{}
+	}
+	c.delete1(s, k)
+}
+
+// store1 sets k in s, whose lock is held.
+func (c *Cache) store1(s *shard, k key, e entry) {
+	if _, ok := s.links[k]; !ok && k.domain != "" {
+		c.countDomain(k.domain, 1)
+	}
+	s.links[k] = e
+}
+
+// delete1 removes k from s, whose lock is held.
+func (c *Cache) delete1(s *shard, k key) {
+	if _, ok := s.links[k]; !ok {
 		return
 	}
-	delete(c.links, k)
+	delete(s.links, k)
 	if k.domain != "" {
-		if c.domains[k.domain]--; c.domains[k.domain] <= 0 {
-			delete(c.domains, k.domain)
-		}
+		c.countDomain(k.domain, -1)
 	}
 }
 
-func newEntry(l *linkwatch.Link) (*entry, error) {
+// countDomain adds d to a domain's link count and publishes a new domain set
+// when a domain appears or goes: rare, so lookups read the set without a lock.
+func (c *Cache) countDomain(d string, delta int) {
+	c.domainMu.Lock()
+	defer c.domainMu.Unlock()
+	n := c.domainCounts[d] + delta
+	was := c.domainCounts[d] > 0
+	if n > 0 {
+		c.domainCounts[d] = n
+	} else {
+		delete(c.domainCounts, d)
+	}
+	if was == (n > 0) {
+		return
+	}
+	set := make(map[string]struct{}, len(c.domainCounts))
+	for d := range c.domainCounts {
+		set[d] = struct{}{}
+	}
+	c.domainSet.Store(&set)
+}
+
+// same reports whether l would make the entry it already has, judged
+// without normalising or parsing anything (a link stored before
+// normalisation is rebuilt each time, which is correct, just slower).
+func (e *entry) same(l *linkwatch.Link) bool {
+	if e.id != l.ID || e.expires != expiresMicro(l) {
+		return false
+	}
+	location, code, fallback := l.Redirect(false)
+	if !e.live.same(location, code, fallback) {
+		return false
+	}
+	location, code, fallback = l.Redirect(true)
+	if code == linkwatch.StatusGone {
+		return e.expired == nil
+	}
+	return e.expired != nil && e.expired.same(location, code, fallback)
+}
+
+func (r *response) same(location string, code int, fallback bool) bool {
+	return r.location == location && int(r.code) == code && r.fallback == fallback
+}
+
+func expiresMicro(l *linkwatch.Link) int64 {
+	if l.ExpiresAt.IsZero() {
+		return math.MaxInt64
+	}
+	return l.ExpiresAt.UnixMicro()
+}
+
+func newEntry(l *linkwatch.Link) (entry, error) {
 	location, code, fallback := l.Redirect(false)
 	live, err := newResponse(location, code, fallback)
 	if err != nil {
-		return nil, err
+		return entry{}, err
 	}
 	if fallback {
 		// A failover is temporary: no cache may keep it past the outage.
-		live.cacheControl = []string{cacheNone}
+		live.cache = policyNone
 	}
-	e := &entry{link: l, live: live}
+	e := entry{id: l.ID, expires: expiresMicro(l), live: live}
 	if location, code, fallback := l.Redirect(true); code != linkwatch.StatusGone {
 		exp, err := newResponse(location, code, fallback)
 		if err != nil {
-			return nil, errors.Join(errors.New("fallback_url"), err)
+			return entry{}, errors.Join(errors.New("fallback_url"), err)
 		}
 		e.expired = &exp
 	}
@@ -254,12 +460,13 @@ func newEntry(l *linkwatch.Link) (*entry, error) {
 }
 
 func newResponse(stored string, code int, fallback bool) (response, error) {
-	r := response{location: location(stored), code: code, fallback: fallback, cacheControl: []string{cacheTemporary}}
+	// A copy: the entry outlives the link it was made from and must not
+	// keep a driver's buffer alive.
+	r := response{location: strings.Clone(location(stored)), code: int16(code), fallback: fallback}
 	if code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect {
-		r.cacheControl = []string{cachePermanent}
+		r.cache = policyPermanent
 	}
-	var err error
-	r.u, err = url.Parse(r.location)
+	_, err := url.Parse(r.location)
 	return r, err
 }
 

@@ -135,8 +135,8 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 		writePage(w, r, http.StatusServiceUnavailable, pageUnavailable)
 		return http.StatusServiceUnavailable
 	}
-	e := rd.cache.lookup(requestHost(r), slug)
-	if e == nil {
+	e, ok := rd.cache.lookup(requestHost(r), slug)
+	if !ok {
 		rd.misses.Inc()
 		writePage(w, r, http.StatusNotFound, pageNotFound)
 		return http.StatusNotFound
@@ -149,25 +149,25 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 		rd.probes.Inc()
 	}
 	resp := &e.live
-	if e.link.Expired(now) {
+	if e.expiredAt(now) {
 		if resp = e.expired; resp == nil {
 			writePage(w, r, http.StatusGone, pageGone)
 			return http.StatusGone
 		}
 	}
-	location, source := mergeQuery(resp.location, resp.u, r.URL.RawQuery)
+	location, source := mergeQuery(resp.location, r.URL.RawQuery)
 
-	code := resp.code
+	code := int(resp.code)
 	h := w.Header()
 	h["Location"] = []string{location}
-	h["Cache-Control"] = resp.cacheControl
+	h["Cache-Control"] = resp.cacheControl()
 	w.WriteHeader(code)
 
 	if ua.prober {
 		return code
 	}
 	rd.rec.Record(linkwatch.Scan{
-		LinkID:       e.link.ID,
+		LinkID:       e.id,
 		At:           now,
 		Source:       source,
 		ReferrerHost: referrerHost(r.Referer()),
@@ -182,8 +182,10 @@ func (rd *Redirector) redirect(w http.ResponseWriter, r *http.Request, slug stri
 // mergeQuery returns the Location for a request query: the destination's own
 // query with the request's values added (the request's win for the same key),
 // and the scan source the QR marker implies. The marker never reaches the
-// destination.
-func mergeQuery(target string, dest *url.URL, rawQuery string) (location, source string) {
+// destination. target is parsed only when there is something to merge (it
+// parsed when the link was loaded): keeping every destination parsed would
+// cost more memory per link than the rest of its entry.
+func mergeQuery(target, rawQuery string) (location, source string) {
 	switch rawQuery {
 	case "":
 		return target, linkwatch.SourceLink
@@ -199,13 +201,16 @@ func mergeQuery(target string, dest *url.URL, rawQuery string) (location, source
 	if len(req) == 0 {
 		return target, source
 	}
+	dest, err := url.Parse(target)
+	if err != nil {
+		return target, source
+	}
 	q := dest.Query()
 	for k, v := range req {
 		q[k] = v
 	}
-	u := *dest
-	u.RawQuery = q.Encode()
-	return u.String(), source
+	dest.RawQuery = q.Encode()
+	return dest.String(), source
 }
 
 // requestHost is the Host header without port, lower-cased.

@@ -1,12 +1,13 @@
 package redirector
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -50,17 +51,23 @@ func (f *fakeLinks) LinkBySlug(_ context.Context, domain, slug string) (*linkwat
 	return &c, nil
 }
 
-func (f *fakeLinks) ListLinks(context.Context, linkwatch.LinkFilter) ([]*linkwatch.Link, error) {
+func (f *fakeLinks) ListLinks(_ context.Context, lf linkwatch.LinkFilter) ([]*linkwatch.Link, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		f.fails++
 		return nil, f.err
 	}
-	var out []*linkwatch.Link
+	out := []*linkwatch.Link{}
 	for _, l := range f.links {
-		c := *l
-		out = append(out, &c)
+		if l.ID > lf.AfterID {
+			c := *l
+			out = append(out, &c)
+		}
+	}
+	slices.SortFunc(out, func(a, b *linkwatch.Link) int { return cmp.Compare(a.ID, b.ID) })
+	if lf.Limit > 0 && len(out) > lf.Limit {
+		out = out[:lf.Limit]
 	}
 	return out, nil
 }
@@ -122,10 +129,10 @@ func newTestRedirector(t *testing.T, store *fakeLinks) (http.Handler, *scanSink,
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not reached within 5s")
+			t.Fatal("condition not reached within 30s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -279,17 +286,18 @@ func TestNotLoadedIs503(t *testing.T) {
 }
 
 func TestMergeQuery(t *testing.T) {
-	dest, _ := url.Parse("https://e.com/p?a=1&b=2#frag")
+	const dest = "https://e.com/p?a=1&b=2#frag"
 	tests := []struct{ raw, want, source string }{
-		{"", "T", "link"},
-		{"lw=qr", "T", "qr"},
+		{"", dest, "link"},
+		{"lw=qr", dest, "qr"},
+		{"lw=qr&lw=qr", dest, "qr"},
 		{"lw=other", "https://e.com/p?a=1&b=2&lw=other#frag", "link"},
 		{"b=9&c=3", "https://e.com/p?a=1&b=9&c=3#frag", "link"},
 		{"%zz=1&c=3", "https://e.com/p?a=1&b=2&c=3#frag", "link"},
 		{"a=x&a=y", "https://e.com/p?a=x&a=y&b=2#frag", "link"},
 	}
 	for _, tt := range tests {
-		got, src := mergeQuery("T", dest, tt.raw)
+		got, src := mergeQuery(dest, tt.raw)
 		if got != tt.want || src != tt.source {
 			t.Errorf("mergeQuery(%q) = %q, %q; want %q, %q", tt.raw, got, src, tt.want, tt.source)
 		}
