@@ -26,6 +26,7 @@ commands:
   delete    SLUG [--domain D]
   failover  SLUG --mode auto|fallback|primary [--domain D]
   health    SLUG [--domain D]
+  check     SLUG [--domain D]   check now in every live region and print each one's result
   scans     SLUG [--from RFC3339] [--to RFC3339] [--by hour|day]
   qr        SLUG --out FILE [--format png|svg] [--size PX] [--level L|M|Q|H] [--force]
 
@@ -166,6 +167,10 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 	case "health":
 		one = func(c *client, slug string) error {
 			return showHealth(ctx, c, fs, linkPath(slug, *domain, "/health", nil), stdout)
+		}
+	case "check":
+		one = func(c *client, slug string) error {
+			return showCheck(ctx, c, fs, linkPath(slug, *domain, "/check", nil), stdout)
 		}
 	case "scans":
 		from := fs.String("from", "", "start of the range, a `time` in RFC 3339 (default: 24 hours before --to)")

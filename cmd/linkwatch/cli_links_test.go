@@ -184,3 +184,30 @@ func TestLinksUpdateRequests(t *testing.T) {
 		t.Errorf("requests:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestLinksCheckCommand: `links check` has every live region check the link
+// now and prints each region's result; --json prints the API's answer.
+func TestLinksCheckCommand(t *testing.T) {
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer dest.Close()
+	env := map[string]string{"LINKWATCH_PROBE_ALLOW_PRIVATE": "true", "LINKWATCH_PROBE_TIMEOUT": "5s", "LINKWATCH_ADMIN_TOKEN": testAdminToken}
+	s := startServer(t, env, "serve", "--db", filepath.Join(t.TempDir(), "linkwatch.db"))
+	cli := func(args ...string) string { return s.cli(t, testAdminToken, args...) }
+	cli("links", "create", "--slug", "spring", "--destination", dest.URL+"/spring", "--interval", "1h")
+	// The in-process prober is live once it has sent its first heartbeat;
+	// until then check now has no region to ask (503).
+	waitUntil(t, 30*time.Second, func() bool {
+		var ps struct{ Probers []struct{ State string } }
+		s.apiJSON(t, "GET", "/api/v1/probers", "", &ps)
+		return len(ps.Probers) == 1 && ps.Probers[0].State == "live"
+	})
+	out := cli("links", "check", "spring")
+	if !regexp.MustCompile(`(?m)^REGION +STATE +CHECKED +STATUS`).MatchString(out) || !regexp.MustCompile(`(?m)^local +up +\S+ +200 `).MatchString(out) {
+		t.Errorf("links check:\n%s", out)
+	}
+	var c api.CheckDoc
+	if out := cli("links", "check", "spring", "--json"); json.Unmarshal([]byte(out), &c) != nil || len(c.Regions) != 1 || c.Regions[0].Region != "local" ||
+		c.Regions[0].Result.Status != 200 {
+		t.Errorf("links check --json:\n%s", out)
+	}
+}

@@ -50,8 +50,38 @@ func showHealth(ctx context.Context, c *client, fs *flag.FlagSet, path string, s
 		return err
 	}
 	fmt.Fprintln(stdout)
+	return printRegions(stdout, h.Regions)
+}
+
+// showCheck asks every live region to check a link now (POST
+// /links/{slug}/check) and prints each region's answer, then the regions
+// that did not answer in time.
+func showCheck(ctx context.Context, c *client, fs *flag.FlagSet, path string, stdout io.Writer) error {
+	var doc api.CheckDoc
+	data, err := c.do(ctx, http.MethodPost, path, nil, &doc)
+	if err != nil {
+		return err
+	}
+	if wantJSON(fs) {
+		return printRaw(stdout, data)
+	}
+	regions := make([]api.RegionHealthDoc, 0, len(doc.Regions))
+	for _, r := range doc.Regions {
+		regions = append(regions, r.Result)
+	}
+	if err := printRegions(stdout, regions); err != nil {
+		return err
+	}
+	if len(doc.Missing) > 0 {
+		_, err = fmt.Fprintf(stdout, "\nno answer in time from: %s\n", strings.Join(doc.Missing, ", "))
+	}
+	return err
+}
+
+// printRegions is the table of regions' latest (or just made) checks.
+func printRegions(stdout io.Writer, regions []api.RegionHealthDoc) error {
 	var rows [][]string
-	for _, r := range h.Regions {
+	for _, r := range regions {
 		status := ""
 		if r.Status != 0 {
 			status = strconv.Itoa(r.Status)
