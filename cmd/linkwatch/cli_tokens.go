@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,6 +104,10 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		fs.Var(&regions, "region", "a region a prober token may report for (repeatable; required with --scope prober)")
 		if err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if slices.Contains(scopes, "prober") && len(regions) == 0 {
+			// The server would say so too, in the API's words ("regions").
+			return errors.New(`tokens create: a prober token must name the regions it may report for: add --region R (repeat it for several)`)
 		}
 		req := map[string]any{"name": *name, "scopes": scopes}
 		if len(regions) > 0 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,11 @@ func TestTokensCreateRegions(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("requests %v, want %v", got, want)
+	}
+	// A prober token without --region is refused in the CLI's words.
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"tokens", "create", "--name", "eu", "--scope", "prober"}, func(k string) string { return env[k] }, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "--region") || len(got) != 2 {
+		t.Errorf("a prober token without --region: err %v, %d requests sent", err, len(got))
 	}
 }
