@@ -3,6 +3,7 @@ package redirector
 import (
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -40,13 +41,15 @@ func benchRequests(n int) []*http.Request {
 
 // BenchmarkHandler compares the redirect handler (scans recorded into a
 // discarding recorder) with a bare map lookup, the in-process part of
-// bench/redirect.sh's baseline.
+// bench/redirect.sh's baseline, and the handler at 1,000 links with the
+// handler at 1,000,000: the requests go to random links, and the x-1k metric
+// is the time per redirect over the 1,000-link figure of the same run.
 func BenchmarkHandler(b *testing.B) {
 	const n = 1000
 	var links []*linkwatch.Link
 	bare := map[string]string{}
 	for i := range n {
-		dest := "https://example.com/landing/" + strconv.Itoa(i) + "?utm_source=bench"
+		dest := destination(i)
 		links = append(links, &linkwatch.Link{Slug: "s" + strconv.Itoa(i), Destination: dest, RedirectCode: 302})
 		bare["s"+strconv.Itoa(i)] = dest
 	}
@@ -66,10 +69,60 @@ func BenchmarkHandler(b *testing.B) {
 	b.Run("linkwatch", func(b *testing.B) {
 		cache := NewCache(newFakeLinks(links...), slog.New(slog.NewTextHandler(io.Discard, nil)))
 		cache.apply(linkwatch.LinkChange{Reset: true})
-		durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
-		rd := New(Config{}, cache, discardRecorder{}, prometheus.NewRegistry(), durations)
-		runHandler(b, rd.Handler(http.NotFoundHandler()), reqs)
+		runHandler(b, benchRedirector(cache), reqs)
 	})
+	var small float64 // ns per redirect at 1,000 links
+	for _, size := range []int{1000, 1_000_000} {
+		cache := quietCache(newPagedLinks(size, destination))
+		if err := cache.reload(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		h := benchRedirector(cache)
+		reqs := randomRequests(size, 4096)
+		b.Run("links="+strconv.Itoa(size), func(b *testing.B) {
+			runHandler(b, h, reqs)
+			ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			if size == 1000 {
+				small = ns
+			} else if small > 0 {
+				b.ReportMetric(ns/small, "x-1k")
+			}
+		})
+	}
+}
+
+func benchRedirector(cache *Cache) http.Handler {
+	durations := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "d"}, []string{"route", "code"})
+	rd := New(Config{}, cache, discardRecorder{}, prometheus.NewRegistry(), durations)
+	return rd.Handler(http.NotFoundHandler())
+}
+
+// randomRequests returns n requests for random links among s0…s(links-1).
+// Few enough requests to stay in the processor's caches, so the links'
+// number is what is measured, not the requests'.
+func randomRequests(links, n int) []*http.Request {
+	rng := rand.New(rand.NewPCG(1, 2))
+	reqs := benchRequests(n)
+	for _, r := range reqs {
+		r.URL.Path = "/s" + strconv.Itoa(rng.IntN(links))
+	}
+	return reqs
+}
+
+// BenchmarkCacheMemory reports the heap the link cache holds per link after
+// a collection, after the first load and after a reload that changed every
+// link.
+func BenchmarkCacheMemory(b *testing.B) {
+	for _, size := range []int{100_000, 1_000_000} {
+		b.Run("links="+strconv.Itoa(size), func(b *testing.B) {
+			var first, changed float64
+			for b.Loop() {
+				first, changed = cacheBytesPerLink(b, size)
+			}
+			b.ReportMetric(first, "B/link")
+			b.ReportMetric(changed, "B/link-reloaded")
+		})
+	}
 }
 
 func runHandler(b *testing.B, h http.Handler, reqs []*http.Request) {

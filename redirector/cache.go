@@ -38,24 +38,25 @@ type entry struct {
 	// expires is the expiry in Unix microseconds; math.MaxInt64 for a link
 	// that never expires.
 	expires int64
-	// live is the answer while the link has not expired: the destination, or
-	// the fallback while failed over (302, no-store).
-	live response
 	// expired is the answer once it has (the fallback with the link's own
 	// code), nil for a 410.
 	expired *response
-	// gen is the reload that last confirmed the entry (see reload).
+	// gen is the reload that last confirmed the entry (see reload); it sits
+	// in live's padding.
 	gen uint32
+	// live is the answer while the link has not expired: the destination, or
+	// the fallback while failed over (302, no-store).
+	live response
 }
 
 func (e *entry) expiredAt(now time.Time) bool { return now.UnixMicro() >= e.expires }
 
 // response is a prepared redirect.
 type response struct {
-	location string // as it is sent (linkwatch.NormalizeURL)
 	code     int16
 	cache    cachePolicy
 	fallback bool
+	location string // as it is sent (linkwatch.NormalizeURL)
 }
 
 // cachePolicy selects one of the shared Cache-Control values.
@@ -82,8 +83,12 @@ func (r *response) cacheControl() []string { return cacheHeaders[r.cache] }
 const shardCount = 256
 
 type shard struct {
-	mu    sync.RWMutex
-	links map[key]entry
+	mu sync.RWMutex
+	// links are the default domain's by slug, custom are the custom
+	// domains': most links are on the default domain, and a key without
+	// the empty domain is 16 bytes less per link.
+	links  map[string]entry
+	custom map[key]entry
 	// gone holds the links removed while a reload runs, so a page read
 	// before the removal does not bring them back.
 	gone map[key]struct{}
@@ -130,7 +135,8 @@ func NewCache(store LinkStore, log *slog.Logger) *Cache {
 		dirty:        map[key]bool{},
 	}
 	for i := range c.shards {
-		c.shards[i].links = map[key]entry{}
+		c.shards[i].links = map[string]entry{}
+		c.shards[i].custom = map[key]entry{}
 		c.shards[i].gone = map[key]struct{}{}
 	}
 	c.domainSet.Store(&map[string]struct{}{})
@@ -146,7 +152,7 @@ func (c *Cache) Len() int {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
-		n += len(s.links)
+		n += len(s.links) + len(s.custom)
 		s.mu.RUnlock()
 	}
 	return n
@@ -167,7 +173,7 @@ func (c *Cache) lookup(host, slug string) (entry, bool) {
 	}
 	s := c.shard(slug)
 	s.mu.RLock()
-	e, ok := s.links[k]
+	e, ok := s.get(k)
 	s.mu.RUnlock()
 	return e, ok
 }
@@ -305,7 +311,7 @@ func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 	k := key{l.Domain, l.Slug}
 	s := c.shard(l.Slug)
 	s.mu.RLock()
-	old, ok := s.links[k]
+	old, ok := s.get(k)
 	s.mu.RUnlock()
 	// Building an entry normalises and parses URLs: done outside the lock,
 	// and only for links that changed.
@@ -325,7 +331,7 @@ func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 	if _, removed := s.gone[k]; removed {
 		return
 	}
-	if cur, ok := s.links[k]; ok && cur.gen == gen {
+	if cur, ok := s.get(k); ok && cur.gen == gen {
 		return // the feed's version is newer
 	}
 	c.store1(s, k, e)
@@ -335,7 +341,12 @@ func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 func (c *Cache) sweep(s *shard, gen uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, e := range s.links {
+	for slug, e := range s.links {
+		if e.gen != gen {
+			delete(s.links, slug)
+		}
+	}
+	for k, e := range s.custom {
 		if e.gen != gen {
 			c.delete1(s, k)
 		}
@@ -370,21 +381,36 @@ func (c *Cache) remove(k key) {
 
 // store1 sets k in s, whose lock is held.
 func (c *Cache) store1(s *shard, k key, e entry) {
-	if _, ok := s.links[k]; !ok && k.domain != "" {
+	if k.domain == "" {
+		s.links[k.slug] = e
+		return
+	}
+	if _, ok := s.custom[k]; !ok {
 		c.countDomain(k.domain, 1)
 	}
-	s.links[k] = e
+	s.custom[k] = e
 }
 
 // delete1 removes k from s, whose lock is held.
 func (c *Cache) delete1(s *shard, k key) {
-	if _, ok := s.links[k]; !ok {
+	if k.domain == "" {
+		delete(s.links, k.slug)
 		return
 	}
-	delete(s.links, k)
-	if k.domain != "" {
-		c.countDomain(k.domain, -1)
+	if _, ok := s.custom[k]; !ok {
+		return
 	}
+	delete(s.custom, k)
+	c.countDomain(k.domain, -1)
+}
+
+func (s *shard) get(k key) (entry, bool) {
+	if k.domain == "" {
+		e, ok := s.links[k.slug]
+		return e, ok
+	}
+	e, ok := s.custom[k]
+	return e, ok
 }
 
 // countDomain adds d to a domain's link count and publishes a new domain set

@@ -1,11 +1,13 @@
 package redirector
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +173,39 @@ func TestRecorderFoldsIdenticalScans(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(r.written); n != 3002 {
 		t.Fatalf("written = %v, want 3002", n)
+	}
+}
+
+// TestRecorderWritesInIndexOrder: each batch goes to the database in the
+// order of the scans index, link then time, and a reused batch carries
+// nothing over from the one before.
+func TestRecorderWritesInIndexOrder(t *testing.T) {
+	w := &flakyWriter{}
+	r, _ := newTestRecorder(RecorderConfig{QueueSize: 10000, BatchSize: 500, FlushInterval: time.Hour, DrainTimeout: 5 * time.Second}, w)
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for i := range 2000 {
+		r.Record(linkwatch.Scan{LinkID: int64((i * 7919) % 1000), At: at.Add(time.Duration(i%50) * 10 * time.Second), Source: "link"})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.batches) != 4 {
+		t.Fatalf("%d batches, want 4 of 500 rows", len(w.batches))
+	}
+	for i, b := range w.batches {
+		ok := slices.IsSortedFunc(b, func(a, b linkwatch.Scan) int {
+			if a.LinkID != b.LinkID {
+				return cmp.Compare(a.LinkID, b.LinkID)
+			}
+			return a.At.Compare(b.At)
+		})
+		if !ok || len(b) != 500 {
+			t.Errorf("batch %d: %d rows, sorted %v; want 500 in (link, time) order", i, len(b), ok)
+		}
+	}
+	if n, _ := w.written(); n != 2000 {
+		t.Fatalf("written %d scans, want 2000", n)
 	}
 }
