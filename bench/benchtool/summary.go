@@ -78,18 +78,20 @@ var sectionOrder = []string{"go", "redirect", "prober", "alerting-evaluate", "al
 // "baseline" sibling. Keys and values are "<package path in the
 // module>.<benchmark without the Benchmark prefix>".
 var goBaselines = map[string]string{
-	"prober.CheckMonitor/plain":      "bench/baseline.HTTPGet",
-	"prober.CheckMonitor/keyword":    "bench/baseline.HTTPGet",
-	"prober.CheckMonitorParallel":    "bench/baseline.HTTPGetParallel",
-	"prober.CheckLink":               "bench/baseline.HTTPGetRedirect",
-	"storage/sqlite.InsertScans":     "bench/baseline.SQLiteInsert",
-	"storage/sqlite.InsertResults":   "bench/baseline.SQLiteInsert",
-	"storage/postgres.InsertScans":   "bench/baseline.PostgresCopy",
-	"storage/postgres.InsertResults": "bench/baseline.PostgresCopy",
-	"qrcode.PNG/size=256":            "bench/baseline.PNGEncode/size=256",
-	"qrcode.PNG/size=1024":           "bench/baseline.PNGEncode/size=1024",
-	"qrcode.Decode":                  "bench/baseline.PNGDecode",
-	"alerting.Evaluate10kLinks":      "alerting.Evaluate1kLinks",
+	"prober.CheckMonitor/plain":                           "bench/baseline.HTTPGet",
+	"prober.CheckMonitor/keyword":                         "bench/baseline.HTTPGet",
+	"prober.CheckMonitorParallel":                         "bench/baseline.HTTPGetParallel",
+	"prober.CheckLink":                                    "bench/baseline.HTTPGetRedirect",
+	"storage/sqlite.InsertScans":                          "bench/baseline.SQLiteInsert",
+	"storage/sqlite.InsertResults":                        "bench/baseline.SQLiteInsert",
+	"storage/postgres.InsertScans":                        "bench/baseline.PostgresCopy",
+	"storage/postgres.InsertResults/batch=500":            "bench/baseline.PostgresCopy",
+	"storage/postgres.InsertResults/batch=5000":           "bench/baseline.PostgresCopy",
+	"storage/postgres.InsertResults/batch=1000/pushers=3": "bench/baseline.PostgresCopy",
+	"qrcode.PNG/size=256":                                 "bench/baseline.PNGEncode/size=256",
+	"qrcode.PNG/size=1024":                                "bench/baseline.PNGEncode/size=1024",
+	"qrcode.Decode":                                       "bench/baseline.PNGDecode",
+	"alerting.Evaluate10kLinks":                           "alerting.Evaluate1kLinks",
 }
 
 func summaryCmd(args []string, stdout io.Writer) error {

@@ -186,16 +186,3 @@ func BenchmarkInsertScans(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "scans/s")
 }
-
-func BenchmarkInsertResults(b *testing.B) {
-	s, _ := open(b)
-	const batch = 500
-	round := 0
-	for b.Loop() {
-		if err := s.InsertResults(b.Context(), storagetest.ResultBatch(round, batch)); err != nil {
-			b.Fatal(err)
-		}
-		round++
-	}
-	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "results/s")
-}

@@ -18,22 +18,18 @@ var resultCopyColumns = []string{"id", "target_kind", "target_id", "region", "pr
 	"error", "degraded", "status", "dns_ns", "connect_ns", "tls_ns", "first_byte_ns", "total_ns", "hops",
 	"final_url", "cert_expiry", "fingerprint", "failed_over"}
 
-// stagingTables are where InsertResults copies a batch before merging it into
-// the real tables. They belong to the connection, are created by the first
-// batch it carries and emptied by every commit. Their columns are spelled
-// out rather than copied from the real tables, so that a connection opened
-// before a migration does not keep a stale copy.
-const stagingTables = `
+// stagingTable is where InsertResults copies a batch before merging it into
+// the real tables. It belongs to the connection, is created by the first
+// batch it carries and emptied by every commit. Its columns are spelled out
+// rather than copied from results, so that a connection opened before a
+// migration does not keep a stale copy.
+const stagingTable = `
 CREATE TEMP TABLE IF NOT EXISTS linkwatch_results_in (
 	id text, target_kind text, target_id bigint, region text, prober text, at timestamptz, step text,
 	class text, error text, degraded boolean, status integer, dns_ns bigint, connect_ns bigint, tls_ns bigint,
 	first_byte_ns bigint, total_ns bigint, hops jsonb, final_url text, cert_expiry timestamptz,
 	fingerprint text, failed_over boolean
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS linkwatch_rollups_in (
-	target_kind text, target_id bigint, resolution integer, start timestamptz, region text,
-	checks bigint, failures bigint, degraded bigint, latency_sum bigint, latency bigint[], classes bigint[]
-) ON COMMIT DELETE ROWS;`
+) ON COMMIT DELETE ROWS`
 
 func resultRow(r *linkwatch.Result) []any {
 	p := &r.Phases
@@ -90,143 +86,169 @@ func collectResults(rows pgx.Rows, err error) ([]linkwatch.Result, error) {
 // new results of each target and region are applied in time order. A result
 // older than the stored latest changes nothing, the count included.
 //
-// The batch is copied into a staging table, inserted from there in ID order
-// (so that concurrent batches replaying the same IDs wait for each other
-// rather than deadlock), and what the new results add to the rollups is
-// computed in Go with linkwatch.Rollup.Add and merged in one statement.
+// The cost is a few statements per batch, none per result: the batch is
+// copied into a staging table and inserted from there, what the new results
+// add to the rollups is summed in Go (storage.RollupDeltas) and merged in one
+// statement, and the latest results are created, locked and replaced with
+// one statement each. Every statement takes its rows in one order (results
+// by ID; rollups and latest results by key), the same in every batch, so
+// that concurrent batches wait for each other rather than deadlock.
 func (s *Store) InsertResults(ctx context.Context, results []linkwatch.Result) error {
 	batch, err := storage.DistinctResults(results)
 	if err != nil || len(batch) == 0 {
 		return err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, stagingTables); err != nil {
+		fresh, err := insertFresh(ctx, tx, batch)
+		if err != nil || len(fresh) == 0 {
 			return err
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "linkwatch_results_in"}, resultCopyColumns,
-			pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) { return resultRow(&batch[i]), nil }))
-		if err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, "INSERT INTO results ("+resultColumns+") SELECT "+resultColumns+
-			` FROM pg_temp.linkwatch_results_in ORDER BY id COLLATE "C" ON CONFLICT (id) DO NOTHING RETURNING id`)
-		if err != nil {
-			return err
-		}
-		inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		isNew := make(map[string]bool, len(inserted))
-		for _, id := range inserted {
-			isNew[id] = true
-		}
-		fresh := batch[:0]
-		for _, r := range batch {
-			if isNew[r.ID] {
-				fresh = append(fresh, r)
-			}
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		if err := addRollups(ctx, tx, storage.RollupDeltas(fresh)); err != nil {
-			return err
-		}
-		return updateLatest(ctx, tx, storage.Chains(fresh))
+		return applyFresh(ctx, tx, storage.RollupDeltas(fresh), storage.Chains(fresh))
 	})
 	return mapErr(err, "")
 }
 
-// upsertLatest writes latest, all in the staging table, to latest_results
-// with the given ON CONFLICT action, in target and region order.
-func upsertLatest(ctx context.Context, tx pgx.Tx, latest []linkwatch.Latest, onConflict string) (pgx.Rows, error) {
-	ids := make([]string, len(latest))
-	failures := make([]int32, len(latest))
-	for i, l := range latest {
-		ids[i], failures[i] = l.ID, int32(l.Failures)
+// insertFresh copies batch into the staging table, inserts the results whose
+// ID is not stored yet and returns them, in batch order.
+func insertFresh(ctx context.Context, tx pgx.Tx, batch []linkwatch.Result) ([]linkwatch.Result, error) {
+	if _, err := tx.Exec(ctx, stagingTable); err != nil {
+		return nil, err
 	}
-	return tx.Query(ctx, "INSERT INTO latest_results AS l ("+resultColumns+", consecutive_failures) SELECT "+
-		resultColumns+`, n FROM pg_temp.linkwatch_results_in JOIN unnest($1::text[], $2::integer[]) AS c (id, n) USING (id)
-		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C"
-		ON CONFLICT (target_kind, target_id, region) `+onConflict, ids, failures)
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "linkwatch_results_in"}, resultCopyColumns,
+		pgx.CopyFromSlice(len(batch), func(i int) ([]any, error) { return resultRow(&batch[i]), nil }))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, "INSERT INTO results ("+resultColumns+") SELECT "+resultColumns+
+		` FROM pg_temp.linkwatch_results_in ORDER BY id COLLATE "C" ON CONFLICT (id) DO NOTHING RETURNING id`)
+	if err != nil {
+		return nil, err
+	}
+	isNew := make(map[string]bool, len(batch))
+	var id string
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { isNew[id] = true; return nil }); err != nil {
+		return nil, err
+	}
+	fresh := batch[:0]
+	for _, r := range batch {
+		if isNew[r.ID] {
+			fresh = append(fresh, r)
+		}
+	}
+	return fresh, nil
 }
 
-// updateLatest applies each chain, all in the staging table, to the latest
-// result of its target and region. Chains of targets and regions without a
-// latest result insert theirs; the other latest results are locked, in
-// target and region order, and updated from what they hold. The insert comes
-// first so that a concurrent batch creating the same row is waited for.
-func updateLatest(ctx context.Context, tx pgx.Tx, chains []storage.Chain) error {
-	type key struct {
-		kind   string
-		id     int64
-		region string
-	}
-	fresh := make([]linkwatch.Latest, len(chains))
+// latestKey is the key of a latest result.
+type latestKey struct {
+	kind   string
+	id     int64
+	region string
+}
+
+// applyFresh adds deltas to the rollups and applies chains, all in the
+// staging table, to the latest results. One round trip adds the rollups,
+// creates the latest results of targets and regions that have none and
+// locks the others (the insert comes first so that a concurrent batch
+// creating the same row is waited for); a second one replaces those that
+// changed.
+func applyFresh(ctx context.Context, tx pgx.Tx, deltas []linkwatch.Rollup, chains []storage.Chain) error {
+	n := len(chains)
+	kinds, ids, regions := make([]string, n), make([]int64, n), make([]string, n)
+	first := make([]linkwatch.Latest, n)
+	index := make(map[latestKey]int, n)
 	for i, c := range chains {
-		fresh[i], _ = c.Apply(nil)
+		r := &c[0]
+		kinds[i], ids[i], regions[i] = r.Target.Kind, r.Target.ID, r.Region
+		index[latestKey{r.Target.Kind, r.Target.ID, r.Region}] = i
+		first[i], _ = c.Apply(nil)
 	}
-	rows, err := upsertLatest(ctx, tx, fresh, "DO NOTHING RETURNING target_kind, target_id, region")
+	var b pgx.Batch
+	queueRollups(&b, deltas)
+	queueLatest(&b, first, "DO NOTHING RETURNING target_kind, target_id, region")
+	// Only what health.Next reads of the previous latest result: its time,
+	// class and failures in a row.
+	b.Queue(`SELECT l.target_kind, l.target_id, l.region, l.id, l.at, l.class, l.consecutive_failures
+		FROM latest_results AS l JOIN unnest($1::text[], $2::bigint[], $3::text[]) AS k (target_kind, target_id, region)
+			USING (target_kind, target_id, region)
+		ORDER BY l.target_kind COLLATE "C", l.target_id, l.region COLLATE "C" FOR UPDATE OF l`, kinds, ids, regions)
+	br := tx.SendBatch(ctx, &b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return err
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
-	created := make(map[key]bool)
-	var k key
-	_, err = pgx.ForEachRow(rows, []any{&k.kind, &k.id, &k.region}, func() error {
-		created[k] = true
+	created := make([]bool, n)
+	var k latestKey
+	if _, err := pgx.ForEachRow(rows, []any{&k.kind, &k.id, &k.region}, func() error {
+		created[index[k]] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	if rows, err = br.Query(); err != nil {
+		return err
+	}
+	var (
+		prev    linkwatch.Latest
+		changed []linkwatch.Latest
+		n32     int32
+	)
+	_, err = pgx.ForEachRow(rows, []any{&prev.Target.Kind, &prev.Target.ID, &prev.Region, &prev.ID, &prev.At,
+		&prev.Class, &n32}, func() error {
+		i, ok := index[latestKey{prev.Target.Kind, prev.Target.ID, prev.Region}]
+		if !ok || created[i] {
+			return nil
+		}
+		prev.Failures = int(n32)
+		if l, ok := chains[i].Apply(&prev); ok {
+			changed = append(changed, l)
+		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	var (
-		kinds, regions []string
-		ids            []int64
-		rest           = make(map[key]storage.Chain)
-	)
-	for _, c := range chains {
-		r := c[0]
-		if k := (key{r.Target.Kind, r.Target.ID, r.Region}); !created[k] {
-			kinds, ids, regions = append(kinds, k.kind), append(ids, k.id), append(regions, k.region)
-			rest[k] = c
-		}
-	}
-	if len(rest) == 0 {
-		return nil
-	}
-	rows, err = tx.Query(ctx, "SELECT "+resultColumns+`, consecutive_failures FROM latest_results
-		WHERE (target_kind, target_id, region) IN (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[]))
-		ORDER BY target_kind COLLATE "C", target_id, region COLLATE "C" FOR UPDATE`, kinds, ids, regions)
-	if err != nil {
+	if err := br.Close(); err != nil {
 		return err
-	}
-	stored, err := pgx.CollectRows(rows, scanLatest)
-	if err != nil {
-		return err
-	}
-	var changed []linkwatch.Latest
-	for _, prev := range stored {
-		if l, ok := rest[key{prev.Target.Kind, prev.Target.ID, prev.Region}].Apply(&prev); ok {
-			changed = append(changed, l)
-		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	rows, err = upsertLatest(ctx, tx, changed, `DO UPDATE SET
+	_, err = tx.Exec(ctx, latestInsert(`DO UPDATE SET
 			id = excluded.id, prober = excluded.prober, at = excluded.at, step = excluded.step,
 			class = excluded.class, error = excluded.error, degraded = excluded.degraded, status = excluded.status,
 			dns_ns = excluded.dns_ns, connect_ns = excluded.connect_ns, tls_ns = excluded.tls_ns,
 			first_byte_ns = excluded.first_byte_ns, total_ns = excluded.total_ns, hops = excluded.hops,
 			final_url = excluded.final_url, cert_expiry = excluded.cert_expiry, fingerprint = excluded.fingerprint,
 			failed_over = excluded.failed_over, consecutive_failures = excluded.consecutive_failures
-		WHERE l.at < excluded.at`)
-	if err != nil {
-		return err
+		WHERE l.at < excluded.at`), latestArgs(changed)...)
+	return err
+}
+
+// latestInsert is the statement writing latest results, all in the staging
+// table and given by ID and failures in a row ($1, $2) in target and region
+// order, to latest_results with the given ON CONFLICT action.
+func latestInsert(onConflict string) string {
+	return "INSERT INTO latest_results AS l (" + resultColumns + ", consecutive_failures) SELECT " +
+		resultColumns + `, c.n FROM pg_temp.linkwatch_results_in
+			JOIN unnest($1::text[], $2::integer[]) WITH ORDINALITY AS c (id, n, i) USING (id)
+		ORDER BY c.i ON CONFLICT (target_kind, target_id, region) ` + onConflict
+}
+
+func latestArgs(latest []linkwatch.Latest) []any {
+	ids := make([]string, len(latest))
+	failures := make([]int32, len(latest))
+	for i, l := range latest {
+		ids[i], failures[i] = l.ID, int32(l.Failures)
 	}
-	rows.Close()
-	return rows.Err()
+	return []any{ids, failures}
+}
+
+func queueLatest(b *pgx.Batch, latest []linkwatch.Latest, onConflict string) {
+	b.Queue(latestInsert(onConflict), latestArgs(latest)...)
 }
 
 func scanLatest(row pgx.CollectableRow) (linkwatch.Latest, error) {

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,35 +14,65 @@ import (
 
 const rollupColumns = "target_kind, target_id, resolution, start, region, checks, failures, degraded, latency_sum, latency, classes"
 
-var rollupCopyColumns = []string{"target_kind", "target_id", "resolution", "start", "region", "checks", "failures",
-	"degraded", "latency_sum", "latency", "classes"}
-
-// addRollups adds deltas to the stored rollups, creating missing ones, in
-// one statement. Rows are merged in key order, so that concurrent batches
-// lock them in the same order.
-func addRollups(ctx context.Context, tx pgx.Tx, deltas []linkwatch.Rollup) error {
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "linkwatch_rollups_in"}, rollupCopyColumns,
-		pgx.CopyFromSlice(len(deltas), func(i int) ([]any, error) {
-			d := &deltas[i]
-			return []any{d.Target.Kind, d.Target.ID, int32(d.Resolution / time.Second), d.Start, d.Region,
-				d.Checks, d.Failures, d.Degraded, int64(d.LatencySum), d.Latency, d.Classes}, nil
-		}))
-	if err != nil {
-		return err
+// queueRollups queues the statement adding deltas, sorted by key as
+// storage.RollupDeltas returns them, to the stored rollups, creating missing
+// ones. Rows are merged in that order, so that concurrent batches lock them
+// in the same order. The deltas travel as arrays, their histograms and
+// classes flattened into one array each.
+func queueRollups(b *pgx.Batch, deltas []linkwatch.Rollup) {
+	n := len(deltas)
+	var (
+		kinds, regions                  = make([]string, n), make([]string, n)
+		ids                             = make([]int64, n)
+		resolutions                     = make([]int32, n)
+		starts                          = make([]time.Time, n)
+		checks, failures, degraded, sum = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		latency                         = make([]int64, 0, n*latencyBuckets)
+		classes                         = make([]int64, 0, n*len(linkwatch.ErrorClasses))
+	)
+	for i, d := range deltas {
+		kinds[i], ids[i], regions[i] = d.Target.Kind, d.Target.ID, d.Region
+		resolutions[i], starts[i] = int32(d.Resolution/time.Second), d.Start
+		checks[i], failures[i], degraded[i], sum[i] = d.Checks, d.Failures, d.Degraded, int64(d.LatencySum)
+		latency = append(latency, storage.Histogram(d.Latency)...)
+		classes = append(classes, storage.Classes(d.Classes)...)
 	}
-	_, err = tx.Exec(ctx, "INSERT INTO rollups AS r ("+rollupColumns+") SELECT "+rollupColumns+
-		` FROM pg_temp.linkwatch_rollups_in
-		ORDER BY target_kind COLLATE "C", target_id, resolution, start, region COLLATE "C"
-		ON CONFLICT (target_kind, target_id, resolution, start, region) DO UPDATE SET
-			checks = r.checks + excluded.checks,
-			failures = r.failures + excluded.failures,
-			degraded = r.degraded + excluded.degraded,
-			latency_sum = r.latency_sum + excluded.latency_sum,
-			latency = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
-				FROM unnest(r.latency, excluded.latency) WITH ORDINALITY AS u(a, b, i) ORDER BY i),
-			classes = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0)
-				FROM unnest(r.classes, excluded.classes) WITH ORDINALITY AS u(a, b, i) ORDER BY i)`)
-	return err
+	b.Queue(addRollups, kinds, ids, resolutions, starts, regions, checks, failures, degraded, sum, latency, classes)
+}
+
+// latencyBuckets is the length of a rollup's latency histogram.
+var latencyBuckets = len(linkwatch.LatencyBounds) + 1
+
+// addRollups is the statement queueRollups queues. A stored histogram or
+// classes array shorter than the delta's (stored before a class was
+// appended) is padded with zeros; a longer one, which only a change of the
+// latency bounds can leave, is cut to the delta's length, as
+// storage.Histogram reads it anyway.
+var addRollups = "INSERT INTO rollups AS r (" + rollupColumns + `)
+	SELECT target_kind, target_id, resolution, start, region, checks, failures, degraded, latency_sum,
+		($10::bigint[])[(i::integer - 1) * ` + strconv.Itoa(latencyBuckets) + ` + 1 : i::integer * ` + strconv.Itoa(latencyBuckets) + `],
+		($11::bigint[])[(i::integer - 1) * ` + strconv.Itoa(len(linkwatch.ErrorClasses)) + ` + 1 : i::integer * ` + strconv.Itoa(len(linkwatch.ErrorClasses)) + `]
+	FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::timestamptz[], $5::text[],
+		$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+		WITH ORDINALITY AS d (target_kind, target_id, resolution, start, region, checks, failures, degraded, latency_sum, i)
+	ORDER BY i
+	ON CONFLICT (target_kind, target_id, resolution, start, region) DO UPDATE SET
+		checks = r.checks + excluded.checks,
+		failures = r.failures + excluded.failures,
+		degraded = r.degraded + excluded.degraded,
+		latency_sum = r.latency_sum + excluded.latency_sum,
+		latency = ` + sumArrays("latency", latencyBuckets) + `,
+		classes = ` + sumArrays("classes", len(linkwatch.ErrorClasses))
+
+// sumArrays returns the SQL of the element-wise sum of the first n elements
+// of r.<column> and excluded.<column>, a missing stored element counting 0.
+func sumArrays(column string, n int) string {
+	terms := make([]string, n)
+	for i := range terms {
+		j := strconv.Itoa(i + 1)
+		terms[i] = "coalesce(r." + column + "[" + j + "], 0) + excluded." + column + "[" + j + "]"
+	}
+	return "ARRAY[" + strings.Join(terms, ", ") + "]"
 }
 
 // scanRollup reads a row of rollupColumns.
