@@ -137,3 +137,30 @@ func runHandler(b *testing.B, h http.Handler, reqs []*http.Request) {
 		}
 	})
 }
+
+// BenchmarkCacheLoad times the cache's first load and a reload in which
+// nothing changed, from an in-memory store (the database's part is not
+// measured): the redirector's own share of getting ready.
+func BenchmarkCacheLoad(b *testing.B) {
+	for _, size := range []int{100_000, 1_000_000} {
+		store := newPagedLinks(size, destination)
+		b.Run("links="+strconv.Itoa(size)+"/first", func(b *testing.B) {
+			for b.Loop() {
+				if err := quietCache(store).reload(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("links="+strconv.Itoa(size)+"/unchanged", func(b *testing.B) {
+			c := quietCache(store)
+			if err := c.reload(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if err := c.reload(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

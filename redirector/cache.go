@@ -281,12 +281,15 @@ func (c *Cache) reload(ctx context.Context) error {
 			s.mu.Unlock()
 		}
 	}()
+	// The next page is read while this one is applied.
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	pages, failed := make(chan []*linkwatch.Link, 1), make(chan error, 1)
+	wg.Go(func() { c.readPages(ctx, pages, failed) })
 	var after int64
-	for {
-		page, err := c.store.ListLinks(ctx, linkwatch.LinkFilter{AfterID: after, Limit: pageSize})
-		if err != nil {
-			return err
-		}
+	for page := range pages {
 		for _, l := range page {
 			if l.ID <= after {
 				return errors.New("link store ignores paging: links are not in ID order")
@@ -294,9 +297,11 @@ func (c *Cache) reload(ctx context.Context) error {
 			after = l.ID
 			c.confirm(l, gen)
 		}
-		if len(page) < pageSize {
-			break
-		}
+	}
+	select {
+	case err := <-failed:
+		return err
+	default:
 	}
 	for i := range c.shards {
 		c.sweep(&c.shards[i], gen)
@@ -305,25 +310,54 @@ func (c *Cache) reload(ctx context.Context) error {
 	return nil
 }
 
+// readPages sends every link to pages, a page at a time, and closes it; a
+// failed read goes to failed first.
+func (c *Cache) readPages(ctx context.Context, pages chan<- []*linkwatch.Link, failed chan<- error) {
+	defer close(pages)
+	var after int64
+	for {
+		page, err := c.store.ListLinks(ctx, linkwatch.LinkFilter{AfterID: after, Limit: pageSize})
+		if err != nil {
+			failed <- err
+			return
+		}
+		select {
+		case pages <- page:
+		case <-ctx.Done():
+			return
+		}
+		if len(page) < pageSize {
+			return
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
 // confirm applies a link read by reload gen, unless the feed changed or
-// removed it since the reload began.
+// removed it since the reload began. An unchanged link costs a lookup and a
+// store; a changed one's entry is built outside the lock (it normalises
+// URLs).
 func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 	k := key{l.Domain, l.Slug}
 	s := c.shard(l.Slug)
-	s.mu.RLock()
+	s.mu.Lock()
 	old, ok := s.get(k)
-	s.mu.RUnlock()
-	// Building an entry normalises and parses URLs: done outside the lock,
-	// and only for links that changed.
-	var e entry
-	if ok && old.same(l) {
-		e = old
-	} else {
-		var err error
-		if e, err = newEntry(l); err != nil {
-			c.log.Error("stored link has an unparsable URL; not served", "domain", l.Domain, "slug", l.Slug, "err", err)
-			return
-		}
+	switch _, removed := s.gone[k]; {
+	case removed, ok && old.gen == gen: // the feed's version is newer
+		s.mu.Unlock()
+		return
+	case ok && old.same(l):
+		old.gen = gen
+		c.store1(s, k, old, true)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+
+	e, err := newEntry(l)
+	if err != nil {
+		c.log.Error("stored link has an unparsable URL; not served", "domain", l.Domain, "slug", l.Slug, "err", err)
+		return
 	}
 	e.gen = gen
 	s.mu.Lock()
@@ -331,10 +365,11 @@ func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 	if _, removed := s.gone[k]; removed {
 		return
 	}
-	if cur, ok := s.get(k); ok && cur.gen == gen {
-		return // the feed's version is newer
+	cur, ok := s.get(k)
+	if ok && cur.gen == gen {
+		return
 	}
-	c.store1(s, k, e)
+	c.store1(s, k, e, ok)
 }
 
 // sweep drops the shard's links that reload gen did not confirm.
@@ -366,7 +401,8 @@ func (c *Cache) put(l *linkwatch.Link) {
 	// Read under the shard's lock: a reload running now leaves it alone.
 	e.gen = c.gen.Load()
 	delete(s.gone, k)
-	c.store1(s, k, e)
+	_, had := s.get(k)
+	c.store1(s, k, e, had)
 }
 
 func (c *Cache) remove(k key) {
@@ -379,13 +415,13 @@ func (c *Cache) remove(k key) {
 	c.delete1(s, k)
 }
 
-// store1 sets k in s, whose lock is held.
-func (c *Cache) store1(s *shard, k key, e entry) {
+// store1 sets k in s, whose lock is held; had says whether s has k already.
+func (c *Cache) store1(s *shard, k key, e entry, had bool) {
 	if k.domain == "" {
 		s.links[k.slug] = e
 		return
 	}
-	if _, ok := s.custom[k]; !ok {
+	if !had {
 		c.countDomain(k.domain, 1)
 	}
 	s.custom[k] = e
@@ -486,23 +522,29 @@ func newEntry(l *linkwatch.Link) (entry, error) {
 }
 
 func newResponse(stored string, code int, fallback bool) (response, error) {
+	loc, valid := location(stored)
 	// A copy: the entry outlives the link it was made from and must not
 	// keep a driver's buffer alive.
-	r := response{location: strings.Clone(location(stored)), code: int16(code), fallback: fallback}
+	r := response{location: strings.Clone(loc), code: int16(code), fallback: fallback}
 	if code == http.StatusMovedPermanently || code == http.StatusPermanentRedirect {
 		r.cache = policyPermanent
 	}
-	_, err := url.Parse(r.location)
-	return r, err
+	if !valid {
+		// A URL that normalises parses; this one must at least parse.
+		if _, err := url.Parse(r.location); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
 }
 
-// location is a stored URL as a Location header carries it. Links are stored
-// normalised; one stored before (an IDN host, non-ASCII in its path) is
-// normalised here, once per load. One that does not validate is sent as it
-// is, as it always was.
-func location(stored string) string {
+// location is a stored URL as a Location header carries it, and whether it
+// normalised. Links are stored normalised; one stored before (an IDN host,
+// non-ASCII in its path) is normalised here, once per load. One that does not
+// validate is sent as it is, as it always was.
+func location(stored string) (string, bool) {
 	if n, err := linkwatch.NormalizeURL(stored); err == nil {
-		return n
+		return n, true
 	}
-	return stored
+	return stored, false
 }
