@@ -202,6 +202,26 @@ func TestAlertsFire(t *testing.T) {
 			t.Errorf("paged at minute %d on a pool steady at 90-92 %%", got)
 		}
 	})
+	t.Run("a database outage pages, a blip does not", func(t *testing.T) {
+		const minutes = 30
+		up := func(down func(int) bool) series {
+			s := series{labels: `linkwatch_db_up{job="linkwatch-control",namespace="lw",pod="c"}`}
+			for m := 0; m <= minutes; m++ {
+				v := 1.0
+				if down(m) {
+					v = 0
+				}
+				s.values = append(s.values, v)
+			}
+			return s
+		}
+		if got := firstFiring(t, rs, "LinkwatchDatabaseUnreachable", "critical", minutes, up(func(m int) bool { return m >= 10 && m < 20 })); got < 11 || got > 12 {
+			t.Errorf("paged at minute %d, want a minute after the outage began (10)", got)
+		}
+		if got := firstFiring(t, rs, "LinkwatchDatabaseUnreachable", "critical", minutes, up(func(m int) bool { return m == 10 })); got >= 0 {
+			t.Errorf("paged at minute %d on one failed scrape", got)
+		}
+	})
 	t.Run("a dropped scan warns", func(t *testing.T) {
 		const minutes = 30
 		drops := counter(`linkwatch_scans_dropped_total{namespace="lw",pod="r"}`, minutes, func(m int) float64 {

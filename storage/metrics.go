@@ -1,6 +1,11 @@
 package storage
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // NewPoolCollector returns a Prometheus collector that reads the pool's
 // statistics from stats at every scrape and exports them as
@@ -56,4 +61,34 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.acquires, float64(s.AcquireCount))
 	counter(c.waits, float64(s.WaitCount))
 	counter(c.waitSeconds, s.WaitDuration.Seconds())
+}
+
+// PingTimeout bounds the ping NewUpCollector makes at each scrape.
+const PingTimeout = time.Second
+
+// NewUpCollector returns a Prometheus collector exporting linkwatch_db_up:
+// 1 when the database answered a ping (within PingTimeout) at this scrape,
+// 0 when it did not. It is what an outside monitor pages on when the
+// database is unreachable, since Linkwatch's own alert engine keeps its
+// alerts in that database and cannot raise one while it is gone.
+func NewUpCollector(ping func(context.Context) error) prometheus.Collector {
+	return &upCollector{ping: ping, desc: prometheus.NewDesc("linkwatch_db_up",
+		"1 when the database answered a ping within 1s at this scrape, 0 when it did not.", nil, nil)}
+}
+
+type upCollector struct {
+	ping func(context.Context) error
+	desc *prometheus.Desc
+}
+
+func (c *upCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *upCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), PingTimeout)
+	defer cancel()
+	up := 1.0
+	if c.ping(ctx) != nil {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, up)
 }

@@ -2,6 +2,8 @@ package storage_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -78,5 +80,22 @@ func TestPoolCollectorUtilization(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", got, want)
 			}
 		})
+	}
+}
+
+func TestUpCollector(t *testing.T) {
+	var down error
+	c := storage.NewUpCollector(func(ctx context.Context) error {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("the ping has no deadline")
+		}
+		return down
+	})
+	if got := testutil.ToFloat64(c); got != 1 {
+		t.Errorf("linkwatch_db_up = %v with the database answering, want 1", got)
+	}
+	down = errors.New("connection refused")
+	if got := testutil.ToFloat64(c); got != 0 {
+		t.Errorf("linkwatch_db_up = %v with the database gone, want 0", got)
 	}
 }

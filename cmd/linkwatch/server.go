@@ -81,7 +81,7 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	reg.MustRegister(storage.NewPoolCollector(st.PoolStats))
+	reg.MustRegister(storage.NewPoolCollector(st.PoolStats), storage.NewUpCollector(st.Ping))
 	durations := edge.NewDurations()
 	reg.MustRegister(durations)
 	// The edge sets each request's deadlines, body limit and admission by
