@@ -17,6 +17,7 @@ type row struct {
 	drill, measured, result string
 	pass                    bool
 	gap                     bool // a promise Linkwatch does not keep yet: reported, not asserted
+	info                    bool // a measurement with no target: reported, not asserted
 	skipped                 bool
 }
 
@@ -65,7 +66,7 @@ func (r *report) info(measured, result string) {
 	r.t.Helper()
 	r.rows++
 	r.t.Logf("%s: %s: %s", r.drill, measured, result)
-	drills.table.add(row{drill: r.drill, measured: measured, result: result, pass: true})
+	drills.table.add(row{drill: r.drill, measured: measured, result: result, pass: true, info: true})
 }
 
 // gap records a promise of the issue that Linkwatch does not keep yet, and
@@ -104,6 +105,8 @@ func (tb *table) String() string {
 			verdict = "**FAIL**"
 		case r.gap:
 			verdict = "gap (not asserted)"
+		case r.info:
+			verdict = "info (not asserted)"
 		case r.skipped:
 			verdict = "skipped"
 		}
