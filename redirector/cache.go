@@ -84,10 +84,13 @@ const shardCount = 256
 
 type shard struct {
 	mu sync.RWMutex
-	// links are the default domain's by slug, custom are the custom
-	// domains': most links are on the default domain, and a key without
-	// the empty domain is 16 bytes less per link.
-	links  map[string]entry
+	// short holds the default domain's links with slugs of up to 16 bytes
+	// (nearly all), the slug inside the key: a lookup among a million links
+	// then touches the map's memory only, not a string elsewhere in the
+	// heap. long holds the default domain's other links, custom the custom
+	// domains'.
+	short  map[shortSlug]entry
+	long   map[string]entry
 	custom map[key]entry
 	// gone holds the links removed while a reload runs, so a page read
 	// before the removal does not bring them back.
@@ -135,7 +138,8 @@ func NewCache(store LinkStore, log *slog.Logger) *Cache {
 		dirty:        map[key]bool{},
 	}
 	for i := range c.shards {
-		c.shards[i].links = map[string]entry{}
+		c.shards[i].short = map[shortSlug]entry{}
+		c.shards[i].long = map[string]entry{}
 		c.shards[i].custom = map[key]entry{}
 		c.shards[i].gone = map[key]struct{}{}
 	}
@@ -152,7 +156,7 @@ func (c *Cache) Len() int {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
-		n += len(s.links) + len(s.custom)
+		n += len(s.short) + len(s.long) + len(s.custom)
 		s.mu.RUnlock()
 	}
 	return n
@@ -376,9 +380,14 @@ func (c *Cache) confirm(l *linkwatch.Link, gen uint32) {
 func (c *Cache) sweep(s *shard, gen uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for slug, e := range s.links {
+	for slug, e := range s.short {
 		if e.gen != gen {
-			delete(s.links, slug)
+			delete(s.short, slug)
+		}
+	}
+	for slug, e := range s.long {
+		if e.gen != gen {
+			delete(s.long, slug)
 		}
 	}
 	for k, e := range s.custom {
@@ -418,7 +427,11 @@ func (c *Cache) remove(k key) {
 // store1 sets k in s, whose lock is held; had says whether s has k already.
 func (c *Cache) store1(s *shard, k key, e entry, had bool) {
 	if k.domain == "" {
-		s.links[k.slug] = e
+		if sk, ok := toShort(k.slug); ok {
+			s.short[sk] = e
+		} else {
+			s.long[k.slug] = e
+		}
 		return
 	}
 	if !had {
@@ -430,7 +443,11 @@ func (c *Cache) store1(s *shard, k key, e entry, had bool) {
 // delete1 removes k from s, whose lock is held.
 func (c *Cache) delete1(s *shard, k key) {
 	if k.domain == "" {
-		delete(s.links, k.slug)
+		if sk, ok := toShort(k.slug); ok {
+			delete(s.short, sk)
+		} else {
+			delete(s.long, k.slug)
+		}
 		return
 	}
 	if _, ok := s.custom[k]; !ok {
@@ -440,9 +457,27 @@ func (c *Cache) delete1(s *shard, k key) {
 	c.countDomain(k.domain, -1)
 }
 
+// shortSlug is a slug of up to 16 bytes, padded with zero bytes.
+type shortSlug [16]byte
+
+// toShort returns slug as a shortSlug if it fits and has no zero byte (a
+// valid slug has none; a stored one that has goes to the long map).
+func toShort(slug string) (shortSlug, bool) {
+	var k shortSlug
+	if len(slug) > len(k) || strings.IndexByte(slug, 0) >= 0 {
+		return k, false
+	}
+	copy(k[:], slug)
+	return k, true
+}
+
 func (s *shard) get(k key) (entry, bool) {
 	if k.domain == "" {
-		e, ok := s.links[k.slug]
+		if sk, ok := toShort(k.slug); ok {
+			e, ok := s.short[sk]
+			return e, ok
+		}
+		e, ok := s.long[k.slug]
 		return e, ok
 	}
 	e, ok := s.custom[k]

@@ -309,3 +309,46 @@ func TestCacheMemoryPerLink(t *testing.T) {
 		t.Fatalf("%.0f and %.0f bytes a link, want at most 300", first, changed)
 	}
 }
+
+// TestCacheSlugLengths: short slugs are kept inside the map's keys, longer
+// ones (and a stored one with a zero byte) apart; all are found, replaced and
+// removed alike.
+func TestCacheSlugLengths(t *testing.T) {
+	slugs := []string{"a", strings.Repeat("b", 16), strings.Repeat("c", 17), strings.Repeat("d", 64), "e\x00"}
+	var links []*linkwatch.Link
+	for _, s := range slugs {
+		links = append(links, &linkwatch.Link{Slug: s, Destination: "https://example.com/" + strconv.Itoa(len(s)), RedirectCode: 302})
+	}
+	store := newFakeLinks(links...)
+	c := quietCache(store)
+	c.apply(linkwatch.LinkChange{Reset: true})
+	for _, s := range slugs {
+		if loc, ok := cached(t, c, s); !ok || loc != "https://example.com/"+strconv.Itoa(len(s)) {
+			t.Errorf("slug of %d bytes: %q, %v", len(s), loc, ok)
+		}
+	}
+	if _, ok := cached(t, c, "e"); ok {
+		t.Error("a slug with a zero byte is found without it")
+	}
+	for _, s := range slugs {
+		store.mu.Lock()
+		l := *store.links[key{"", s}]
+		l.Destination = "https://example.com/new"
+		store.links[key{"", s}] = &l
+		store.mu.Unlock()
+		c.apply(linkwatch.LinkChange{Slug: s})
+		if loc, _ := cached(t, c, s); loc != "https://example.com/new" {
+			t.Errorf("slug of %d bytes after an edit: %q", len(s), loc)
+		}
+		store.mu.Lock()
+		delete(store.links, key{"", s})
+		store.mu.Unlock()
+		c.apply(linkwatch.LinkChange{Slug: s})
+		if _, ok := cached(t, c, s); ok {
+			t.Errorf("slug of %d bytes still cached after its deletion", len(s))
+		}
+	}
+	if c.Len() != 0 {
+		t.Fatalf("%d links left", c.Len())
+	}
+}
