@@ -21,7 +21,7 @@ type ScanWriter interface {
 // RecorderConfig sizes the scan queue.
 type RecorderConfig struct {
 	QueueSize     int           // scans held in memory; beyond it they are counted as dropped
-	BatchSize     int           // rows per database write (identical scans in a second share a row)
+	BatchSize     int           // rows per database write (identical scans within 10 seconds share a row)
 	FlushInterval time.Duration // longest a scan waits for its batch to fill
 	DrainTimeout  time.Duration // how long shutdown keeps retrying the final writes
 }
