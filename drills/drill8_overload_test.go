@@ -75,14 +75,27 @@ func TestDrill8Overload(t *testing.T) {
 	r.row("redirects under 2x the capacity", fmt.Sprintf("%d answered 302, %d failed; server-side p99 %s at 2x vs %s at 0.5x",
 		double.redirectOK, double.redirectFailed, ms(double.serverP99), ms(half.serverP99)),
 		double.redirectFailed == 0 && half.redirectFailed == 0 && after.redirectFailed == 0 && double.redirectOK > 0)
-	r.row("the API and public pages shed under 2x", fmt.Sprintf("%s of API and public requests answered 503 (every one with Retry-After: %v), %d other failures; 503 answers p50 %s as the clients saw them",
-		pct(double.shed, double.shedable), double.shed == double.retryAfter, double.shedableFailed, ms(double.shedP50)),
-		double.shed > 0 && double.shed == double.retryAfter && double.shedableFailed == 0)
 	r.row("memory bounded", fmt.Sprintf("RSS %.0f MB before, %.0f MB after the overload", rssBefore/1e6, rssPeak/1e6),
 		rssPeak-rssBefore < 256e6)
-	r.row("recovery by itself", fmt.Sprintf("after the overload, half the capacity: %s of API and public requests shed (%s before the overload, %s during it)",
-		pct(after.shed, after.shedable), pct(half.shed, half.shedable), pct(double.shed, double.shedable)),
-		after.shedable > 0 && after.shed*double.shedable < double.shed*after.shedable)
+	shedding := fmt.Sprintf("%s of API and public requests answered 503 (every one with Retry-After: %v), %d other failures; 503 answers p50 %s as the clients saw them",
+		pct(double.shed, double.shedable), double.shed == double.retryAfter, double.shedableFailed, ms(double.shedP50))
+	recovery := fmt.Sprintf("after the overload, half the capacity: %s of API and public requests shed (%s before the overload, %s during it)",
+		pct(after.shed, after.shedable), pct(half.shed, half.shedable), pct(double.shed, double.shedable))
+	if !full() {
+		// Within make test the other packages' tests share the 2 cores:
+		// the closed loop's capacity is then the generator's, not the
+		// server's, and twice it may not overload the server at all.
+		// Shedding is asserted by the full drill, run on its own.
+		r.info("the API and public pages shed under 2x", shedding)
+		r.info("recovery by itself", recovery)
+		if double.shedableFailed > 0 || double.shed != double.retryAfter {
+			r.row("API and public answers under 2x", shedding, false)
+		}
+		return
+	}
+	r.row("the API and public pages shed under 2x", shedding,
+		double.shed > 0 && double.shed == double.retryAfter && double.shedableFailed == 0)
+	r.row("recovery by itself", recovery, after.shedable > 0 && after.shed*double.shedable < double.shed*after.shedable)
 }
 
 // mix is the drill's traffic: every tenth request the control API, every
