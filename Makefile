@@ -92,6 +92,7 @@ bench-statuspage:
 ## redirect p50/p99, the API's 503 share, RSS and recovery (~2 min per database)
 bench-overload:
 	./bench/overload.sh
+	$(BENCH_SUMMARY)
 
 ## fuzz: run every fuzz target for FUZZTIME each (default 30s)
 FUZZTIME ?= 30s

@@ -13,7 +13,9 @@ mkdir -p "$OUT"
 go build -o "$OUT/linkwatch" ./cmd/linkwatch
 go build -o "$OUT/overload" ./bench/overload
 
-"$OUT/overload" -bin "$OUT/linkwatch" -label sqlite "$@"
+FRAG_DIR="${BENCH_OUT:-bench/out}"
+mkdir -p "$FRAG_DIR"
+"$OUT/overload" -bin "$OUT/linkwatch" -label sqlite -fragment "$FRAG_DIR/overload-sqlite.tsv" "$@"
 
 PG="${LINKWATCH_BENCH_POSTGRES:-${LINKWATCH_TEST_POSTGRES:-}}"
 if [[ -n "$PG" ]]; then
@@ -21,7 +23,7 @@ if [[ -n "$PG" ]]; then
   BENCH_DSN="${PG%%\?*}"; BENCH_DSN="${BENCH_DSN%/*}/linkwatch_overload"
   [[ "$PG" == *\?* ]] && BENCH_DSN="$BENCH_DSN?${PG#*\?}"
   if psql "$ADMIN" -qc "DROP DATABASE IF EXISTS linkwatch_overload" -c "CREATE DATABASE linkwatch_overload" >/dev/null 2>&1; then
-    "$OUT/overload" -bin "$OUT/linkwatch" -label postgres -db "$BENCH_DSN" "$@"
+    "$OUT/overload" -bin "$OUT/linkwatch" -label postgres -db "$BENCH_DSN" -fragment "$FRAG_DIR/overload-postgres.tsv" "$@"
     psql "$ADMIN" -qc "DROP DATABASE IF EXISTS linkwatch_overload" >/dev/null 2>&1 || true
   else
     echo "postgres: skipped (PostgreSQL at $ADMIN unreachable)"

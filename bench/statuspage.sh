@@ -61,7 +61,7 @@ to_ms() { awk '{v=$1; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms
 shed_count() { curl -fsS "$BASE/metrics" | awk '$1 ~ /^linkwatch_http_shed_total[{]/ && $1 ~ /class="public"/ {s += $2} END {printf "%d", s}'; }
 
 # measure NAME URL: runs wrk, prints a row, sets RPS (2xx answers per
-# second), SHED (503s the server shed per second: it admits 8 public requests
+# second), SHED (503s the server shed per second: it admits 32 public requests
 # in flight per processor and answers the rest at once), P50 and P99 (ms, of
 # every answer). Any other non-2xx answer fails the benchmark. A NAME ending
 # in "(no gzip)" sends no Accept-Encoding (curl, some bots).
@@ -138,7 +138,7 @@ frag="$FRAG_DIR/statuspage.tsv.tmp"
   printf '# title\tStatus page: %s components, %s days of history, wrk -t2 -c%s -d%s (gzip), median of %s interleaved rounds (`make bench-statuspage`)\n' \
     "$COMPONENTS" "$DAYS" "$CONNS" "$DURATION" "$ROUNDS"
   printf '# note\tthe baseline is the page'"'"'s own stylesheet, a static file served by the same server; wrk shares the cores\n'
-  printf '# note\treq/s counts 2xx answers only: the server admits 8 public requests in flight per processor and sheds the rest of the %s connections with fast 503s (details), which the latencies include\n' "$CONNS"
+  printf '# note\treq/s counts 2xx answers only: the server admits 32 public requests in flight per processor and sheds the rest of the %s connections with fast 503s (details), which the latencies include\n' "$CONNS"
 } >"$frag"
 base="" basename=""
 status_rps=0

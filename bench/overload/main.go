@@ -37,6 +37,7 @@ func main() {
 
 type options struct {
 	bin, db, addr, label string
+	fragment             string
 	logLevel             string
 	links, conns         int
 	openConns            int
@@ -52,6 +53,7 @@ func run(args []string) error {
 	fs.StringVar(&o.bin, "bin", ".bench/linkwatch", "linkwatch binary")
 	fs.StringVar(&o.db, "db", "", "LINKWATCH_DB of the server (empty: a fresh SQLite file)")
 	fs.StringVar(&o.label, "label", "sqlite", "name of the run in the report")
+	fs.StringVar(&o.fragment, "fragment", "", "also write the figures as a bench/out fragment (TSV, see benchtool summary) to this file")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "the server's log level (info shows each change of the overload pressure); its log goes to stderr")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:18121", "the server's listen address")
 	fs.IntVar(&o.links, "links", 200, "links seeded")
@@ -145,7 +147,37 @@ func bench(o options) error {
 	fmt.Printf("\nRSS before the 1x phase %s, peak %s, after recovery %s; sheds by class: %s\n", mb(rssBefore),
 		mb(hwm(cmd.Process.Pid)), mb(rss(cmd.Process.Pid)), sheds(base))
 	fmt.Printf("Recovery: before the overload, at 0.5x, %s; after it %s\n\n", recoveryLine(s0), recoveryLine(s3))
+	if o.fragment != "" {
+		return writeFragment(o, capacity, s0, s2, s3)
+	}
 	return nil
+}
+
+// writeFragment leaves the run's figures for benchtool summary: redirect
+// p99 at 2x and after against 0.5x before (the in-run baseline), and the
+// API's and public pages' 503 shares at 2x.
+func writeFragment(o options, capacity float64, before, overload, after *stats) error {
+	p99 := func(s *stats) float64 { return float64(s.class[classRedirect].quantile(0.99).Microseconds()) / 1000 }
+	shed := func(c *classStats) float64 {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.lat) == 0 {
+			return 0
+		}
+		return 100 * float64(c.shed) / float64(len(c.lat))
+	}
+	l := o.label
+	var b strings.Builder
+	fmt.Fprintf(&b, "# title\tOverload (%s): a mix of redirects, control API and status page requests at 0.5x, 2x and 0.5x again of its closed-loop capacity\n", l)
+	fmt.Fprintf(&b, "# note\tThe load generator shares the machine's cores with the server: client-side redirect latency includes its own queue.\n")
+	fmt.Fprintf(&b, "%s capacity\trequests/s\t%.0f\treq/s\t\t\tclosed loop, %d connections\n", l, capacity, o.conns)
+	fmt.Fprintf(&b, "%s redirect p99, 0.5x before\tp99\t%.2f\tms\t\t\t\n", l, p99(before))
+	fmt.Fprintf(&b, "%s redirect p99, 2x\tp99\t%.2f\tms\t%s redirect p99, 0.5x before\t\tredirect errors %d\n", l, p99(overload), l,
+		overload.class[classRedirect].failed)
+	fmt.Fprintf(&b, "%s redirect p99, 0.5x after\tp99\t%.2f\tms\t%s redirect p99, 0.5x before\t\t\n", l, p99(after), l)
+	fmt.Fprintf(&b, "%s API shed at 2x\t503 share\t%.1f\t%%\t\t\t\n", l, shed(overload.class[classAPI]))
+	fmt.Fprintf(&b, "%s public pages shed at 2x\t503 share\t%.1f\t%%\t\t\t\n", l, shed(overload.class[classPage]))
+	return os.WriteFile(o.fragment, []byte(b.String()), 0o644)
 }
 
 func waitReady(base string) error {
