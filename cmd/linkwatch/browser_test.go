@@ -343,7 +343,7 @@ status_components:
 	}
 	screenshot("status-desktop.png")
 
-	checkStatusA11y(t, bctx, axe, "/status (desktop)")
+	checkPageA11y(t, bctx, axe, "/status (desktop)")
 
 	// The header's subscribe control opens on a click, with the webhook
 	// form and the feeds; closed, its form is not shown.
@@ -354,7 +354,7 @@ status_components:
 	if !sub.InHeader || sub.ShownBefore || !sub.ShownAfter || !sub.Feeds {
 		t.Errorf("subscribe control: %+v, want in the header, hidden until opened, then the form and the feeds", sub)
 	}
-	checkStatusA11y(t, bctx, axe, "/status with the subscribe control open")
+	checkPageA11y(t, bctx, axe, "/status with the subscribe control open")
 
 	// The incident page: its duration so far, and what each update changed.
 	navigate(t, bctx, s.url+"/status/incidents/"+in.ID)
@@ -366,7 +366,7 @@ status_components:
 		inc.Changes[1][0] != "Checkout: Operational → Partial outage" || len(inc.Changes[0]) != 0 {
 		t.Errorf("incident page: %+v, want a running duration and the first update's change of Checkout", inc)
 	}
-	checkStatusA11y(t, bctx, axe, "incident page")
+	checkPageA11y(t, bctx, axe, "incident page")
 
 	// The embed: refreshed by its script only, its icon in its state's
 	// colour (the text keeps the page's).
@@ -378,7 +378,7 @@ status_components:
 	if emb.MetaRefresh || !emb.Script || emb.Icon == emb.Text || emb.Icon != "rgb(149, 56, 0)" {
 		t.Errorf("embed: %+v, want no meta refresh, its script, and the icon in the partial outage colour rgb(149, 56, 0)", emb)
 	}
-	checkStatusA11y(t, bctx, axe, "/status/embed")
+	checkPageA11y(t, bctx, axe, "/status/embed")
 
 	// 2. JavaScript off: the page is complete without it.
 	disabled := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
@@ -438,7 +438,7 @@ status_components:
 		t.Errorf("mobile with a day open: %d px wide in %d; sticking out: %v", of.ScrollWidth, of.ClientWidth, of.Offenders)
 	}
 	screenshot("status-mobile.png")
-	checkStatusA11y(t, bctx, axe, "/status (mobile)")
+	checkPageA11y(t, bctx, axe, "/status (mobile)")
 
 	// Late console messages (the deferred script, the icon) come before the
 	// page has finished loading; a round trip after that orders them before
@@ -451,9 +451,10 @@ status_components:
 	}
 }
 
-// checkStatusA11y runs axe-core over the loaded page in light and dark
-// mode: no critical or serious violation.
-func checkStatusA11y(t *testing.T, ctx context.Context, axe, page string) {
+// checkPageA11y runs axe-core over the loaded page in light and dark
+// mode: no critical or serious violation (the status page and the
+// dashboard alike).
+func checkPageA11y(t *testing.T, ctx context.Context, axe, page string) {
 	t.Helper()
 	if axe == "" {
 		return

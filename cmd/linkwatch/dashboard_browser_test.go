@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/linkwatch/linkwatch"
@@ -204,28 +203,7 @@ func TestBrowserDashboard(t *testing.T) {
 	// checkA11y runs axe-core over the page in light and dark mode.
 	checkA11y := func(ctx context.Context, page string) {
 		t.Helper()
-		if axe == "" {
-			return
-		}
-		for _, scheme := range []string{"light", "dark"} {
-			media := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}
-			if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, media); err != nil {
-				t.Fatalf("emulating %s mode: %v", scheme, err)
-			}
-			if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`typeof axe === "object" || (() => { `+axe+"\n})()")); err != nil {
-				t.Fatalf("%s: loading axe-core: %v", page, err)
-			}
-			found, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](runAxe, chromedp.EvalAwaitPromise))
-			if err != nil {
-				t.Fatalf("%s: running axe-core: %v", page, err)
-			}
-			for _, v := range found {
-				t.Errorf("%s (%s mode): axe %s %s: %s\n    %s", page, scheme, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n    "))
-			}
-		}
-		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
-			t.Fatal(err)
-		}
+		checkPageA11y(t, ctx, axe, page)
 	}
 
 	// screenshots saves the page at 1280 px and at 360 px, where it must
