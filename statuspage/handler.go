@@ -669,7 +669,6 @@ func (h *Handler) fail(w http.ResponseWriter, what string, err error) {
 // link to.
 type assetSet struct {
 	CSS, JS, Icon string // hashed paths
-	EmbedJS       string // the embed widget's refresh script, hashed path
 	files         map[string]*resource
 	embedCSS      string
 	embedKind     *kind
@@ -719,12 +718,10 @@ func loadAssets(now time.Time) (*assetSet, error) {
 			a.JS = "/status/assets/" + hashed
 		case "favicon.svg":
 			a.Icon = "/status/assets/" + hashed
-		case "embed.js":
-			a.EmbedJS = "/status/assets/" + hashed
 		}
 	}
-	if a.CSS == "" || a.JS == "" || a.Icon == "" || a.embedCSS == "" || a.EmbedJS == "" {
-		return nil, errors.New("statuspage: assets: missing style.css, refresh.js, embed.js, favicon.svg or embed.css")
+	if a.CSS == "" || a.JS == "" || a.Icon == "" || a.embedCSS == "" {
+		return nil, errors.New("statuspage: assets: missing style.css, refresh.js, favicon.svg or embed.css")
 	}
 	sum := sha256.Sum256([]byte(a.embedCSS))
 	csp := "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; script-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'"

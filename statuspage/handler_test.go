@@ -416,7 +416,7 @@ func TestEmbed(t *testing.T) {
 	if strings.Contains(strings.ToLower(r.body), "http-equiv") {
 		t.Error("embed refreshes with <meta http-equiv>")
 	}
-	m := regexp.MustCompile(`<script defer src="(/status/assets/embed\.[0-9a-f]+\.js)"></script>`).FindStringSubmatch(r.body)
+	m := regexp.MustCompile(`<script defer src="(/status/assets/refresh\.[0-9a-f]+\.js)" data-swap="a\.w"></script>`).FindStringSubmatch(r.body)
 	if m == nil || strings.Count(r.body, "<script") != 1 {
 		t.Fatalf("embed has no refresh script file (or more scripts):\n%s", r.body)
 	}

@@ -383,7 +383,7 @@ func (r *pageRenderer) renderNotFound(v *pageView) ([]byte, error) {
 // file: the widget refreshes by script only, never by a meta refresh.
 func (r *pageRenderer) renderEmbed(v *pageView) ([]byte, error) {
 	o := v.overall()
-	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS), JS: r.assets.EmbedJS, Favicon: r.assets.Icon}
+	d := embedData{PageName: cleanText(v.s.Page.Name), Overall: o, Icon: iconByID(o.Icon), CSS: template.CSS(r.assets.embedCSS), JS: r.assets.JS, Favicon: r.assets.Icon}
 	if d.PageName == "" {
 		d.PageName = "Status"
 	}

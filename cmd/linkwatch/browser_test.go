@@ -538,7 +538,7 @@ type embedFacts struct {
 
 const readEmbed = `(() => ({
   metaRefresh: !!document.querySelector("meta[http-equiv]"),
-  script: !!document.querySelector('script[src^="/status/assets/embed."]'),
+  script: !!document.querySelector('script[src^="/status/assets/refresh."][data-swap]'),
   icon: getComputedStyle(document.querySelector("a.w .icon")).color,
   text: getComputedStyle(document.querySelector("a.w .t")).color,
 }))()`

@@ -1,8 +1,13 @@
-// Optional: refreshes the status page every 60 seconds while it is visible.
-// The page works fully without it. No inline script; loaded with defer.
+// Optional: refreshes the status page (its #main) or the embed widget (its
+// script tag says data-swap="a.w") every 60 seconds while it is visible, in
+// place of <meta http-equiv="refresh">, which reloads under a reader and
+// fails WCAG 2.2.1. Pages work fully without it. No inline script; loaded
+// with defer.
 (function () {
   "use strict";
   if (!window.fetch || !window.DOMParser) return;
+  var script = document.currentScript;
+  var SWAP = (script && script.getAttribute("data-swap")) || "#main";
   var EVERY = 60000;
   var etag = null;
   var timer = 0;
@@ -23,12 +28,15 @@
 
   function swap(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
-    var next = doc.getElementById("main");
-    var cur = document.getElementById("main");
+    var next = doc.querySelector(SWAP);
+    var cur = document.querySelector(SWAP);
     if (!next || !cur) return;
-    // Keep what the reader opened or closed, and their focus if it was inside.
+    // Keep what the reader opened or closed, and their focus if it was inside
+    // (on the swapped element itself only when it takes focus by itself, as
+    // the embed's link does: #main is focused by the skip link).
     var open = openDetails(cur);
-    var hadFocus = cur.contains(document.activeElement) && document.activeElement !== cur;
+    var f = document.activeElement;
+    var hadFocus = cur.contains(f) && (f !== cur || cur.tabIndex >= 0);
     if (hadFocus) return; // never move content under a keyboard user; try next time
     var sel = window.getSelection && window.getSelection();
     if (sel && !sel.isCollapsed && cur.contains(sel.anchorNode)) return;
