@@ -26,7 +26,8 @@ type Config struct {
 	BulkTimeout time.Duration
 	// Limiter decides admission; nil means a Limiter for GOMAXPROCS.
 	Limiter *Limiter
-	// Now is the clock of the redirect latencies the Limiter is told.
+	// Now is the clock of the deadlines and of the redirect latencies the
+	// Limiter is told; nil means time.Now.
 	Now func() time.Time
 	// Log receives each change of the overload pressure; nil: discarded.
 	Log *slog.Logger
@@ -45,8 +46,8 @@ type Edge struct {
 	lim           *Limiter
 	now           func() time.Time
 	log           *slog.Logger
-	shed          *prometheus.CounterVec
-	tooLarge      *prometheus.CounterVec
+	shed          [nClasses]prometheus.Counter // linkwatch_http_shed_total by class, bound once
+	tooLarge      [nClasses]prometheus.Counter // linkwatch_http_body_too_large_total by class
 	conns         prometheus.Gauge
 }
 
@@ -70,11 +71,11 @@ func New(cfg Config, reg prometheus.Registerer) *Edge {
 	if e.lim == nil {
 		e.lim = NewLimiter(LimiterConfig{Procs: procs(), Now: e.now})
 	}
-	e.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+	shed := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "linkwatch_http_shed_total",
 		Help: "Requests refused with 503 under overload, by route class.",
 	}, []string{"class"})
-	e.tooLarge = prometheus.NewCounterVec(prometheus.CounterOpts{
+	tooLarge := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "linkwatch_http_body_too_large_total",
 		Help: "Requests answered 413 for a body over their route's limit, by route class.",
 	}, []string{"class"})
@@ -82,12 +83,15 @@ func New(cfg Config, reg prometheus.Registerer) *Edge {
 		Name: "linkwatch_http_connections",
 		Help: "Client connections open on the main listener.",
 	})
+	// Bound once, so a refusal under overload costs no label lookup; the
+	// shed classes' series exist from the start.
 	for c := Class(0); c < nClasses; c++ {
 		if e.lim.Sheds(c) {
-			e.shed.WithLabelValues(c.String())
+			e.shed[c] = shed.WithLabelValues(c.String())
 		}
+		e.tooLarge[c] = tooLarge.WithLabelValues(c.String())
 	}
-	reg.MustRegister(e.shed, e.tooLarge, e.conns)
+	reg.MustRegister(shed, tooLarge, e.conns)
 	return e
 }
 
@@ -115,7 +119,8 @@ func (e *Edge) ReadHeaderTimeout() time.Duration { return e.timeout }
 func (e *Edge) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt := Classify(r)
-		e.deadlines(w, rt)
+		now := e.now()
+		e.deadlines(w, rt, now)
 		if r.ContentLength > rt.BodyLimit {
 			e.refuseTooLarge(w, r, rt)
 			return
@@ -145,12 +150,11 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 		}
 		if rt.Class == Redirect {
 			done := e.lim.StartRedirect()
-			start := e.now()
-			defer func() { done(e.now().Sub(start)) }()
+			defer func() { done(e.now().Sub(now)) }()
 		} else {
 			release, ok := e.lim.Admit(rt.Class)
 			if !ok {
-				e.shed.WithLabelValues(rt.Class.String()).Inc()
+				e.shed[rt.Class].Inc()
 				refuse(w, r, http.StatusServiceUnavailable, "unavailable", "the server is overloaded: retry later")
 				return
 			}
@@ -162,15 +166,15 @@ func (e *Edge) Handler(next http.Handler) http.Handler {
 
 // deadlines sets the connection's deadlines for this request: none for the
 // probers' stream, which keeps itself alive.
-func (e *Edge) deadlines(w http.ResponseWriter, rt Route) {
+func (e *Edge) deadlines(w http.ResponseWriter, rt Route, now time.Time) {
 	rc := http.NewResponseController(w)
 	var t time.Time
 	switch {
 	case rt.Class == Stream:
 	case rt.Bulk:
-		t = time.Now().Add(e.bulk)
+		t = now.Add(e.bulk)
 	default:
-		t = time.Now().Add(e.timeout)
+		t = now.Add(e.timeout)
 	}
 	// Not every ResponseWriter (a test's recorder) has a connection.
 	_ = rc.SetReadDeadline(t)
@@ -178,7 +182,7 @@ func (e *Edge) deadlines(w http.ResponseWriter, rt Route) {
 }
 
 func (e *Edge) refuseTooLarge(w http.ResponseWriter, r *http.Request, rt Route) {
-	e.tooLarge.WithLabelValues(rt.Class.String()).Inc()
+	e.tooLarge[rt.Class].Inc()
 	// The rest of the body is not read: the connection cannot be reused.
 	w.Header().Set("Connection", "close")
 	refuse(w, r, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request body is larger than this endpoint's limit of %s", size(rt.BodyLimit)))

@@ -141,10 +141,10 @@ func TestBodyOverLimitIs413(t *testing.T) {
 	if handled.Load() != handledBefore {
 		t.Error("a body declared over the limit reached the handler")
 	}
-	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("api")); v != 3 {
+	if v := testutil.ToFloat64(e.tooLarge[API]); v != 3 {
 		t.Errorf("linkwatch_http_body_too_large_total{class=api} = %v, want 3", v)
 	}
-	if v := testutil.ToFloat64(e.tooLarge.WithLabelValues("probe")); v != 1 {
+	if v := testutil.ToFloat64(e.tooLarge[Probe]); v != 1 {
 		t.Errorf("linkwatch_http_body_too_large_total{class=probe} = %v, want 1 (the result push)", v)
 	}
 }

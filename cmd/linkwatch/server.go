@@ -229,7 +229,10 @@ func runServer(ctx context.Context, rl role, args []string, getenv func(string) 
 	}
 	printBanner(stdout, rl, listenURL(ln.Addr()), cfg, adminSecret)
 	if metricsLn != nil {
-		msrv := &http.Server{Handler: metricsOnly(metrics), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
+		// Only /metrics (GET and HEAD; 405 for other methods, 404 elsewhere).
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", metrics)
+		msrv := &http.Server{Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second,
 			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		log.Info("metrics listener started", "addr", metricsLn.Addr().String())
 		g.Go(func() error {
@@ -337,21 +340,4 @@ func (s ingestSink) Submit(r linkwatch.Result) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s.control.Ingested(ctx, []linkwatch.Result{r})
-}
-
-// metricsOnly serves metrics at /metrics and nothing else: the metrics
-// listener answers 404 to any other path.
-func metricsOnly(metrics http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/metrics" {
-			http.NotFound(w, r)
-			return
-		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		metrics.ServeHTTP(w, r)
-	})
 }
