@@ -190,7 +190,7 @@ func TestCreateLinkValidation(t *testing.T) {
 
 func TestLinkLifecycle(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret,
 		`{"destination":"https://shop.example.com/spring","tags":["spring"],"check_interval":30,"expires_at":"2027-01-01T00:00:00Z"}`, 201, &l)
 	if len(l.Slug) != linkwatch.GeneratedSlugLen || l.ShortURL != "https://lw.example.com/"+l.Slug || l.RedirectCode != 302 ||
@@ -208,7 +208,7 @@ func TestLinkLifecycle(t *testing.T) {
 		t.Fatalf("domain %q, want default", l.Domain)
 	}
 
-	var got linkJSON
+	var got LinkDoc
 	e.mustDo("GET", "/api/v1/links/promo?domain=go.brand.com", e.read, "", 200, &got)
 	if got.Destination != "https://brand.com/" || got.RedirectCode != 308 {
 		t.Fatalf("get %+v", got)
@@ -218,7 +218,7 @@ func TestLinkLifecycle(t *testing.T) {
 		t.Fatalf("default-domain get %+v", got)
 	}
 
-	var patched linkJSON
+	var patched LinkDoc
 	e.mustDo("PATCH", "/api/v1/links/promo", adminSecret, `{"destination":"https://b.com/","fallback_url":"https://c.com/","tags":["x","y"],"redirect_code":307}`, 200, &patched)
 	if patched.Destination != "https://b.com/" || patched.FallbackURL != "https://c.com/" || patched.RedirectCode != 307 || len(patched.Tags) != 2 {
 		t.Fatalf("patched %+v", patched)
@@ -290,7 +290,7 @@ func TestListLinksPagesAndFilters(t *testing.T) {
 
 func TestScanStats(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"s","destination":"https://a.com/"}`, 201, &l)
 	base := testNow.Add(-3 * time.Hour).Truncate(time.Hour)
 	scans := []linkwatch.Scan{
@@ -351,7 +351,7 @@ func TestQRCode(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	e := newEnv(t)
-	var created tokenJSON
+	var created TokenDoc
 	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"ci","scopes":["admin"]}`, 201, &created)
 	if !strings.HasPrefix(created.Token, "lw_") || created.ID == "" {
 		t.Fatalf("created %+v", created)

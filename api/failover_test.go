@@ -14,7 +14,7 @@ import (
 // values.
 func TestFailoverModeOnLinks(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"a","destination":"https://a.example.com/","fallback_url":"https://b.example.com/"}`, 201, &l)
 	if l.Failover != linkwatch.FailoverAuto || l.FailoverActive {
 		t.Fatalf("default: failover %q active %v, want auto, false", l.Failover, l.FailoverActive)
@@ -76,7 +76,7 @@ func TestPinFailover(t *testing.T) {
 	if !f.Active || f.Mode != linkwatch.FailoverFallback || f.Since == nil || !f.Since.Equal(testNow) || f.Reason != reasonPinnedFallback {
 		t.Fatalf("pinned to the fallback: %+v", f)
 	}
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("GET", "/api/v1/links/spring", e.read, "", 200, &l)
 	if l.Failover != linkwatch.FailoverFallback || !l.FailoverActive {
 		t.Fatalf("the link shows the pin: %q active %v", l.Failover, l.FailoverActive)

@@ -71,7 +71,7 @@ func TestHealthAgreement(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			var l linkJSON
+			var l LinkDoc
 			e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"agree","destination":"https://a.com/","check_interval":"60s"}`, 201, &l)
 			target := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
 			var results []linkwatch.Result

@@ -24,8 +24,8 @@ const (
 	maxPageSize     = 500
 )
 
-// linkJSON is a link as the API shows it.
-type linkJSON struct {
+// LinkDoc is a link as the API shows it (the CLI decodes it too).
+type LinkDoc struct {
 	ID            int64      `json:"id"`
 	Slug          string     `json:"slug"`
 	Domain        string     `json:"domain"`
@@ -46,8 +46,8 @@ type linkJSON struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-func (a *API) linkJSON(l *linkwatch.Link) linkJSON {
-	j := linkJSON{
+func (a *API) linkDoc(l *linkwatch.Link) LinkDoc {
+	j := LinkDoc{
 		ID: l.ID, Slug: l.Slug, Domain: l.Domain, ShortURL: l.ShortURL(a.cfg.PublicURL),
 		Destination: l.Destination, FallbackURL: l.FallbackURL, Tags: l.Tags,
 		RedirectCode: l.RedirectCode, CheckInterval: l.CheckInterval.String(),
@@ -146,7 +146,7 @@ func (a *API) createLink() http.Handler {
 		}
 		a.log.Info("link created", "slug", l.Slug, "domain", l.Domain, "by", tokenName(r))
 		w.Header().Set("Location", "/api/v1/links/"+l.Slug)
-		writeJSON(w, http.StatusCreated, a.linkJSON(l))
+		writeJSON(w, http.StatusCreated, a.linkDoc(l))
 	})
 }
 
@@ -158,7 +158,7 @@ func (a *API) checkCreate(w http.ResponseWriter, r *http.Request, l *linkwatch.L
 	_, err := a.links.LinkBySlug(r.Context(), l.Domain, l.Slug)
 	switch linkwatch.ErrorCode(err) {
 	case linkwatch.ENOTFOUND:
-		writeJSON(w, http.StatusOK, a.linkJSON(l))
+		writeJSON(w, http.StatusOK, a.linkDoc(l))
 	case "":
 		writeError(w, r, a.log, &linkwatch.Error{Code: linkwatch.ECONFLICT, Field: "slug", Message: "slug is already taken"})
 	default:
@@ -176,12 +176,12 @@ func (a *API) getLink() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, a.linkJSON(l))
+		writeJSON(w, http.StatusOK, a.linkDoc(l))
 	})
 }
 
 type linkPage struct {
-	Links      []linkJSON `json:"links"`
+	Links      []LinkDoc `json:"links"`
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
@@ -199,13 +199,13 @@ func (a *API) listLinks() http.Handler {
 			writeError(w, r, a.log, err)
 			return
 		}
-		page := linkPage{Links: []linkJSON{}}
+		page := linkPage{Links: []LinkDoc{}}
 		if len(links) > limit {
 			links = links[:limit]
 			page.NextCursor = encodeCursor(links[limit-1].ID)
 		}
 		for _, l := range links {
-			page.Links = append(page.Links, a.linkJSON(l))
+			page.Links = append(page.Links, a.linkDoc(l))
 		}
 		writeJSON(w, http.StatusOK, page)
 	})
@@ -338,7 +338,7 @@ func (a *API) updateLink() http.Handler {
 			return
 		}
 		a.log.Info("link updated", "slug", l.Slug, "domain", l.Domain, "by", tokenName(r))
-		writeJSON(w, http.StatusOK, a.linkJSON(l))
+		writeJSON(w, http.StatusOK, a.linkDoc(l))
 	})
 }
 

@@ -53,7 +53,7 @@ func TestLinkRedirectCycles(t *testing.T) {
 		})
 	}
 	// Refused edits changed nothing.
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("GET", "/api/v1/links/a?domain=go.brand.com", adminSecret, "", 200, &l)
 	if l.Destination != "https://example.com/a" {
 		t.Errorf("refused edit stored destination %q", l.Destination)
@@ -64,7 +64,7 @@ func TestLinkRedirectCycles(t *testing.T) {
 // stored, and shown, in the form it is sent in Location.
 func TestLinkIDNDestination(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret,
 		`{"slug":"buch","destination":"https://bücher.example/straße?q=ü","fallback_url":"https://例え.jp/"}`, 201, &l)
 	if l.Destination != "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%BC" || l.FallbackURL != "https://xn--r8jz45g.jp/" {

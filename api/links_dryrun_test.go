@@ -8,7 +8,7 @@ func TestCreateLinkDryRun(t *testing.T) {
 	e := newEnv(t)
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"taken","destination":"https://example.com/"}`, 201, nil)
 
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links?dry_run=true", adminSecret, `{"slug":"fresh","destination":"https://example.com/x","tags":["a"]}`, 200, &l)
 	if l.Slug != "fresh" || l.Destination != "https://example.com/x" || l.RedirectCode != 302 {
 		t.Errorf("dry run answered %+v", l)

@@ -15,7 +15,7 @@ import (
 // interval, asks nothing more.
 func TestSecondOpinions(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"op","destination":"https://a.com/","check_interval":"60s"}`, 201, &l)
 	target := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
 	e.api.hub.setInterval(l.ID, time.Minute)

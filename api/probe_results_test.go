@@ -58,7 +58,7 @@ func hops(n int) []prober.WireHop {
 // field and a reason, and one just inside each bound is accepted.
 func TestPushResultsRejections(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"spring","destination":"https://a.com/"}`, 201, &l)
 	var m monitorJSON
 	e.mustDo("POST", "/api/v1/monitors", adminSecret, `{"name":"api","url":"https://a.com/health"}`, 201, &m)
@@ -265,13 +265,13 @@ func TestTokenRegions(t *testing.T) {
 			t.Errorf("%s: field %q (%s), want regions", tt.name, body.Error.Field, body.Error.Message)
 		}
 	}
-	var created tokenJSON
+	var created TokenDoc
 	e.mustDo("POST", "/api/v1/tokens", adminSecret, `{"name":"two regions","scopes":["prober"],"regions":["eu-west","us-east.1","eu-west"]}`, 201, &created)
 	if fmt.Sprint(created.Regions) != "[eu-west us-east.1]" {
 		t.Fatalf("created regions %v", created.Regions)
 	}
 	e.mustDo("POST", "/api/v1/probe/heartbeat", created.Token, `{"prober":"us/h","region":"us-east.1"}`, 204, nil)
-	var list struct{ Tokens []tokenJSON }
+	var list struct{ Tokens []TokenDoc }
 	b := e.mustDo("GET", "/api/v1/tokens", adminSecret, "", 200, &list)
 	regions := map[string]string{}
 	for _, tok := range list.Tokens {
@@ -355,7 +355,7 @@ func FuzzResults(f *testing.F) {
 // the link's ID) is accepted and stored while the link has a fallback_url.
 func TestPushFallbackResults(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret,
 		`{"slug":"spring","destination":"https://a.com/","fallback_url":"https://b.com/"}`, 201, &l)
 	fb := linkwatch.Target{Kind: linkwatch.KindFallback, ID: l.ID}

@@ -51,7 +51,7 @@ func TestMonitorLifecycle(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"h","destination":"https://a.com/","check_interval":"60s"}`, 201, &l)
 	target := linkwatch.Target{Kind: linkwatch.KindLink, ID: l.ID}
 
@@ -138,7 +138,7 @@ func TestHealth(t *testing.T) {
 // monitor; its results stay.
 func TestClearHealth(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"c","destination":"https://a.com/"}`, 201, &l)
 	var m monitorJSON
 	e.mustDo("POST", "/api/v1/monitors", adminSecret, `{"name":"api","url":"https://a.com/"}`, 201, &m)
@@ -259,7 +259,7 @@ func TestProbeProtocol(t *testing.T) {
 // push limit (the 64 KiB limit of other bodies once dropped nearly all).
 func TestLargeResultPush(t *testing.T) {
 	e := newEnv(t)
-	var l linkJSON
+	var l LinkDoc
 	e.mustDo("POST", "/api/v1/links", adminSecret, `{"slug":"big","destination":"https://a.com/"}`, 201, &l)
 	var batch prober.ResultBatch
 	for i := range 500 {

@@ -18,7 +18,8 @@ type Tokens interface {
 	DeleteToken(ctx context.Context, id string) error
 }
 
-type tokenJSON struct {
+// TokenDoc is a token as the API shows it (the CLI decodes it too).
+type TokenDoc struct {
 	ID        string            `json:"id"`
 	Name      string            `json:"name"`
 	Scopes    []linkwatch.Scope `json:"scopes"`
@@ -34,12 +35,12 @@ type createTokenRequest struct {
 	Regions []string          `json:"regions"`
 }
 
-func newTokenJSON(t *linkwatch.Token) tokenJSON {
+func newTokenJSON(t *linkwatch.Token) TokenDoc {
 	regions := t.Regions
 	if regions == nil {
 		regions = []string{}
 	}
-	return tokenJSON{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Regions: regions, CreatedAt: t.CreatedAt}
+	return TokenDoc{ID: t.ID, Name: t.Name, Scopes: t.Scopes, Regions: regions, CreatedAt: t.CreatedAt}
 }
 
 func (req *createTokenRequest) validate() error {
@@ -110,8 +111,8 @@ func (a *API) listTokens() http.Handler {
 			return
 		}
 		out := struct {
-			Tokens []tokenJSON `json:"tokens"`
-		}{Tokens: []tokenJSON{}}
+			Tokens []TokenDoc `json:"tokens"`
+		}{Tokens: []TokenDoc{}}
 		for _, t := range ts {
 			out.Tokens = append(out.Tokens, newTokenJSON(t))
 		}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/linkwatch/linkwatch/api"
 )
@@ -34,25 +33,8 @@ Every command prints a table; --json prints the server's JSON. Run
 'linkwatch links <command> -h' for a command's flags.
 `
 
-// linkDoc is what the CLI shows of the API's link.
-type linkDoc struct {
-	Slug           string     `json:"slug"`
-	Domain         string     `json:"domain"`
-	ShortURL       string     `json:"short_url"`
-	Destination    string     `json:"destination"`
-	FallbackURL    string     `json:"fallback_url"`
-	Tags           []string   `json:"tags"`
-	RedirectCode   int        `json:"redirect_code"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	CheckInterval  string     `json:"check_interval"`
-	Failover       string     `json:"failover"`
-	FailoverActive bool       `json:"failover_active"`
-	CreatedAt      *time.Time `json:"created_at"`
-	UpdatedAt      *time.Time `json:"updated_at"`
-}
-
-func printLink(w io.Writer, l *linkDoc) error {
-	failover := l.Failover
+func printLink(w io.Writer, l *api.LinkDoc) error {
+	failover := string(l.Failover)
 	if l.FailoverActive {
 		failover += " (serving the fallback)"
 	}
@@ -60,7 +42,7 @@ func printLink(w io.Writer, l *linkDoc) error {
 		{"SLUG", l.Slug}, {"DOMAIN", l.Domain}, {"SHORT URL", l.ShortURL}, {"DESTINATION", l.Destination},
 		{"FALLBACK", l.FallbackURL}, {"FAILOVER", failover}, {"TAGS", strings.Join(l.Tags, ",")},
 		{"CODE", strconv.Itoa(l.RedirectCode)}, {"INTERVAL", l.CheckInterval}, {"EXPIRES", formatTime(l.ExpiresAt)},
-		{"CREATED", formatTime(l.CreatedAt)}, {"UPDATED", formatTime(l.UpdatedAt)},
+		{"CREATED", formatTime(&l.CreatedAt)}, {"UPDATED", formatTime(&l.UpdatedAt)},
 	})
 }
 
@@ -211,7 +193,7 @@ func runLinks(ctx context.Context, args []string, getenv func(string) string, st
 
 // showLink sends a request answered by a link and prints the link.
 func showLink(ctx context.Context, c *client, fs *flag.FlagSet, method, path string, body any, stdout io.Writer) error {
-	var l linkDoc
+	var l api.LinkDoc
 	data, err := c.do(ctx, method, path, body, &l)
 	if err != nil {
 		return err
@@ -293,7 +275,7 @@ func listLinks(ctx context.Context, c *client, tag, domain string, limit int, as
 			if limit > 0 && len(raws) >= limit {
 				break
 			}
-			var l linkDoc
+			var l api.LinkDoc
 			if err := json.Unmarshal(raw, &l); err != nil {
 				return fmt.Errorf("the server's answer is not what this linkwatch expects: %w", err)
 			}

@@ -41,7 +41,7 @@ func TestLinksCommandsOnServe(t *testing.T) {
 		}
 	}
 	out = cli("links", "update", "spring", "--fallback", "", "--tags", "", "--expires", "", "--json")
-	var l linkDoc
+	var l api.LinkDoc
 	if err := json.Unmarshal([]byte(out), &l); err != nil || l.FallbackURL != "" || len(l.Tags) != 0 || l.ExpiresAt != nil ||
 		l.Destination != "https://example.com/b" || l.RedirectCode != 301 {
 		t.Fatalf("links update clearing: %v\n%s", err, out)
@@ -124,7 +124,7 @@ func TestLinksCommandsOnServe(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^SLUG +SHORT URL +CODE +DESTINATION +TAGS$`).MatchString(out) || !strings.Contains(out, "http://lw.test/spring") {
 		t.Errorf("links list:\n%s", out)
 	}
-	var list struct{ Links []linkDoc }
+	var list struct{ Links []api.LinkDoc }
 	if out := cli("links", "list", "--json"); json.Unmarshal([]byte(out), &list) != nil || len(list.Links) != 1 || list.Links[0].Slug != "spring" {
 		t.Errorf("links list --json:\n%s", out)
 	}

@@ -30,16 +30,6 @@ Every command prints a table; --json prints JSON. Run
 'linkwatch tokens <command> -h' for a command's flags.
 `
 
-// tokenDoc is what the CLI shows of the API's token.
-type tokenDoc struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Scopes    []string   `json:"scopes"`
-	Regions   []string   `json:"regions"`
-	CreatedAt *time.Time `json:"created_at"`
-	Token     string     `json:"token"`
-}
-
 // runResetAdmin recovers a lost or leaked admin token on the database
 // itself, since the API needs an admin token to make one: every stored
 // token with the admin scope is deleted (a leaked one, or one made with
@@ -113,7 +103,7 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		if len(regions) > 0 {
 			req["regions"] = regions
 		}
-		var t tokenDoc
+		var t api.TokenDoc
 		data, err := newClient(fs, getenv).do(ctx, http.MethodPost, "/api/v1/tokens", req, &t)
 		if err != nil {
 			return err
@@ -121,7 +111,7 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		if wantJSON(fs) {
 			return printRaw(stdout, data)
 		}
-		if err := printFields(stdout, [][2]string{{"ID", t.ID}, {"NAME", t.Name}, {"SCOPES", strings.Join(t.Scopes, ",")},
+		if err := printFields(stdout, [][2]string{{"ID", t.ID}, {"NAME", t.Name}, {"SCOPES", scopeList(t.Scopes)},
 			{"REGIONS", strings.Join(t.Regions, ",")}, {"TOKEN", t.Token}}); err != nil {
 			return err
 		}
@@ -132,7 +122,7 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 			return err
 		}
 		var out struct {
-			Tokens []tokenDoc `json:"tokens"`
+			Tokens []api.TokenDoc `json:"tokens"`
 		}
 		data, err := newClient(fs, getenv).do(ctx, http.MethodGet, "/api/v1/tokens", nil, &out)
 		if err != nil {
@@ -143,7 +133,7 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		var rows [][]string
 		for _, t := range out.Tokens {
-			rows = append(rows, []string{t.ID, t.Name, strings.Join(t.Scopes, ","), strings.Join(t.Regions, ","), formatTime(t.CreatedAt)})
+			rows = append(rows, []string{t.ID, t.Name, scopeList(t.Scopes), strings.Join(t.Regions, ","), formatTime(&t.CreatedAt)})
 		}
 		return printTable(stdout, []string{"ID", "NAME", "SCOPES", "REGIONS", "CREATED"}, rows)
 	case "delete":
@@ -165,4 +155,13 @@ func runTokens(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fmt.Fprint(stderr, tokensUsage)
 	return fmt.Errorf("tokens: unknown subcommand %q", sub)
+}
+
+// scopeList is a token's scopes as the CLI prints them.
+func scopeList(scopes []linkwatch.Scope) string {
+	out := make([]string, len(scopes))
+	for i, s := range scopes {
+		out[i] = string(s)
+	}
+	return strings.Join(out, ",")
 }
