@@ -182,7 +182,7 @@ func (a *API) getLink() http.Handler {
 
 type linkPage struct {
 	Links      []LinkDoc `json:"links"`
-	NextCursor string     `json:"next_cursor,omitempty"`
+	NextCursor string    `json:"next_cursor,omitempty"`
 }
 
 func (a *API) listLinks() http.Handler {
