@@ -17,7 +17,7 @@ import (
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	cfg, _, err := loadFlags(fs, args, getenv)
+	cfg, err := loadFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,6 @@ import (
 
 	"github.com/linkwatch/linkwatch"
 	"github.com/linkwatch/linkwatch/statuspage"
-	"github.com/linkwatch/linkwatch/storage/postgres"
-	"github.com/linkwatch/linkwatch/storage/sqlite"
 )
 
 // componentProblem is a status component that points at nothing.
@@ -95,17 +93,12 @@ func danglingComponents(ctx context.Context, src checkSources, fromFile []status
 // openForCheck opens the database without creating or migrating it: a
 // check must change nothing.
 func openForCheck(ctx context.Context, dsn string) (checkSources, func(), error) {
-	if isPostgres(dsn) {
-		s, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			return nil, nil, err
+	if !isPostgres(dsn) {
+		if _, err := os.Stat(dsn); err != nil {
+			return nil, nil, errors.New("the SQLite file does not exist")
 		}
-		return s, func() { s.Close() }, nil
 	}
-	if _, err := os.Stat(dsn); err != nil {
-		return nil, nil, errors.New("the SQLite file does not exist")
-	}
-	s, err := sqlite.Open(ctx, dsn)
+	s, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +112,7 @@ func openForCheck(ctx context.Context, dsn string) (checkSources, func(), error)
 func runCheckConfig(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check-config", stderr)
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	cfg, _, err := loadFlags(fs, args, getenv)
+	cfg, err := loadFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}

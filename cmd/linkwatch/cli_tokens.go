@@ -38,7 +38,7 @@ Every command prints a table; --json prints JSON. Run
 func runResetAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("tokens reset-admin", stderr)
 	asJSON := fs.Bool("json", false, "print the new token as JSON")
-	cfg, _, err := loadFlags(fs, args, getenv)
+	cfg, err := loadFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}

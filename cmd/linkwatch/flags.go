@@ -11,19 +11,18 @@ import (
 // loadConfig parses the flags of the command named name — the settings it
 // uses, see commandSettings — and loads the configuration. -h prints the
 // command's usage to out and returns flag.ErrHelp.
-func loadConfig(name string, args []string, getenv func(string) string, out io.Writer) (*config.Config, *flag.FlagSet, error) {
+func loadConfig(name string, args []string, getenv func(string) string, out io.Writer) (*config.Config, error) {
 	fs := newFlagSet(name, out)
 	return loadFlags(fs, args, getenv)
 }
 
 // loadFlags parses args into fs, which holds the settings' flags and maybe
 // the command's own, and loads the configuration.
-func loadFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (*config.Config, *flag.FlagSet, error) {
+func loadFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (*config.Config, error) {
 	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cfg, err := config.Load(fs, getenv)
-	return cfg, fs, err
+	return config.Load(fs, getenv)
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -131,7 +131,7 @@ func runProber(ctx context.Context, args []string, getenv func(string) string, s
 	spool := fs.String("spool", "", "directory for results the control plane cannot take yet (default: linkwatch-spool-<region>)")
 	spoolMax := fs.Int64("spool-max-bytes", 256<<20, "bound of the spool")
 	id := fs.String("id", "", "this prober's id among its region's probers, at most 128 bytes (default: region/hostname)")
-	cfg, _, err := loadFlags(fs, args, getenv)
+	cfg, err := loadFlags(fs, args, getenv)
 	if err != nil {
 		return err
 	}

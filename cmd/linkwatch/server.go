@@ -45,7 +45,7 @@ func (r role) controls() bool  { return r == roleServe || r == roleControl }
 // 503, after DrainDelay the listener closes and in-flight requests finish, and
 // only then is the scan queue flushed, so no scan is left behind.
 func runServer(ctx context.Context, rl role, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := loadConfig(string(rl), args, getenv, stderr)
+	cfg, err := loadConfig(string(rl), args, getenv, stderr)
 	if err != nil {
 		return err
 	}

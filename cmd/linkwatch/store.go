@@ -20,15 +20,7 @@ func isPostgres(dsn string) bool {
 
 // openStore opens the database LINKWATCH_DB names and applies migrations.
 func openStore(ctx context.Context, dsn string) (store, error) {
-	var (
-		s   store
-		err error
-	)
-	if isPostgres(dsn) {
-		s, err = postgres.Open(ctx, dsn)
-	} else {
-		s, err = sqlite.Open(ctx, dsn)
-	}
+	s, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -37,6 +29,14 @@ func openStore(ctx context.Context, dsn string) (store, error) {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
 	return s, nil
+}
+
+// openDB opens the database dsn names as it is, without migrating it.
+func openDB(ctx context.Context, dsn string) (store, error) {
+	if isPostgres(dsn) {
+		return postgres.Open(ctx, dsn)
+	}
+	return sqlite.Open(ctx, dsn)
 }
 
 // describeDB names the database for humans without its credentials.
